@@ -1,0 +1,3 @@
+from pcp_cli.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Analyses: each returns a polars DataFrame that any renderer can print."""

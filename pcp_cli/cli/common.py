@@ -1,0 +1,144 @@
+"""Options shared by every command, defined once, and the application context they build."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pcp_cli.config import Settings, resolve_settings
+from pcp_cli.errors import UsageError
+from pcp_cli.forces import ForceRegistry, load_forces
+from pcp_cli.kpis import Catalogue, load_catalogue
+from pcp_cli.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "parquet", "markdown"]
+
+
+def warn(message: str) -> None:
+    click.echo(f"pcp: warning: {message}", err=True)
+
+
+def note(message: str) -> None:
+    click.echo(f"pcp: {message}", err=True)
+
+
+@dataclass
+class App:
+    settings: Settings
+    verbose: int = 0
+    quiet: bool = False
+    wait: float = 60.0
+    _forces: ForceRegistry | None = field(default=None, repr=False)
+    _catalogue: Catalogue | None = field(default=None, repr=False)
+
+    @property
+    def forces(self) -> ForceRegistry:
+        if self._forces is None:
+            self._forces = load_forces(self.settings.forces_path)
+        return self._forces
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = load_catalogue(self.settings.kpis_path)
+        return self._catalogue
+
+    @property
+    def store(self) -> Store:
+        return Store(self.settings.store_path)
+
+    def info(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            note(message)
+
+    def report_settings(self) -> None:
+        s = self.settings
+        self.info(f"KPI file {s.kpis_path} (from {s.origins.get('kpis')})")
+        self.info(f"forces file {s.forces_path} (from {s.origins.get('forces')})")
+        self.info(f"store {s.store_path} (from {s.origins.get('store')})")
+        if s.project_file:
+            self.info(f"project file {s.project_file}")
+
+    def resolve_forces(self, given: tuple[str, ...], available: list[str]) -> list[str]:
+        """--force values (repeatable or comma-separated), else the home force."""
+        names = [n.strip() for g in given for n in g.split(",") if n.strip()]
+        if names:
+            return list(dict.fromkeys(self.forces.require(n).id for n in names))
+        home = self.settings.home_force
+        if home:
+            return [self.forces.require(home).id]
+        territorial = [f for f in available if f in self.forces.forces and self.forces.forces[f].territorial]
+        if len(territorial) == 1:
+            self.info(f"using {territorial[0]}, the only force in the store")
+            return territorial
+        raise UsageError(
+            "which force? give --force",
+            hint="or set home_force in pcp.toml or $PCP_FORCE" if territorial else "the store holds no force yet",
+        )
+
+
+def common_options(func: F) -> F:
+    """--store, --kpis, --forces, -v, -q, --debug, --wait: the same on every command."""
+
+    @click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+                  help="Store folder. Default: $PCP_STORE, then pcp.toml, then ./pcp-store.")
+    @click.option("--kpis", "kpis_path", type=click.Path(path_type=Path), default=None,
+                  help="KPI definitions file. Default: $PCP_KPIS, pcp.toml, bundled config/kpis.toml.")
+    @click.option("--forces", "forces_path", type=click.Path(path_type=Path), default=None,
+                  help="Forces file. Default: $PCP_FORCES, pcp.toml, bundled config/forces.toml.")
+    @click.option("-v", "--verbose", count=True, help="Say which files are used, and more.")
+    @click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
+    @click.option("--wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
+                  help="Seconds to wait for another pcp process using the store.")
+    @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, store_path: Path | None, kpis_path: Path | None,
+                forces_path: Path | None, verbose: int, quiet: bool, wait: float,
+                debug: bool, **kwargs: Any) -> Any:
+        settings = resolve_settings(kpis=kpis_path, forces=forces_path, store=store_path)
+        app = App(settings, verbose=verbose, quiet=quiet, wait=wait)
+        app.report_settings()
+        return func(app, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    format: str
+    output: Path | None
+
+    def resolved_format(self) -> str:
+        if self.format != "auto":
+            return self.format
+        if self.output is not None:
+            return _format_from_suffix(self.output)
+        return "table" if sys.stdout.isatty() else "csv"
+
+
+def _format_from_suffix(path: Path) -> str:
+    return {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl",
+            ".parquet": "parquet", ".md": "markdown", ".txt": "table"}.get(path.suffix.lower(), "csv")
+
+
+def output_options(func: F) -> F:
+    """--format and -o/--output for every command that prints data."""
+
+    @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default="auto",
+                  show_default=True,
+                  help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix).")
+    @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                  help="Write to this file (atomically) instead of stdout.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> Any:
+        return func(*args, out=OutputOptions(fmt.lower(), output), **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,223 @@
+"""The datasets pcp stores and the extract formats they come from.
+
+Each dataset declares its columns and types once. Readers rename source headers to
+these snake_case names, parse to these types and refuse anything that does not fit;
+nothing is inferred from the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Dtype = Literal["str", "int", "float"]
+Partitioning = Literal["force-month", "force", "single"]
+
+
+@dataclass(frozen=True)
+class Column:
+    source: str  # header in the extract
+    name: str  # snake_case name in the store
+    dtype: Dtype = "str"
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    # Columns KPI filters may use, and that the aggregate table keeps.
+    dimensions: tuple[str, ...]
+    # None: a KPI counts rows; otherwise the column summed.
+    value_column: str | None
+    partitioning: Partitioning
+    # Row identity for replacement: a newer extract replaces rows with the same key.
+    replace_key: tuple[str, ...]
+    # Filter columns that also decide which months a KPI has data for (counts: measure).
+    coverage_by: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def filterable(self) -> tuple[str, ...]:
+        return self.dimensions
+
+
+_POLICE_UK_LOCATION = (
+    Column("Longitude", "longitude", "float"),
+    Column("Latitude", "latitude", "float"),
+    Column("Location", "location"),
+    Column("LSOA code", "lsoa_code"),
+    Column("LSOA name", "lsoa_name"),
+)
+
+STREET = DatasetSpec(
+    name="street",
+    title="data.police.uk street-level crime and ASB",
+    columns=(
+        Column("Crime ID", "crime_id"),
+        Column("Month", "month"),
+        Column("Reported by", "reported_by"),
+        Column("Falls within", "falls_within"),
+        *_POLICE_UK_LOCATION,
+        Column("Crime type", "crime_type"),
+        Column("Last outcome category", "last_outcome_category"),
+        Column("Context", "context", required=False),
+    ),
+    dimensions=("crime_type", "last_outcome_category"),
+    value_column=None,
+    partitioning="force-month",
+    replace_key=("force", "month"),
+)
+
+OUTCOMES = DatasetSpec(
+    name="outcomes",
+    title="data.police.uk outcomes",
+    columns=(
+        Column("Crime ID", "crime_id"),
+        Column("Month", "month"),
+        Column("Reported by", "reported_by"),
+        Column("Falls within", "falls_within"),
+        *_POLICE_UK_LOCATION,
+        Column("Outcome type", "outcome_type"),
+    ),
+    dimensions=("outcome_type",),
+    value_column=None,
+    partitioning="force-month",
+    replace_key=("force", "month"),
+)
+
+STOP_SEARCH = DatasetSpec(
+    name="stop-search",
+    title="data.police.uk stop and search",
+    columns=(
+        Column("Type", "type"),
+        Column("Date", "date"),
+        Column("Part of a policing operation", "part_of_a_policing_operation", required=False),
+        Column("Policing operation", "policing_operation", required=False),
+        Column("Latitude", "latitude", "float"),
+        Column("Longitude", "longitude", "float"),
+        Column("Gender", "gender"),
+        Column("Age range", "age_range"),
+        Column("Self-defined ethnicity", "self_defined_ethnicity"),
+        Column("Officer-defined ethnicity", "officer_defined_ethnicity"),
+        Column("Legislation", "legislation"),
+        Column("Object of search", "object_of_search"),
+        Column("Outcome", "outcome"),
+        Column(
+            "Outcome linked to object of search",
+            "outcome_linked_to_object_of_search",
+            required=False,
+        ),
+        Column(
+            "Removal of more than just outer clothing",
+            "removal_of_more_than_just_outer_clothing",
+            required=False,
+        ),
+    ),
+    dimensions=("type", "object_of_search", "outcome", "legislation"),
+    value_column=None,
+    partitioning="force-month",
+    replace_key=("force", "month"),
+)
+
+PRC = DatasetSpec(
+    name="prc",
+    title="Home Office police recorded crime (PFA open data table)",
+    columns=(
+        Column("Financial Year", "financial_year"),
+        Column("Financial Quarter", "financial_quarter"),
+        Column("Force Name", "force_name"),
+        Column("Offence Description", "offence_description"),
+        Column("Offence Group", "offence_group"),
+        Column("Offence Subgroup", "offence_subgroup"),
+        Column("Offence Code", "offence_code"),
+        Column("Number of Offences", "number_of_offences"),
+    ),
+    dimensions=("offence_code", "offence_description", "offence_group", "offence_subgroup"),
+    value_column="number_of_offences",
+    partitioning="force-month",
+    replace_key=("force", "month"),
+)
+
+COUNTS = DatasetSpec(
+    name="counts",
+    title="generic aggregated counts (force, month or period, measure, value)",
+    columns=(
+        Column("force", "force_name"),
+        Column("month", "month", required=False),
+        Column("period", "period", required=False),
+        Column("measure", "measure"),
+        Column("value", "value", "int"),
+    ),
+    dimensions=("measure",),
+    value_column="value",
+    partitioning="force",
+    replace_key=("force", "month", "measure"),
+    coverage_by=("measure",),
+)
+
+SURVEY = DatasetSpec(
+    name="survey",
+    title="survey proportions (force, period, measure, respondents, positive)",
+    columns=(
+        Column("force", "force_name"),
+        Column("period", "period"),
+        Column("measure", "measure"),
+        Column("respondents", "respondents", "int"),
+        Column("positive", "positive", "int"),
+    ),
+    dimensions=("measure",),
+    value_column="positive",
+    partitioning="force",
+    replace_key=("force", "month", "measure"),
+    coverage_by=("measure",),
+    extra_columns=("respondents",),
+)
+
+POPULATION = DatasetSpec(
+    name="population",
+    title="mid-year population estimates (force, year, population)",
+    columns=(
+        Column("force", "force_name"),
+        Column("year", "year", "int"),
+        Column("population", "population", "int"),
+    ),
+    dimensions=(),
+    value_column="population",
+    partitioning="single",
+    replace_key=("force", "year"),
+)
+
+DATASETS: dict[str, DatasetSpec] = {
+    d.name: d for d in (STREET, OUTCOMES, STOP_SEARCH, PRC, COUNTS, SURVEY, POPULATION)
+}
+
+# Datasets a KPI can count (population is a denominator, not a KPI source).
+KPI_DATASETS = tuple(name for name in DATASETS if name != "population")
+
+
+def detect_kind(header: list[str]) -> str | None:
+    """Recognise an extract from its header row; None when it matches no known format."""
+    cols = {h.strip().lower() for h in header}
+    if {"crime type", "last outcome category", "falls within"} <= cols:
+        return "street"
+    if {"outcome type", "falls within"} <= cols:
+        return "outcomes"
+    if {"object of search", "legislation", "date"} <= cols:
+        return "stop-search"
+    if {"offence code", "number of offences", "force name"} <= cols:
+        return "prc"
+    if {"respondents", "positive", "measure"} <= cols:
+        return "survey"
+    if {"force", "measure", "value"} <= cols and ({"month", "period"} & cols):
+        return "counts"
+    if {"force", "year", "population"} <= cols or (
+        "year" in cols and len(cols) > 2 and not cols & {"measure", "value", "month"}
+    ):
+        return "population"
+    return None

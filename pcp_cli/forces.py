@@ -1,0 +1,145 @@
+"""The forces of England and Wales: canonical ids, names, spellings and peer groups."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pcp_cli.errors import ConfigError, UsageError
+from pcp_cli.periods import financial_year_label
+from pcp_cli.tomlload import load_toml
+
+
+def normalise_name(name: str) -> str:
+    """Spelling-insensitive key: case, '&' versus 'and', punctuation and spaces ignored."""
+    s = name.casefold().replace("&", " and ")
+    return re.sub(r"[^0-9a-z]+", "", s)
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    valid_from: int  # start year of the financial year from which the group applies
+    members: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Force:
+    id: str
+    name: str
+    territorial: bool
+    country: str
+    region: str
+    aliases: tuple[str, ...]
+    msg: tuple[PeerGroup, ...]
+
+    def msg_for(self, financial_year: int) -> PeerGroup | None:
+        """The Most Similar Group in force for a financial year (latest dated one before it)."""
+        valid = [g for g in self.msg if g.valid_from <= financial_year]
+        if valid:
+            return max(valid, key=lambda g: g.valid_from)
+        # A period before every dated group: use the earliest rather than nothing.
+        return min(self.msg, key=lambda g: g.valid_from) if self.msg else None
+
+
+class ForceRegistry:
+    def __init__(self, forces: list[Force], path: Path) -> None:
+        self.path = path
+        self.forces = {f.id: f for f in forces}
+        self._by_name: dict[str, str] = {}
+        for f in forces:
+            for spelling in (f.id, f.name, *f.aliases):
+                key = normalise_name(spelling)
+                other = self._by_name.get(key)
+                if other is not None and other != f.id:
+                    raise ConfigError(
+                        f"{path}: the spelling '{spelling}' names both {other} and {f.id}"
+                    )
+                self._by_name[key] = f.id
+
+    def resolve(self, name: str) -> str | None:
+        """Canonical id for any known spelling, or None."""
+        return self._by_name.get(normalise_name(name))
+
+    def require(self, name: str) -> Force:
+        """The force for a user-given name, or a usage error with the closest matches."""
+        fid = self.resolve(name)
+        if fid is None:
+            raise UsageError(f"unknown force '{name}'", hint=self.suggest(name))
+        return self.forces[fid]
+
+    def suggest(self, name: str) -> str:
+        candidates = {normalise_name(n): fid for n, fid in self._name_pairs()}
+        close = difflib.get_close_matches(normalise_name(name), list(candidates), n=3, cutoff=0.5)
+        ids = sorted({candidates[c] for c in close})
+        if ids:
+            return "did you mean " + ", ".join(ids) + "?"
+        return "see config/forces.toml for the force ids"
+
+    def _name_pairs(self) -> list[tuple[str, str]]:
+        return [(s, f.id) for f in self.forces.values() for s in (f.id, f.name, *f.aliases)]
+
+    @property
+    def territorial(self) -> list[Force]:
+        return [f for f in self.forces.values() if f.territorial]
+
+    def name(self, fid: str) -> str:
+        f = self.forces.get(fid)
+        return f.name if f else fid
+
+
+def _fy_start(text: str, where: str) -> int:
+    m = re.fullmatch(r"(\d{4})/(\d{2})", text.strip())
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise ConfigError(f"{where}: 'from' must be a financial year such as 2018/19, not '{text}'")
+    return int(m.group(1))
+
+
+def load_forces(path: Path) -> ForceRegistry:
+    doc, _ = load_toml(path, "forces file")
+    table = doc.get("force")
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{path}: no [force.<id>] tables found")
+    forces = [_parse_force(fid, body, path) for fid, body in table.items()]
+    return ForceRegistry(forces, path)
+
+
+def _parse_force(fid: str, body: Any, path: Path) -> Force:
+    where = f"{path}: [force.{fid}]"
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where} must be a table")
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: 'name' is required")
+    aliases = body.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ConfigError(f"{where}: 'aliases' must be a list of strings")
+    groups = []
+    for i, g in enumerate(body.get("msg", [])):
+        gw = f"{where} msg[{i}]"
+        members = g.get("members") if isinstance(g, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise ConfigError(f"{gw}: 'members' must be a list of force ids")
+        groups.append(
+            PeerGroup(
+                valid_from=_fy_start(str(g.get("from", "2000/01")), gw),
+                members=tuple(members),
+                source=str(g.get("source", "")),
+            )
+        )
+    return Force(
+        id=fid,
+        name=name,
+        territorial=bool(body.get("territorial", True)),
+        country=str(body.get("country", "")),
+        region=str(body.get("region", "")),
+        aliases=tuple(aliases),
+        msg=tuple(groups),
+    )
+
+
+def describe_group(group: PeerGroup) -> str:
+    return f"valid from {financial_year_label(group.valid_from)}"

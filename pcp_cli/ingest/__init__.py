@@ -1,0 +1,1 @@
+"""Reading extracts into the store."""

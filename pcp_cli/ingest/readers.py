@@ -1,0 +1,387 @@
+"""Parse one extract into the canonical columns of its dataset.
+
+Every column is read as text and then converted by its declared type, so a value that
+does not fit is reported with its line and column instead of being guessed at.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from pcp_cli.datasets import DATASETS, DatasetSpec, detect_kind
+from pcp_cli.errors import DataError, UsageError
+from pcp_cli.forces import ForceRegistry
+from pcp_cli.periods import month_text, parse_period
+
+BadRows = Literal["fail", "skip"]
+LINE = "_line"  # 1-based line of the record in the extract (header is line 1)
+_MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+_SLUG_RE = re.compile(r"^\d{4}-\d{2}-(?P<slug>.+)-(?:street|outcomes|stop-and-search)\.csv$", re.I)
+
+
+@dataclass(frozen=True)
+class Source:
+    """An extract's bytes and where they came from."""
+
+    name: str  # path as given, or <stdin>
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class Parsed:
+    source: Source
+    kind: str
+    frame: pl.DataFrame  # canonical columns + force, month, span; no _line
+    rejects: pl.DataFrame  # line, column, value, reason
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    kind: str | None = None
+    encoding: str = "utf-8-sig"
+    force: str | None = None  # for extracts without a force column (stop and search from stdin)
+    on_bad_rows: BadRows = "fail"
+
+
+class _Bad:
+    """Collects rejected rows; in 'fail' mode the first one stops the file."""
+
+    def __init__(self, source: Source, mode: BadRows) -> None:
+        self.source = source
+        self.mode = mode
+        self.rows: list[dict[str, object]] = []
+
+    def add(self, frame: pl.DataFrame, mask: pl.Series, column: str, reason: str) -> pl.DataFrame:
+        """Reject the rows where mask is true; return the frame without them."""
+        if not mask.any():
+            return frame
+        bad = frame.filter(mask)
+        first = bad.row(0, named=True)
+        value = first.get(column)
+        if self.mode == "fail":
+            raise DataError(
+                f"{self.source.name}, line {first[LINE]}, column '{column}': {reason}"
+                + (f" (value {value!r})" if value is not None else ""),
+                hint=f"{bad.height} row(s) affected; fix the extract or use --on-bad-rows skip",
+            )
+        for row in bad.select(LINE, column).iter_rows():
+            self.rows.append({"line": row[0], "column": column, "value": row[1], "reason": reason})
+        return frame.filter(~mask)
+
+    def frame(self) -> pl.DataFrame:
+        schema = {"line": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+        if not self.rows:
+            return pl.DataFrame(schema=schema)
+        return pl.DataFrame(
+            [{**r, "value": None if r["value"] is None else str(r["value"])} for r in self.rows],
+            schema=schema,
+        )
+
+
+def decode(source: Source, encoding: str) -> bytes:
+    """UTF-8 bytes of the extract, BOM removed; a clear error for the wrong encoding."""
+    data = source.data
+    enc = codecs.lookup(encoding).name if _known(encoding) else None
+    if enc is None:
+        raise UsageError(f"unknown encoding '{encoding}'", hint="e.g. utf-8, cp1252, latin-1")
+    if enc in ("utf-8", "utf-8-sig"):
+        data = data.removeprefix(codecs.BOM_UTF8)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise DataError(
+                f"{source.name}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                hint="the file is probably Windows-1252; try --encoding cp1252",
+            ) from None
+        return data
+    try:
+        return data.decode(enc).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source.name}: cannot be read as {encoding}: {exc.reason}") from None
+
+
+def _known(encoding: str) -> bool:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return False
+    return True
+
+
+def read_header(data: bytes) -> list[str]:
+    first = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    return next(csv.reader([first]), [])
+
+
+def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed:
+    data = decode(source, options.encoding)
+    if not data.strip():
+        raise DataError(f"{source.name}: the file is empty")
+    header = read_header(data)
+    kind = options.kind or detect_kind(header)
+    if kind is None:
+        shown = ",".join(header)[:120]
+        raise DataError(
+            f"{source.name}: cannot tell what kind of extract this is from its header '{shown}'",
+            hint="give --kind (street, outcomes, stop-search, prc, counts, survey, population)",
+        )
+    if kind not in DATASETS:
+        raise UsageError(f"unknown --kind '{kind}'", hint="one of " + ", ".join(DATASETS))
+    spec = DATASETS[kind]
+    raw = _read_text_table(source, data)
+    bad = _Bad(source, options.on_bad_rows)
+    if kind == "population":
+        frame = _population(raw, source, forces, bad)
+    else:
+        frame = _canonical(raw, spec, source, header)
+        frame = _convert(frame, spec, bad)
+        frame = _ADD_KEYS[kind](frame, source, forces, options, bad)
+    frame = frame.drop(LINE)
+    return Parsed(source, kind, frame, bad.frame())
+
+
+def _read_text_table(source: Source, data: bytes) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            infer_schema=False,
+            has_header=True,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{source.name}: not a well-formed CSV file ({detail})",
+            hint="check the delimiter is a comma and quotes are balanced",
+        ) from None
+    if frame.height == 0:
+        raise DataError(f"{source.name}: has a header but no data rows")
+    # Empty strings are missing values; trailing spaces in headers are forgiven.
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    frame = frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in frame.columns
+    )
+    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def _canonical(raw: pl.DataFrame, spec: DatasetSpec, source: Source, header: list[str]) -> pl.DataFrame:
+    present = {c.casefold(): c for c in raw.columns if c != LINE}
+    missing = [c.source for c in spec.columns if c.required and c.source.casefold() not in present]
+    if spec.name == "counts" and not ({"month", "period"} & set(present)):
+        missing.append("month or period")
+    if missing:
+        raise DataError(
+            f"{source.name}: missing column(s) {', '.join(repr(m) for m in missing)} "
+            f"for a {spec.name} extract",
+            hint=f"expected header: {','.join(c.source for c in spec.columns)}",
+        )
+    exprs = [pl.col(LINE)]
+    for col in spec.columns:
+        if col.source.casefold() in present:
+            exprs.append(pl.col(present[col.source.casefold()]).alias(col.name))
+        else:
+            exprs.append(pl.lit(None, dtype=pl.String).alias(col.name))
+    return raw.select(exprs)
+
+
+def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: _Bad) -> pl.DataFrame:
+    for col in spec.columns:
+        if col.dtype == "str":
+            continue
+        target = pl.Float64 if col.dtype == "float" else pl.Int64
+        text = pl.col(col.name).str.strip_chars()
+        if col.dtype == "int":
+            text = text.str.replace_all(",", "")
+        converted = frame.select(text.cast(target, strict=False)).to_series()
+        failed = converted.is_null() & frame[col.name].is_not_null()
+        frame = bad.add(frame, failed, col.source, f"not a valid {'number' if col.dtype == 'float' else 'whole number'}")
+        frame = frame.with_columns(text.cast(target, strict=False).alias(col.name))
+    return frame
+
+
+def _resolve_forces(
+    frame: pl.DataFrame, column: str, label: str, forces: ForceRegistry, bad: _Bad
+) -> pl.DataFrame:
+    frame = bad.add(frame, frame[column].is_null(), label, "the force is empty")
+    names = frame[column].unique().to_list()
+    mapping = {n: forces.resolve(n) for n in names}
+    unknown = [n for n, fid in mapping.items() if fid is None]
+    if unknown:
+        mask = frame[column].is_in(unknown)
+        if bad.mode == "fail":
+            first = frame.filter(mask).row(0, named=True)
+            raise DataError(
+                f"{bad.source.name}, line {first[LINE]}, column '{label}': unknown force "
+                f"'{first[column]}'",
+                hint=f"{forces.suggest(first[column])} (or add the spelling to the aliases in "
+                f"{forces.path})",
+            )
+        frame = bad.add(frame, mask, label, "unknown force")
+    return frame.with_columns(
+        pl.col(column).replace_strict(mapping, return_dtype=pl.String, default=None).alias("force")
+    )
+
+
+def _check_month(frame: pl.DataFrame, column: str, label: str, bad: _Bad) -> pl.DataFrame:
+    ok = frame[column].str.contains(_MONTH_RE)
+    return bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM")
+
+
+def _police_uk(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
+               options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+    frame = _check_month(frame, "month", "Month", bad)
+    frame = _resolve_forces(frame, "falls_within", "Falls within", forces, bad)
+    return frame.with_columns(pl.lit(1, dtype=pl.Int32).alias("span"))
+
+
+def _stop_search(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
+                 options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+    if options.force:
+        force = forces.require(options.force).id
+    else:
+        match = _SLUG_RE.match(Path(source.name).name)
+        force = forces.resolve(match.group("slug")) if match else None
+        if force is None:
+            raise DataError(
+                f"{source.name}: stop and search files have no force column and the file name "
+                "does not name a known force",
+                hint="name it like 2019-12-leicestershire-stop-and-search.csv or give --force",
+            )
+    month = pl.col("date").str.slice(0, 7)
+    frame = frame.with_columns(month.alias("month"))
+    frame = _check_month(frame, "month", "Date", bad)
+    return frame.with_columns(pl.lit(force).alias("force"), pl.lit(1, dtype=pl.Int32).alias("span"))
+
+
+def _prc(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
+         options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+    # Counts are Excel accounting text: " 123 ", "-00 " for zero, "-1 " for adjustments.
+    text = pl.col("number_of_offences").str.strip_chars().str.replace_all(r"[,\s]", "")
+    text = pl.when(text.str.contains(r"^-0+$")).then(pl.lit("0")).otherwise(text)
+    number = frame.select(text.cast(pl.Int64, strict=False)).to_series()
+    frame = bad.add(frame, number.is_null() & frame["number_of_offences"].is_not_null(),
+                    "Number of Offences", "not a whole number")
+    frame = bad.add(frame, frame["number_of_offences"].is_null(), "Number of Offences",
+                    "the count is empty")
+    frame = frame.with_columns(text.cast(pl.Int64, strict=False).alias("number_of_offences"))
+    fy = frame["financial_year"].str.extract(r"^\s*(\d{4})/(\d{2})\s*$", 1).cast(pl.Int32, strict=False)
+    quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32, strict=False)
+    frame = bad.add(frame, fy.is_null(), "Financial Year", "not a financial year like 2017/18")
+    quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32, strict=False)
+    frame = bad.add(frame, ~quarter.is_between(1, 4).fill_null(False), "Financial Quarter",
+                    "not a quarter 1-4")
+    fy = frame["financial_year"].str.extract(r"^\s*(\d{4})/", 1).cast(pl.Int32)
+    quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32)
+    start = fy * 12 + 3 + (quarter - 1) * 3
+    frame = frame.with_columns(
+        start.map_elements(month_text, return_dtype=pl.String).alias("month"),
+        pl.lit(3, dtype=pl.Int32).alias("span"),
+    )
+    return _resolve_forces(frame, "force_name", "Force Name", forces, bad)
+
+
+def _counts(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
+            options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+    frame = bad.add(frame, frame["measure"].is_null(), "measure", "the measure is empty")
+    frame = bad.add(frame, frame["value"].is_null(), "value", "the value is empty")
+    has_month = frame["month"].is_not_null()
+    has_period = frame["period"].is_not_null()
+    frame = bad.add(frame, ~(has_month ^ has_period), "month",
+                    "give exactly one of month (YYYY-MM) or period (e.g. 2018/19 Q2)")
+    frame = _periods_to_months(frame, bad, allow=("month", "quarter"))
+    return _resolve_forces(frame, "force_name", "force", forces, bad)
+
+
+def _survey(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
+            options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+    frame = bad.add(frame, frame["respondents"].is_null(), "respondents", "respondents is empty")
+    frame = bad.add(frame, frame["positive"].is_null(), "positive", "positive is empty")
+    frame = bad.add(frame, frame["respondents"] <= 0, "respondents",
+                    "no respondents: a proportion needs at least one")
+    frame = bad.add(frame, (frame["positive"] < 0) | (frame["positive"] > frame["respondents"]),
+                    "positive", "must be between 0 and respondents")
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("month"))
+    frame = _periods_to_months(frame, bad, allow=("month", "quarter", "rolling", "financial-year"))
+    return _resolve_forces(frame, "force_name", "force", forces, bad)
+
+
+def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -> pl.DataFrame:
+    """Turn a ``period`` column (or ``month``) into the first month and a span of months."""
+    if "period" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("period"))
+    text = pl.coalesce(pl.col("month"), pl.col("period"))
+    values = frame.select(text).to_series().unique().to_list()
+    parsed: dict[str, tuple[str, int] | None] = {}
+    for value in values:
+        if value is None:
+            continue
+        try:
+            p = parse_period(value)
+        except UsageError:
+            parsed[value] = None
+            continue
+        kind = "month" if p.kind in ("month",) else p.kind
+        parsed[value] = (month_text(p.start), p.length) if kind in allow else None
+    frame = frame.with_columns(text.alias("_period_text"))
+    invalid = [v for v, p in parsed.items() if p is None]
+    frame = bad.add(frame, frame["_period_text"].is_in(invalid), "period",
+                    "not a period (" + ", ".join(allow) + ")")
+    starts = {v: p[0] for v, p in parsed.items() if p}
+    spans = {v: p[1] for v, p in parsed.items() if p}
+    return frame.with_columns(
+        pl.col("_period_text").replace_strict(starts, return_dtype=pl.String).alias("month"),
+        pl.col("_period_text").replace_strict(spans, return_dtype=pl.Int32).alias("span"),
+    ).drop("_period_text", "period")
+
+
+def _population(raw: pl.DataFrame, source: Source, forces: ForceRegistry, bad: _Bad) -> pl.DataFrame:
+    cols = {c.casefold(): c for c in raw.columns if c != LINE}
+    if {"force", "year", "population"} <= set(cols):
+        long = raw.select(
+            pl.col(LINE), pl.col(cols["force"]).alias("force_name"),
+            pl.col(cols["year"]).alias("year"), pl.col(cols["population"]).alias("population"),
+        )
+    elif "year" in cols:
+        # Wide layout: a year column and one column per force (ONS-derived tables).
+        force_cols = [c for c in raw.columns if c not in (LINE, cols["year"])]
+        long = raw.unpivot(index=[LINE, cols["year"]], on=force_cols,
+                           variable_name="force_name", value_name="population")
+        long = long.rename({cols["year"]: "year"})
+    else:
+        raise DataError(f"{source.name}: a population file needs force,year,population columns "
+                        "or a year column plus one column per force")
+    spec = DATASETS["population"]
+    long = _convert(long, spec, bad)
+    long = bad.add(long, long["population"].is_null(), "population", "population is empty")
+    long = bad.add(long, long["population"] <= 0, "population", "population must be positive")
+    long = _resolve_forces(long, "force_name", "force", forces, bad)
+    return long.select(LINE, "force", "force_name", pl.col("year").cast(pl.Int32), "population")
+
+
+_ADD_KEYS = {
+    "street": _police_uk,
+    "outcomes": _police_uk,
+    "stop-search": _stop_search,
+    "prc": _prc,
+    "counts": _counts,
+    "survey": _survey,
+}

@@ -1,0 +1,1 @@
+"""Statistical methods (pure functions, no I/O): SPC, intervals, tests, projections."""

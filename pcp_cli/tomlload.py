@@ -1,0 +1,65 @@
+"""TOML loading with errors that name the file and line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from pcp_cli.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 fallback
+    import tomli as tomllib
+
+
+def load_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
+    """Return the parsed document and its text."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def line_of(text: str, table: str, key: str | None = None) -> int | None:
+    """Best-effort line number of ``[table]`` (or of ``key`` inside it) in TOML text.
+
+    tomllib keeps no positions, so this scans for the table header and then the key.
+    """
+    lines = text.splitlines()
+    header_at = None
+    parts = table.split(".")
+    for i, raw in enumerate(lines):
+        stripped = raw.strip()
+        if stripped.startswith("[") and _header_name(stripped) == parts:
+            header_at = i
+            break
+    if header_at is None:
+        # Keys may be written dotted inside a parent table: look for the last part.
+        for i, raw in enumerate(lines):
+            if raw.strip().startswith(f"{parts[-1]} ") or raw.strip().startswith(f"{parts[-1]}="):
+                return i + 1
+        return None
+    if key is None:
+        return header_at + 1
+    for j in range(header_at + 1, len(lines)):
+        stripped = lines[j].strip()
+        if stripped.startswith("["):
+            break
+        name = stripped.split("=", 1)[0].strip().strip('"')
+        if name == key or name.startswith(f"{key}."):
+            return j + 1
+    return header_at + 1
+
+
+def _header_name(header: str) -> list[str]:
+    inner = header.strip("[] \t")
+    inner = inner.split("#", 1)[0].strip().rstrip("]").strip()
+    return [p.strip().strip('"') for p in inner.split(".")]
