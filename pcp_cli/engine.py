@@ -76,35 +76,30 @@ class Engine:
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
 
     # -- series ----------------------------------------------------------------------
-    def series(self, kpi: Kpi, force: str, dataset: str | None = None) -> Series | None:
-        """The count series for a count or proportion KPI, from the first dataset with data."""
+    def series(self, kpi: Kpi, force: str, dataset: str) -> Series | None:
+        """The count series of a count or proportion KPI in one dataset (None: no data)."""
         key = (kpi.id, force, dataset)
         if key not in self._cache:
-            self._cache[key] = self._series(kpi, force, dataset)
+            rule = next((r for r in kpi.rules if r.dataset == dataset), None)
+            if rule is None:
+                raise UsageError(f"KPI {kpi.id} cannot be counted from {dataset}",
+                                 hint=f"it is defined for: {', '.join(kpi.datasets)}")
+            series = self._from_rule(kpi, force, rule) if self.reader.has(dataset) else None
+            self._cache[key] = series if series is not None and series.covered else None
         return self._cache[key]
 
-    def _series(self, kpi: Kpi, force: str, dataset: str | None) -> Series | None:
-        if kpi.kind == "ratio":
-            raise ValueError("ratio KPIs have no series of their own")
-        rules = [r for r in kpi.rules if dataset is None or r.dataset == dataset]
-        if dataset is not None and not rules:
-            raise UsageError(f"KPI {kpi.id} cannot be counted from {dataset}",
-                             hint=f"it is defined for: {', '.join(kpi.datasets)}")
-        for rule in rules:
-            if not self.reader.has(rule.dataset):
-                continue
-            series = self._from_rule(kpi, force, rule)
-            if series.covered:
-                return series
-        return None
+    def candidates(self, kpi: Kpi, force: str) -> list[Series]:
+        """The KPI's series in every dataset that has data, in the KPI file's order."""
+        found = (self.series(kpi, force, r.dataset) for r in kpi.rules)
+        return [s for s in found if s is not None]
 
     def _from_rule(self, kpi: Kpi, force: str, rule: CountRule) -> Series:
         spec = DATASETS[rule.dataset]
         agg = self.reader.aggregate(rule.dataset).filter(pl.col("force") == force)
-        coverage_conds = [c for c in rule.conditions if c.column in spec.coverage_by]
         coverage = agg
-        for cond in coverage_conds:
-            coverage = coverage.filter(condition_expr(cond))
+        for cond in rule.conditions:
+            if cond.column in spec.coverage_by:
+                coverage = coverage.filter(condition_expr(cond))
         blocks = coverage.select(_month_int().alias("m"), "span").unique().collect()
         covered: set[Month] = set()
         for m, span in blocks.iter_rows():
@@ -115,9 +110,7 @@ class Engine:
         sums = [pl.col("n").sum()]
         if kpi.kind == "proportion":
             sums.append(pl.col("respondents").sum())
-        rows = (
-            counted.group_by(_month_int().alias("m"), "span").agg(*sums).collect()
-        )
+        rows = counted.group_by(_month_int().alias("m"), "span").agg(*sums).collect()
         # Months with data but no matching rows count zero, not missing.
         zero = blocks.join(rows.select("m", "span"), on=["m", "span"], how="anti").with_columns(
             pl.lit(0, dtype=pl.Int64).alias("n"),
@@ -126,60 +119,94 @@ class Engine:
         rows = pl.concat([rows, zero], how="diagonal_relaxed").sort("m")
         return Series(kpi, force, rule.dataset, rows, covered)
 
+    def base_kpis(self, kpi: Kpi) -> list[Kpi]:
+        """The count KPIs a (possibly derived) KPI is computed from."""
+        if kpi.kind != "ratio":
+            return [kpi]
+        assert kpi.numerator and kpi.denominator
+        return [*self.base_kpis(self.catalogue.kpis[kpi.numerator]),
+                *self.base_kpis(self.catalogue.kpis[kpi.denominator])]
+
+    def has_data(self, kpi: Kpi, force: str) -> bool:
+        return all(self.candidates(b, force) for b in self.base_kpis(kpi))
+
     def latest_month(self, kpis: list[Kpi], force: str) -> Month | None:
         """The latest month every selected KPI has data for (KPIs with no data are ignored)."""
         ends = []
         for kpi in kpis:
-            for base in self._base_kpis(kpi):
-                s = self.series(base, force)
-                if s is not None and s.latest is not None:
-                    ends.append(s.latest)
+            for base in self.base_kpis(kpi):
+                latest = [s.latest for s in self.candidates(base, force) if s.latest is not None]
+                if latest:
+                    ends.append(max(latest))
         return min(ends) if ends else None
 
-    def _base_kpis(self, kpi: Kpi) -> list[Kpi]:
-        if kpi.kind != "ratio":
-            return [kpi]
-        assert kpi.numerator and kpi.denominator
-        return [*self._base_kpis(self.catalogue.kpis[kpi.numerator]),
-                *self._base_kpis(self.catalogue.kpis[kpi.denominator])]
+    def choose(self, kpi: Kpi, force: str, periods: list[Period], *,
+               allow_partial: bool = False) -> Series:
+        """The first dataset (in KPI-file order) holding every month of every period.
 
-    def has_data(self, kpi: Kpi, force: str) -> bool:
-        return all(self.series(b, force) is not None for b in self._base_kpis(kpi))
-
-    # -- period values --------------------------------------------------------------
-    def value(self, kpi: Kpi, force: str, period: Period, *, allow_partial: bool = False) -> PeriodValue:
-        if kpi.kind == "ratio":
-            assert kpi.numerator and kpi.denominator
-            num = self.value(self.catalogue.kpis[kpi.numerator], force, period, allow_partial=allow_partial)
-            den = self.value(self.catalogue.kpis[kpi.denominator], force, period, allow_partial=allow_partial)
-            value = None
-            if num.value is not None and den.value:
-                value = num.value / den.value * kpi.scale
-            monthly = tuple(
-                (n / d * kpi.scale) if d else float("nan") for n, d in zip(num.monthly, den.monthly, strict=False)
-            )
-            return PeriodValue(value, num.value, den.value, monthly,
-                               tuple(sorted(set(num.missing) | set(den.missing))),
-                               f"{num.dataset}/{den.dataset}")
-        series = self.series(kpi, force)
-        if series is None:
+        One dataset serves all the periods of a comparison, so a quarter is never set
+        against a baseline counted a different way.
+        """
+        found = self.candidates(kpi, force)
+        if not found:
             raise NoDataError(f"no data for KPI {kpi.id} ({kpi.label}) for {force}",
                               hint=f"it is counted from: {', '.join(kpi.datasets)}")
-        missing = series.missing(period)
-        if missing and not allow_partial:
-            raise NoDataError(
-                f"{kpi.id} for {force}: {period.label} is incomplete; the store has no "
-                f"{series.dataset} data for {_month_list(missing)}",
-                hint="ingest the missing months, choose another period, or use --allow-partial",
-            )
+        for series in found:
+            if not any(series.missing(p) for p in periods):
+                return series
+        best = max(found, key=lambda s: sum(p.length - len(s.missing(p)) for p in periods))
+        if allow_partial:
+            return best
+        missing = sorted({m for p in periods for m in best.missing(p)})
+        labels = " and ".join(p.label for p in periods)
+        raise NoDataError(
+            f"{kpi.id} for {force}: {labels} incomplete; the store has no {best.dataset} "
+            f"data for {_month_list(missing)}",
+            hint="ingest the missing months, choose another period, or use --allow-partial",
+        )
+
+    # -- period values --------------------------------------------------------------
+    def values(self, kpi: Kpi, force: str, periods: list[Period], *,
+               allow_partial: bool = False) -> list[PeriodValue]:
+        """The KPI's value in each period, all counted from the same dataset."""
+        if kpi.kind == "ratio":
+            assert kpi.numerator and kpi.denominator
+            nums = self.values(self.catalogue.kpis[kpi.numerator], force, periods,
+                               allow_partial=allow_partial)
+            dens = self.values(self.catalogue.kpis[kpi.denominator], force, periods,
+                               allow_partial=allow_partial)
+            return [self._ratio(kpi, n, d) for n, d in zip(nums, dens, strict=True)]
+        series = self.choose(kpi, force, periods, allow_partial=allow_partial)
+        return [self._total(kpi, series, p) for p in periods]
+
+    def value(self, kpi: Kpi, force: str, period: Period, *,
+              allow_partial: bool = False) -> PeriodValue:
+        return self.values(kpi, force, [period], allow_partial=allow_partial)[0]
+
+    @staticmethod
+    def _total(kpi: Kpi, series: Series, period: Period) -> PeriodValue:
         rows = series.window(period)
         total = float(rows["n"].sum())
         monthly = tuple(float(v) for v in rows["n"].to_list())
+        missing = tuple(series.missing(period))
         if kpi.kind == "proportion":
             respondents = float(rows["respondents"].sum())
             value = total / respondents * kpi.scale if respondents else None
-            return PeriodValue(value, total, respondents, monthly, tuple(missing), series.dataset)
-        return PeriodValue(total, total, None, monthly, tuple(missing), series.dataset)
+            return PeriodValue(value, total, respondents, monthly, missing, series.dataset)
+        return PeriodValue(total, total, None, monthly, missing, series.dataset)
+
+    @staticmethod
+    def _ratio(kpi: Kpi, num: PeriodValue, den: PeriodValue) -> PeriodValue:
+        value = None
+        if num.value is not None and den.value:
+            value = num.value / den.value * kpi.scale
+        monthly = tuple(
+            (n / d * kpi.scale) if d else float("nan")
+            for n, d in zip(num.monthly, den.monthly, strict=False)
+        )
+        dataset = num.dataset if num.dataset == den.dataset else f"{num.dataset}/{den.dataset}"
+        return PeriodValue(value, num.value, den.value, monthly,
+                           tuple(sorted(set(num.missing) | set(den.missing))), dataset)
 
 
 def _month_list(months: list[Month]) -> str:

@@ -166,7 +166,12 @@ class _Checker:
             kpi = self._kpi(kid, body, sections, lists)
             if kpi is not None:
                 kpis[kid] = kpi
-        self._check_derived(kpis)
+        refs = {
+            kid: [body.get(role) for role in ("numerator", "denominator")
+                  if isinstance(body, dict) and isinstance(body.get(role), str)]
+            for kid, body in raw_kpis.items()
+        }
+        self._check_derived(refs)
         digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
         return Catalogue(self.path, digest, tuple(sections), lists, kpis)
 
@@ -320,28 +325,25 @@ class _Checker:
         )
         return None
 
-    def _check_derived(self, kpis: dict[str, Kpi]) -> None:
-        for kpi in kpis.values():
-            for role in ("numerator", "denominator"):
-                ref = getattr(kpi, role)
-                if ref is not None and ref not in kpis:
-                    self.problem(f"kpi.{kpi.id}", role, f"refers to KPI '{ref}', which is not defined")
-        # Cycles: follow numerator/denominator references.
+    def _check_derived(self, refs: dict[str, list[str]]) -> None:
+        """Every KPI a derived KPI names exists, and references never loop."""
+        for kid, names in refs.items():
+            for role, ref in zip(("numerator", "denominator"), names, strict=False):
+                if ref not in refs:
+                    self.problem(f"kpi.{kid}", role, f"refers to KPI '{ref}', which is not defined")
         state: dict[str, int] = {}
 
         def visit(kid: str, trail: list[str]) -> None:
-            if state.get(kid) == 2 or kid not in kpis:
+            if state.get(kid) == 2 or kid not in refs:
                 return
             if state.get(kid) == 1:
                 cycle = " -> ".join([*trail[trail.index(kid):], kid])
                 self.problem(f"kpi.{kid}", None, f"derived KPIs form a cycle: {cycle}")
                 return
             state[kid] = 1
-            k = kpis[kid]
-            for ref in (k.numerator, k.denominator):
-                if ref:
-                    visit(ref, [*trail, kid])
+            for ref in refs[kid]:
+                visit(ref, [*trail, kid])
             state[kid] = 2
 
-        for kid in kpis:
+        for kid in refs:
             visit(kid, [])

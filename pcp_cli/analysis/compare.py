@@ -54,8 +54,8 @@ def compare(engine: Engine, registry: ForceRegistry, plan: ComparePlan) -> pl.Da
     rows = []
     for force in plan.forces:
         for kpi in plan.kpis:
-            cur = engine.value(kpi, force, plan.period, allow_partial=plan.allow_partial)
-            base = engine.value(kpi, force, plan.baseline, allow_partial=plan.allow_partial)
+            cur, base = engine.values(kpi, force, [plan.period, plan.baseline],
+                                      allow_partial=plan.allow_partial)
             change = pct = None
             if cur.value is not None and base.value is not None:
                 change = cur.value - base.value

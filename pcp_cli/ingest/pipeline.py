@@ -132,8 +132,8 @@ def ingest(
         known = reader.manifest.referenced_sources()
         for name in names:
             source = _read_source(name)
-            if source.sha256 in known:
-                info = reader.manifest.sources.get(source.sha256, {})
+            info = reader.manifest.sources.get(source.sha256, {})
+            if source.sha256 in known and _same_context(info, name, options):
                 summary.files.append(FileResult(name, str(info.get("kind", "?")), int(info.get("rows", 0)),
                                                 "unchanged"))
                 if progress:
@@ -150,6 +150,7 @@ def ingest(
                 "sha256": source.sha256,
                 "kind": parsed.kind,
                 "rows": parsed.frame.height,
+                "forces": sorted(parsed.frame["force"].unique().to_list()),
                 "ingested_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             })
             known.add(source.sha256)
@@ -160,6 +161,15 @@ def ingest(
             summary.rejects_path = _write_rejects(store, rejects)
         tx.commit()
     return summary
+
+
+def _same_context(info: dict[str, object], name: str, options: ReadOptions) -> bool:
+    """Stop and search files take their force from the name or --force, not the content."""
+    if info.get("kind") != "stop-search":
+        return True
+    slug = Path(name).name[8:].removesuffix("-stop-and-search.csv")
+    wanted = (options.force or slug).casefold()
+    return wanted in [str(f).casefold() for f in info.get("forces", [])]  # type: ignore[attr-defined]
 
 
 def _result(parsed: Parsed) -> FileResult:

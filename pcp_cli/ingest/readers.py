@@ -68,20 +68,28 @@ class _Bad:
         self.mode = mode
         self.rows: list[dict[str, object]] = []
 
-    def add(self, frame: pl.DataFrame, mask: pl.Series, column: str, reason: str) -> pl.DataFrame:
-        """Reject the rows where mask is true; return the frame without them."""
+    def add(self, frame: pl.DataFrame, mask: pl.Series, column: str, reason: str,
+            value_of: str | None = None) -> pl.DataFrame:
+        """Reject the rows where mask is true; return the frame without them.
+
+        ``column`` is the extract's header (for the message), ``value_of`` the frame column
+        holding the offending value.
+        """
+        mask = mask.fill_null(False)
         if not mask.any():
             return frame
         bad = frame.filter(mask)
         first = bad.row(0, named=True)
-        value = first.get(column)
+        value_of = value_of or column
+        value = first.get(value_of)
         if self.mode == "fail":
             raise DataError(
                 f"{self.source.name}, line {first[LINE]}, column '{column}': {reason}"
                 + (f" (value {value!r})" if value is not None else ""),
                 hint=f"{bad.height} row(s) affected; fix the extract or use --on-bad-rows skip",
             )
-        for row in bad.select(LINE, column).iter_rows():
+        values = bad[value_of] if value_of in bad.columns else pl.Series([None] * bad.height)
+        for row in zip(bad[LINE], values, strict=True):
             self.rows.append({"line": row[0], "column": column, "value": row[1], "reason": reason})
         return frame.filter(~mask)
 
@@ -213,7 +221,8 @@ def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: _Bad) -> pl.DataFrame:
             text = text.str.replace_all(",", "")
         converted = frame.select(text.cast(target, strict=False)).to_series()
         failed = converted.is_null() & frame[col.name].is_not_null()
-        frame = bad.add(frame, failed, col.source, f"not a valid {'number' if col.dtype == 'float' else 'whole number'}")
+        kind = "number" if col.dtype == "float" else "whole number"
+        frame = bad.add(frame, failed, col.source, f"not a valid {kind}", col.name)
         frame = frame.with_columns(text.cast(target, strict=False).alias(col.name))
     return frame
 
@@ -221,7 +230,7 @@ def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: _Bad) -> pl.DataFrame:
 def _resolve_forces(
     frame: pl.DataFrame, column: str, label: str, forces: ForceRegistry, bad: _Bad
 ) -> pl.DataFrame:
-    frame = bad.add(frame, frame[column].is_null(), label, "the force is empty")
+    frame = bad.add(frame, frame[column].is_null(), label, "the force is empty", column)
     names = frame[column].unique().to_list()
     mapping = {n: forces.resolve(n) for n in names}
     unknown = [n for n, fid in mapping.items() if fid is None]
@@ -235,7 +244,7 @@ def _resolve_forces(
                 hint=f"{forces.suggest(first[column])} (or add the spelling to the aliases in "
                 f"{forces.path})",
             )
-        frame = bad.add(frame, mask, label, "unknown force")
+        frame = bad.add(frame, mask, label, "unknown force", column)
     return frame.with_columns(
         pl.col(column).replace_strict(mapping, return_dtype=pl.String, default=None).alias("force")
     )
@@ -243,7 +252,7 @@ def _resolve_forces(
 
 def _check_month(frame: pl.DataFrame, column: str, label: str, bad: _Bad) -> pl.DataFrame:
     ok = frame[column].str.contains(_MONTH_RE)
-    return bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM")
+    return bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM", column)
 
 
 def _police_uk(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
