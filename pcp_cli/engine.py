@@ -24,7 +24,11 @@ def condition_expr(cond: Condition) -> pl.Expr:
 
 
 def _month_int(col: str = "month") -> pl.Expr:
-    return pl.col(col).str.slice(0, 4).cast(pl.Int32) * 12 + pl.col(col).str.slice(5, 2).cast(pl.Int32) - 1
+    return (
+        pl.col(col).str.slice(0, 4).cast(pl.Int32) * 12
+        + pl.col(col).str.slice(5, 2).cast(pl.Int32)
+        - 1
+    )
 
 
 @dataclass
@@ -53,8 +57,9 @@ class Series:
             first = cut.row(0, named=True)
             raise UsageError(
                 f"{self.kpi.id} for {self.force} comes from {self.dataset} data in blocks of "
-                f"{first['span']} months (from {month_text(first['m'])}), which {period.label} cuts across",
-                hint="use a period made of whole quarters, e.g. 'Q2 2018/19' or 12m ending in Mar/Jun/Sep/Dec",
+                f"{first['span']} months (from {month_text(first['m'])}), "
+                f"which {period.label} cuts across",
+                hint="use whole quarters, e.g. 'Q2 2018/19' or 12m ending in Mar, Jun, Sep or Dec",
             )
         return overlapping.drop("m_end").sort("m")
 
@@ -82,8 +87,10 @@ class Engine:
         if key not in self._cache:
             rule = next((r for r in kpi.rules if r.dataset == dataset), None)
             if rule is None:
-                raise UsageError(f"KPI {kpi.id} cannot be counted from {dataset}",
-                                 hint=f"it is defined for: {', '.join(kpi.datasets)}")
+                raise UsageError(
+                    f"KPI {kpi.id} cannot be counted from {dataset}",
+                    hint=f"it is defined for: {', '.join(kpi.datasets)}",
+                )
             series = self._from_rule(kpi, force, rule) if self.reader.has(dataset) else None
             self._cache[key] = series if series is not None and series.covered else None
         return self._cache[key]
@@ -124,8 +131,10 @@ class Engine:
         if kpi.kind != "ratio":
             return [kpi]
         assert kpi.numerator and kpi.denominator
-        return [*self.base_kpis(self.catalogue.kpis[kpi.numerator]),
-                *self.base_kpis(self.catalogue.kpis[kpi.denominator])]
+        return [
+            *self.base_kpis(self.catalogue.kpis[kpi.numerator]),
+            *self.base_kpis(self.catalogue.kpis[kpi.denominator]),
+        ]
 
     def has_data(self, kpi: Kpi, force: str) -> bool:
         return all(self.candidates(b, force) for b in self.base_kpis(kpi))
@@ -140,8 +149,9 @@ class Engine:
                     ends.append(max(latest))
         return min(ends) if ends else None
 
-    def choose(self, kpi: Kpi, force: str, periods: list[Period], *,
-               allow_partial: bool = False) -> Series:
+    def choose(
+        self, kpi: Kpi, force: str, periods: list[Period], *, allow_partial: bool = False
+    ) -> Series:
         """The first dataset (in KPI-file order) holding every month of every period.
 
         One dataset serves all the periods of a comparison, so a quarter is never set
@@ -149,8 +159,10 @@ class Engine:
         """
         found = self.candidates(kpi, force)
         if not found:
-            raise NoDataError(f"no data for KPI {kpi.id} ({kpi.label}) for {force}",
-                              hint=f"it is counted from: {', '.join(kpi.datasets)}")
+            raise NoDataError(
+                f"no data for KPI {kpi.id} ({kpi.label}) for {force}",
+                hint=f"it is counted from: {', '.join(kpi.datasets)}",
+            )
         for series in found:
             if not any(series.missing(p) for p in periods):
                 return series
@@ -166,21 +178,25 @@ class Engine:
         )
 
     # -- period values --------------------------------------------------------------
-    def values(self, kpi: Kpi, force: str, periods: list[Period], *,
-               allow_partial: bool = False) -> list[PeriodValue]:
+    def values(
+        self, kpi: Kpi, force: str, periods: list[Period], *, allow_partial: bool = False
+    ) -> list[PeriodValue]:
         """The KPI's value in each period, all counted from the same dataset."""
         if kpi.kind == "ratio":
             assert kpi.numerator and kpi.denominator
-            nums = self.values(self.catalogue.kpis[kpi.numerator], force, periods,
-                               allow_partial=allow_partial)
-            dens = self.values(self.catalogue.kpis[kpi.denominator], force, periods,
-                               allow_partial=allow_partial)
+            nums = self.values(
+                self.catalogue.kpis[kpi.numerator], force, periods, allow_partial=allow_partial
+            )
+            dens = self.values(
+                self.catalogue.kpis[kpi.denominator], force, periods, allow_partial=allow_partial
+            )
             return [self._ratio(kpi, n, d) for n, d in zip(nums, dens, strict=True)]
         series = self.choose(kpi, force, periods, allow_partial=allow_partial)
         return [self._total(kpi, series, p) for p in periods]
 
-    def value(self, kpi: Kpi, force: str, period: Period, *,
-              allow_partial: bool = False) -> PeriodValue:
+    def value(
+        self, kpi: Kpi, force: str, period: Period, *, allow_partial: bool = False
+    ) -> PeriodValue:
         return self.values(kpi, force, [period], allow_partial=allow_partial)[0]
 
     @staticmethod
@@ -205,8 +221,14 @@ class Engine:
             for n, d in zip(num.monthly, den.monthly, strict=False)
         )
         dataset = num.dataset if num.dataset == den.dataset else f"{num.dataset}/{den.dataset}"
-        return PeriodValue(value, num.value, den.value, monthly,
-                           tuple(sorted(set(num.missing) | set(den.missing))), dataset)
+        return PeriodValue(
+            value,
+            num.value,
+            den.value,
+            monthly,
+            tuple(sorted(set(num.missing) | set(den.missing))),
+            dataset,
+        )
 
 
 def _month_list(months: list[Month]) -> str:

@@ -23,8 +23,17 @@ POLARITIES: tuple[Polarity, ...] = ("lower-is-better", "higher-is-better", "neut
 KINDS: tuple[KpiKind, ...] = ("count", "ratio", "proportion")
 
 _KPI_KEYS = {
-    "label", "section", "polarity", "kind", "unit", "description",
-    "count", "numerator", "denominator", "scale", "population",
+    "label",
+    "section",
+    "polarity",
+    "kind",
+    "unit",
+    "description",
+    "count",
+    "numerator",
+    "denominator",
+    "scale",
+    "population",
 }
 _OPS = {"in", "not_in", "equals", "in_list", "not_in_list"}
 
@@ -103,7 +112,9 @@ class Catalogue:
             if not part:
                 continue
             if part.casefold() in sections:
-                chosen += [k for k in self.in_section_order() if k.section == sections[part.casefold()]]
+                chosen += [
+                    k for k in self.in_section_order() if k.section == sections[part.casefold()]
+                ]
                 continue
             if part not in self.kpis:
                 raise UsageError(f"unknown KPI '{part}' in {self.path}", hint=self.suggest(part))
@@ -124,7 +135,11 @@ def load_catalogue(path: Path) -> Catalogue:
     catalogue, problems = check_catalogue(path)
     if problems or catalogue is None:
         first = problems[0] if problems else Problem(str(path), "invalid")
-        more = f" (and {len(problems) - 1} more; run 'pcp kpis check {path}')" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more; run 'pcp kpis check {path}')"
+            if len(problems) > 1
+            else ""
+        )
         raise ConfigError(f"{first}{more}")
     return catalogue
 
@@ -166,9 +181,12 @@ class _Checker:
             kpi = self._kpi(kid, body, sections, lists)
             if kpi is not None:
                 kpis[kid] = kpi
-        refs = {
-            kid: [body.get(role) for role in ("numerator", "denominator")
-                  if isinstance(body, dict) and isinstance(body.get(role), str)]
+        refs: dict[str, list[str]] = {
+            kid: [
+                str(body[role])
+                for role in ("numerator", "denominator")
+                if isinstance(body, dict) and isinstance(body.get(role), str)
+            ]
             for kid, body in raw_kpis.items()
         }
         self._check_derived(refs)
@@ -223,7 +241,9 @@ class _Checker:
             numerator = self._string(body, table, "numerator", required=True)
             denominator = self._string(body, table, "denominator", required=True)
             if "count" in body:
-                self.problem(table, "count", "a ratio KPI takes numerator and denominator, not count")
+                self.problem(
+                    table, "count", "a ratio KPI takes numerator and denominator, not count"
+                )
         else:
             for key in ("numerator", "denominator"):
                 if key in body:
@@ -267,7 +287,9 @@ class _Checker:
         for dataset, filters in raw.items():
             sub = f"{table}.count.{dataset}"
             if dataset not in KPI_DATASETS:
-                self.problem(sub, None, f"unknown dataset '{dataset}' (known: {', '.join(KPI_DATASETS)})")
+                self.problem(
+                    sub, None, f"unknown dataset '{dataset}' (known: {', '.join(KPI_DATASETS)})"
+                )
                 continue
             if kind == "proportion" and dataset != "survey":
                 self.problem(sub, None, "a proportion KPI is counted from the survey dataset")
@@ -279,7 +301,8 @@ class _Checker:
             for column, cond in filters.items():
                 if column not in spec.filterable:
                     self.problem(
-                        sub, column,
+                        sub,
+                        column,
                         f"dataset '{dataset}' has no column '{column}' to filter on "
                         f"(filterable: {', '.join(spec.filterable) or 'none'})",
                     )
@@ -304,9 +327,11 @@ class _Checker:
             self.problem(table, column, "a list condition must hold strings")
             return None
         if isinstance(cond, dict) and len(cond) == 1:
-            (op, value), = cond.items()
+            ((op, value),) = cond.items()
             if op not in _OPS:
-                self.problem(table, column, f"unknown operator '{op}' (use {', '.join(sorted(_OPS))})")
+                self.problem(
+                    table, column, f"unknown operator '{op}' (use {', '.join(sorted(_OPS))})"
+                )
                 return None
             negate = op.startswith("not_")
             if op.endswith("_list"):
@@ -315,13 +340,18 @@ class _Checker:
                     return None
                 return Condition(column, negate, lists[value])
             values = [value] if isinstance(value, str) else value
-            if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            if (
+                not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, str) for v in values)
+            ):
                 self.problem(table, column, f"'{op}' takes a string or a list of strings")
                 return None
             return Condition(column, negate, tuple(values))
         self.problem(
-            table, column,
-            "a condition is a string, a list, or one of {in|not_in|equals|in_list|not_in_list = ...}",
+            table,
+            column,
+            "a condition is a string, a list, or {in|not_in|equals|in_list|not_in_list = ...}",
         )
         return None
 
@@ -337,7 +367,7 @@ class _Checker:
             if state.get(kid) == 2 or kid not in refs:
                 return
             if state.get(kid) == 1:
-                cycle = " -> ".join([*trail[trail.index(kid):], kid])
+                cycle = " -> ".join([*trail[trail.index(kid) :], kid])
                 self.problem(f"kpi.{kid}", None, f"derived KPIs form a cycle: {cycle}")
                 return
             state[kid] = 1

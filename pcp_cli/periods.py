@@ -16,7 +16,7 @@ from pcp_cli.errors import UsageError
 Month = int
 PeriodKind = Literal["month", "range", "quarter", "financial-year", "fytd", "rolling"]
 
-_MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 SYNTAX_HELP = (
     "use Q2, 'Q2 2018/19', '2018/19 Q2', 2018/19, FYTD, 12m (or rolling-12), "
@@ -92,7 +92,8 @@ class Period:
         if self.kind == "rolling":
             return f"{self.length}m to {month_text(self.end)}"
         if self.kind == "fytd":
-            return f"FYTD {financial_year_label(financial_year_start(self.end))} to {month_text(self.end)}"
+            year = financial_year_label(financial_year_start(self.end))
+            return f"FYTD {year} to {month_text(self.end)}"
         return describe(self.start, self.end)
 
     def shifted(self, months: int) -> Period:

@@ -148,8 +148,10 @@ class Store:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        what = "another pcp process is writing to" if not exclusive else (
-                            "another pcp process is using"
+                        what = (
+                            "another pcp process is writing to"
+                            if not exclusive
+                            else ("another pcp process is using")
                         )
                         raise StoreError(
                             f"{what} the store {self.root}",
@@ -338,8 +340,9 @@ class Transaction:
         root = self.store.root
         journal = root / JOURNAL
         try:
-            _write_json_atomic(journal, {"txid": self.txid, "new_files": new_files,
-                                          "old_files": old_files})
+            _write_json_atomic(
+                journal, {"txid": self.txid, "new_files": new_files, "old_files": old_files}
+            )
             for staged, rel in self._staged:
                 final = root / rel
                 final.parent.mkdir(parents=True, exist_ok=True)
@@ -366,7 +369,9 @@ class Transaction:
         for dataset, parts in self._parts.items():
             datasets.setdefault(dataset, {}).setdefault("partitions", {}).update(parts)
         for dataset in self._aggs:
-            datasets.setdefault(dataset, {})["aggregate"] = f"agg/{dataset}/part-{self.txid}.parquet"
+            datasets.setdefault(dataset, {})["aggregate"] = (
+                f"agg/{dataset}/part-{self.txid}.parquet"
+            )
         new = Manifest(txid=self.txid, updated_at=_now(), datasets=datasets)
         sources = {**self.manifest.sources, **self._new_sources}
         used = new.referenced_sources()
@@ -406,8 +411,9 @@ def _write_error(exc: OSError, where: Path) -> StoreError:
         reason = "permission denied"
     else:
         reason = exc.strerror or str(exc)
-    return StoreError(f"cannot write to the store at {where}: {reason}",
-                      hint="the store is unchanged")
+    return StoreError(
+        f"cannot write to the store at {where}: {reason}", hint="the store is unchanged"
+    )
 
 
 def dataset_spec(name: str) -> DatasetSpec:

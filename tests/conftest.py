@@ -29,13 +29,24 @@ class Result:
     stdout_bytes: bytes
 
 
-def run_pcp(args: list[str], *, stdin: bytes | str | None = None,
-            env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+def run_pcp(
+    args: list[str],
+    *,
+    stdin: bytes | str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Result:
     """Run `pcp ARGS` in-process through main(), so exit codes and messages are real."""
     runner = CliRunner()
     old = Path.cwd()
-    base_env = {"COLUMNS": "200", "NO_COLOR": "1", "PCP_STORE": "", "PCP_KPIS": "",
-                "PCP_FORCES": "", "PCP_FORCE": ""}
+    base_env = {
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "PCP_STORE": "",
+        "PCP_KPIS": "",
+        "PCP_FORCES": "",
+        "PCP_FORCE": "",
+    }
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -46,8 +57,12 @@ def run_pcp(args: list[str], *, stdin: bytes | str | None = None,
                 code = 0
             except SystemExit as exc:
                 code = int(exc.code or 0)
-            return Result(code, out.getvalue().decode("utf-8", "replace"),
-                          err.getvalue().decode("utf-8", "replace"), out.getvalue())
+            return Result(
+                code,
+                out.getvalue().decode("utf-8", "replace"),
+                err.getvalue().decode("utf-8", "replace"),
+                out.getvalue(),
+            )
     finally:
         os.chdir(old)
 
@@ -61,25 +76,42 @@ def real(*parts: str) -> Path:
     """A path under ../shared/data/real, skipping the test when the real data is absent."""
     path = REAL.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} (expected ../shared/data/real beside the repo)")
+        pytest.skip(
+            f"real data not available: {path} (expected ../shared/data/real beside the repo)"
+        )
     return path
 
 
-def street_row(month: str, crime_type: str, *, crime_id: str | None = None,
-               force: str = "Leicestershire Police", outcome: str = "Under investigation") -> str:
+def street_row(
+    month: str,
+    crime_type: str,
+    *,
+    crime_id: str | None = None,
+    force: str = "Leicestershire Police",
+    outcome: str = "Under investigation",
+) -> str:
     cid = "" if crime_type == "Anti-social behaviour" else (crime_id or f"id-{month}-{crime_type}")
     last = "" if crime_type == "Anti-social behaviour" else outcome
-    return (f"{cid},{month},{force},{force},-1.13,52.63,On or near High Street,E01025631,"
-            f"Blaby 002A,{crime_type},{last},")
+    return (
+        f"{cid},{month},{force},{force},-1.13,52.63,On or near High Street,E01025631,"
+        f"Blaby 002A,{crime_type},{last},"
+    )
 
 
-def write_street(path: Path, month: str, counts: dict[str, int],
-                 force: str = "Leicestershire Police", newline: str = "\r\n") -> Path:
+def write_street(
+    path: Path,
+    month: str,
+    counts: dict[str, int],
+    force: str = "Leicestershire Police",
+    newline: str = "\r\n",
+) -> Path:
     """A data.police.uk street file with the given number of rows per crime type."""
     lines = [STREET_HEADER]
     for crime_type, n in counts.items():
-        lines += [street_row(month, crime_type, crime_id=f"{month}-{crime_type}-{i}", force=force)
-                  for i in range(n)]
+        lines += [
+            street_row(month, crime_type, crime_id=f"{month}-{crime_type}-{i}", force=force)
+            for i in range(n)
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
     return path

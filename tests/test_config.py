@@ -10,23 +10,39 @@ from pcp_cli.config import resolve_settings
 from pcp_cli.errors import ConfigError, UsageError
 from pcp_cli.forces import load_forces
 from pcp_cli.kpis import check_catalogue, load_catalogue
-from tests.conftest import REPO, REAL
+from tests.conftest import REAL, REPO
 
 KPIS = REPO / "config" / "kpis.toml"
 FORCES = REPO / "config" / "forces.toml"
 
-SEED_000_KPIS = ["calls-999", "calls-101", "incidents", "all-crime", "positive-outcomes",
-                 "stop-search"]
+SEED_000_KPIS = [
+    "calls-999",
+    "calls-101",
+    "incidents",
+    "all-crime",
+    "positive-outcomes",
+    "stop-search",
+]
 
 
 def test_shipped_kpi_file_is_valid_and_complete() -> None:
     catalogue = load_catalogue(KPIS)
-    for kid in [*SEED_000_KPIS, "positive-outcome-rate", "burglary", "shoplifting",
-                "violence-with-injury", "rape", "hate-crime", "public-order"]:
+    for kid in [
+        *SEED_000_KPIS,
+        "positive-outcome-rate",
+        "burglary",
+        "shoplifting",
+        "violence-with-injury",
+        "rape",
+        "hate-crime",
+        "public-order",
+    ]:
         assert kid in catalogue.kpis
     assert catalogue.kpis["positive-outcome-rate"].kind == "ratio"
     assert "Local resolution" in catalogue.lists["positive-outcomes"]
-    assert "Investigation complete; no suspect identified" not in catalogue.lists["positive-outcomes"]
+    assert (
+        "Investigation complete; no suspect identified" not in catalogue.lists["positive-outcomes"]
+    )
     # All crime never counts anti-social behaviour.
     street = next(r for r in catalogue.kpis["all-crime"].rules if r.dataset == "street")
     assert street.conditions[0].negate and "Anti-social behaviour" in street.conditions[0].values
@@ -51,7 +67,10 @@ GOOD_HEAD = 'schema = 1\nsections = ["Crime"]\n[lists]\nasb = ["Anti-social beha
 
 
 def test_validator_reports_every_problem_with_location(tmp_path: Path) -> None:
-    path = _write(tmp_path, GOOD_HEAD + """
+    path = _write(
+        tmp_path,
+        GOOD_HEAD
+        + """
 [kpi.a]
 label = "A"
 section = "Crime"
@@ -81,7 +100,8 @@ section = "Crime"
 polarity = "neutral"
 [kpi.d.count.street]
 crime_type = { in_list = "nolist" }
-""")
+""",
+    )
     catalogue, problems = check_catalogue(path)
     assert catalogue is None
     text = "\n".join(str(p) for p in problems)
@@ -99,7 +119,10 @@ crime_type = { in_list = "nolist" }
 
 
 def test_validator_finds_cycles(tmp_path: Path) -> None:
-    path = _write(tmp_path, GOOD_HEAD + """
+    path = _write(
+        tmp_path,
+        GOOD_HEAD
+        + """
 [kpi.x]
 label = "X"
 section = "Crime"
@@ -114,19 +137,24 @@ polarity = "neutral"
 kind = "ratio"
 numerator = "x"
 denominator = "x"
-""")
+""",
+    )
     _, problems = check_catalogue(path)
     assert any("cycle" in p.message for p in problems)
 
 
 def test_counts_kpi_must_name_its_measure(tmp_path: Path) -> None:
-    path = _write(tmp_path, GOOD_HEAD + """
+    path = _write(
+        tmp_path,
+        GOOD_HEAD
+        + """
 [kpi.calls]
 label = "Calls"
 section = "Crime"
 polarity = "neutral"
 [kpi.calls.count.counts]
-""")
+""",
+    )
     _, problems = check_catalogue(path)
     assert any("must say which measure" in p.message for p in problems)
 
@@ -181,8 +209,9 @@ def test_unknown_force_suggests(tmp_path: Path) -> None:
 def test_discovery_order(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     (project / "sub").mkdir(parents=True)
-    (project / "pcp.toml").write_text('home_force = "leicestershire"\nstore = "data/store"\n'
-                                      'kpis = "my-kpis.toml"\n')
+    (project / "pcp.toml").write_text(
+        'home_force = "leicestershire"\nstore = "data/store"\nkpis = "my-kpis.toml"\n'
+    )
     settings = resolve_settings(cwd=project / "sub", environ={})
     assert settings.store_path == project / "data" / "store"
     assert settings.kpis_path == project / "my-kpis.toml"

@@ -80,7 +80,19 @@ def test_financial_year_boundaries() -> None:
     assert financial_year_start(M("2018-12")) == 2018
     assert financial_year_start(M("2019-01")) == 2018
     assert [financial_quarter(M(f"2018-{m:02d}")) for m in range(1, 13)] == [
-        4, 4, 4, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+        4,
+        4,
+        4,
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        3,
+        3,
+        3,
+    ]
 
 
 def test_december_january_arithmetic() -> None:
@@ -104,8 +116,15 @@ def test_baselines() -> None:
 
 
 def test_labels_round_trip() -> None:
-    for text in ["Q2 2018/19", "Q4 2018/19", "2018/19", "2018-07", "2018-11..2019-02",
-                 "12m to 2022-09", "FYTD 2018/19 to 2018-09"]:
+    for text in [
+        "Q2 2018/19",
+        "Q4 2018/19",
+        "2018/19",
+        "2018-07",
+        "2018-11..2019-02",
+        "12m to 2022-09",
+        "FYTD 2018/19 to 2018-09",
+    ]:
         period = parse_period(text)
         assert period.label == text
         assert parse_period(period.label) == period
@@ -116,8 +135,21 @@ def test_labels_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "Q5", "Q2 2018/20", "2018/20", "2018-13", "2018-00", "13m to 2018-13", "yesterday",
-     "2018-09..2018-07", "0m", "121m", "FYTD 2018/19 to 2019-05", "Q0 2018/19"],
+    [
+        "",
+        "Q5",
+        "Q2 2018/20",
+        "2018/20",
+        "2018-13",
+        "2018-00",
+        "13m to 2018-13",
+        "yesterday",
+        "2018-09..2018-07",
+        "0m",
+        "121m",
+        "FYTD 2018/19 to 2019-05",
+        "Q0 2018/19",
+    ],
 )
 def test_malformed_periods_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):

@@ -9,8 +9,9 @@ from pcp_cli.periods import month_text, parse_month
 from pcp_cli.store import Manifest
 
 
-def coverage(manifest: Manifest, registry: ForceRegistry, forces: list[str],
-             datasets: list[str]) -> pl.DataFrame:
+def coverage(
+    manifest: Manifest, registry: ForceRegistry, forces: list[str], datasets: list[str]
+) -> pl.DataFrame:
     rows = []
     for dataset in sorted(manifest.datasets):
         if datasets and dataset not in datasets:
@@ -26,15 +27,29 @@ def coverage(manifest: Manifest, registry: ForceRegistry, forces: list[str],
                 continue
             first, last = min(months), max(months)
             gaps = [m for m in range(first, last + 1) if m not in months]
-            rows.append({
-                "dataset": dataset, "force": force, "force_name": registry.name(force),
-                "first_month": month_text(first), "last_month": month_text(last),
-                "months": len(months), "gaps": _ranges(gaps),
-            })
-    return pl.DataFrame(rows, schema={
-        "dataset": pl.String, "force": pl.String, "force_name": pl.String,
-        "first_month": pl.String, "last_month": pl.String, "months": pl.Int64, "gaps": pl.String,
-    })
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "force": force,
+                    "force_name": registry.name(force),
+                    "first_month": month_text(first),
+                    "last_month": month_text(last),
+                    "months": len(months),
+                    "gaps": _ranges(gaps),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "dataset": pl.String,
+            "force": pl.String,
+            "force_name": pl.String,
+            "first_month": pl.String,
+            "last_month": pl.String,
+            "months": pl.Int64,
+            "gaps": pl.String,
+        },
+    )
 
 
 def _ranges(months: list[int]) -> str:
@@ -59,8 +74,24 @@ def sources(manifest: Manifest, forces: list[str], datasets: list[str]) -> pl.Da
                 continue
             for sha in part.get("sources", []):
                 info = manifest.sources.get(sha, {})
-                rows.append({"dataset": dataset, "partition": key, "path": info.get("path", "?"),
-                             "size": int(info.get("size", 0)), "sha256": sha,
-                             "ingested_at": info.get("ingested_at", "")})
-    return pl.DataFrame(rows, schema={"dataset": pl.String, "partition": pl.String, "path": pl.String,
-                                      "size": pl.Int64, "sha256": pl.String, "ingested_at": pl.String})
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "partition": key,
+                        "path": info.get("path", "?"),
+                        "size": int(info.get("size", 0)),
+                        "sha256": sha,
+                        "ingested_at": info.get("ingested_at", ""),
+                    }
+                )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "dataset": pl.String,
+            "partition": pl.String,
+            "path": pl.String,
+            "size": pl.Int64,
+            "sha256": pl.String,
+            "ingested_at": pl.String,
+        },
+    )

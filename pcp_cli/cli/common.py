@@ -75,34 +75,66 @@ class App:
         home = self.settings.home_force
         if home:
             return [self.forces.require(home).id]
-        territorial = [f for f in available if f in self.forces.forces and self.forces.forces[f].territorial]
+        territorial = [
+            f for f in available if f in self.forces.forces and self.forces.forces[f].territorial
+        ]
         if len(territorial) == 1:
             self.info(f"using {territorial[0]}, the only force in the store")
             return territorial
         raise UsageError(
             "which force? give --force",
-            hint="or set home_force in pcp.toml or $PCP_FORCE" if territorial else "the store holds no force yet",
+            hint="or set home_force in pcp.toml or $PCP_FORCE"
+            if territorial
+            else "the store holds no force yet",
         )
 
 
 def common_options(func: F) -> F:
     """--store, --kpis, --forces, -v, -q, --debug, --wait: the same on every command."""
 
-    @click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
-                  help="Store folder. Default: $PCP_STORE, then pcp.toml, then ./pcp-store.")
-    @click.option("--kpis", "kpis_path", type=click.Path(path_type=Path), default=None,
-                  help="KPI definitions file. Default: $PCP_KPIS, pcp.toml, bundled config/kpis.toml.")
-    @click.option("--forces", "forces_path", type=click.Path(path_type=Path), default=None,
-                  help="Forces file. Default: $PCP_FORCES, pcp.toml, bundled config/forces.toml.")
+    @click.option(
+        "--store",
+        "store_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Store folder. Default: $PCP_STORE, then pcp.toml, then ./pcp-store.",
+    )
+    @click.option(
+        "--kpis",
+        "kpis_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="KPI definitions file. Default: $PCP_KPIS, pcp.toml, bundled config/kpis.toml.",
+    )
+    @click.option(
+        "--forces",
+        "forces_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Forces file. Default: $PCP_FORCES, pcp.toml, bundled config/forces.toml.",
+    )
     @click.option("-v", "--verbose", count=True, help="Say which files are used, and more.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
-    @click.option("--wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
-                  help="Seconds to wait for another pcp process using the store.")
+    @click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=60.0,
+        show_default=True,
+        help="Seconds to wait for another pcp process using the store.",
+    )
     @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
     @functools.wraps(func)
-    def wrapper(*args: Any, store_path: Path | None, kpis_path: Path | None,
-                forces_path: Path | None, verbose: int, quiet: bool, wait: float,
-                debug: bool, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any,
+        store_path: Path | None,
+        kpis_path: Path | None,
+        forces_path: Path | None,
+        verbose: int,
+        quiet: bool,
+        wait: float,
+        debug: bool,
+        **kwargs: Any,
+    ) -> Any:
         settings = resolve_settings(kpis=kpis_path, forces=forces_path, store=store_path)
         app = App(settings, verbose=verbose, quiet=quiet, wait=wait)
         app.report_settings()
@@ -125,18 +157,35 @@ class OutputOptions:
 
 
 def _format_from_suffix(path: Path) -> str:
-    return {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl",
-            ".parquet": "parquet", ".md": "markdown", ".txt": "table"}.get(path.suffix.lower(), "csv")
+    return {
+        ".csv": "csv",
+        ".tsv": "tsv",
+        ".json": "json",
+        ".jsonl": "jsonl",
+        ".parquet": "parquet",
+        ".md": "markdown",
+        ".txt": "table",
+    }.get(path.suffix.lower(), "csv")
 
 
 def output_options(func: F) -> F:
     """--format and -o/--output for every command that prints data."""
 
-    @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default="auto",
-                  show_default=True,
-                  help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix).")
-    @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                  help="Write to this file (atomically) instead of stdout.")
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS, case_sensitive=False),
+        default="auto",
+        show_default=True,
+        help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix).",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Write to this file (atomically) instead of stdout.",
+    )
     @functools.wraps(func)
     def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> Any:
         return func(*args, out=OutputOptions(fmt.lower(), output), **kwargs)

@@ -5,31 +5,66 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.compare import ComparePlan, compare as run_compare
+from pcp_cli.analysis.compare import ComparePlan
+from pcp_cli.analysis.compare import compare as run_compare
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError
+from pcp_cli.kpis import Kpi
 from pcp_cli.periods import baseline_for, parse_period
 
 
 @click.command()
-@click.option("--kpi", "kpi_spec", default="all", show_default=True,
-              help="KPI id, several ids separated by commas, a section name, or all.")
-@click.option("--period", required=True,
-              help="Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07 or 2018-07..2018-09.")
-@click.option("--vs", "vs", default="last-year", show_default=True,
-              help="Baseline: last-year (same period a year earlier), previous, or a period.")
-@click.option("--force", "force_names", multiple=True,
-              help="Force id or name; repeat or separate with commas. Default: home force.")
-@click.option("--to", "to_month", default=None, metavar="YYYY-MM",
-              help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.")
-@click.option("--allow-partial", is_flag=True,
-              help="Compare periods with missing months instead of stopping (rows are flagged).")
+@click.option(
+    "--kpi",
+    "kpi_spec",
+    default="all",
+    show_default=True,
+    help="KPI id, several ids separated by commas, a section name, or all.",
+)
+@click.option(
+    "--period",
+    required=True,
+    help="Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07 or 2018-07..2018-09.",
+)
+@click.option(
+    "--vs",
+    "vs",
+    default="last-year",
+    show_default=True,
+    help="Baseline: last-year (same period a year earlier), previous, or a period.",
+)
+@click.option(
+    "--force",
+    "force_names",
+    multiple=True,
+    help="Force id or name; repeat or separate with commas. Default: home force.",
+)
+@click.option(
+    "--to",
+    "to_month",
+    default=None,
+    metavar="YYYY-MM",
+    help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.",
+)
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Compare periods with missing months instead of stopping (rows are flagged).",
+)
 @output_options
 @common_options
-def compare(app: App, kpi_spec: str, period: str, vs: str, force_names: tuple[str, ...],
-            to_month: str | None, allow_partial: bool, out: OutputOptions) -> None:
+def compare(
+    app: App,
+    kpi_spec: str,
+    period: str,
+    vs: str,
+    force_names: tuple[str, ...],
+    to_month: str | None,
+    allow_partial: bool,
+    out: OutputOptions,
+) -> None:
     """Compare a period with the same period a year earlier (or --vs).
 
     \b
@@ -41,19 +76,30 @@ def compare(app: App, kpi_spec: str, period: str, vs: str, force_names: tuple[st
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        available = sorted({k.split("/")[0] for ds in reader.manifest.datasets.values()
-                            for k in ds.get("partitions", {}) if k != "all"})
+        available = sorted(
+            {
+                k.split("/")[0]
+                for ds in reader.manifest.datasets.values()
+                for k in ds.get("partitions", {})
+                if k != "all"
+            }
+        )
         forces = app.resolve_forces(force_names, available)
-        selected, left_out = [], []
+        selected: list[Kpi] = []
+        left_out: list[Kpi] = []
         for kpi in kpis:
             lacking = [f for f in forces if not engine.has_data(kpi, f)]
             if lacking and len(kpis) == 1:
-                raise NoDataError(f"no data for KPI {kpi.id} for {', '.join(lacking)}",
-                                  hint=f"it is counted from: {', '.join(_datasets(app, kpi.id))}")
+                raise NoDataError(
+                    f"no data for KPI {kpi.id} for {', '.join(lacking)}",
+                    hint=f"it is counted from: {', '.join(_datasets(app, kpi.id))}",
+                )
             (left_out if lacking else selected).append(kpi)
         if left_out:
-            warn(f"{len(left_out)} KPI(s) have no data in the store for "
-                 f"{', '.join(forces)} and are left out: {', '.join(k.id for k in left_out)}")
+            warn(
+                f"{len(left_out)} KPI(s) have no data in the store for "
+                f"{', '.join(forces)} and are left out: {', '.join(k.id for k in left_out)}"
+            )
         if not selected:
             raise NoDataError("none of the selected KPIs has data in the store")
         latest = parse_to(to_month)
@@ -63,8 +109,9 @@ def compare(app: App, kpi_spec: str, period: str, vs: str, force_names: tuple[st
         current = parse_period(period, latest=latest)
         baseline = baseline_for(current, vs, latest=latest)
         app.info(f"comparing {current.label} with {baseline.label}")
-        frame = run_compare(engine, app.forces,
-                            ComparePlan(selected, forces, current, baseline, allow_partial))
+        frame = run_compare(
+            engine, app.forces, ComparePlan(selected, forces, current, baseline, allow_partial)
+        )
     if not frame["complete"].all():
         warn("some rows have missing months (see missing_months); their figures are partial")
     emit(frame, out, _view)
@@ -101,8 +148,13 @@ def _view(frame: pl.DataFrame) -> TableView:
         finite = [p for p in points if p == p]
         scale = (min(finite), max(finite)) if finite else None
         trend = sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
-        change_text = (fmt_number(change, 1, signed=True) + " pts") if unit == "%" else fmt_number(
-            change, 0 if change is None or float(change).is_integer() else 2, signed=True)
+        change_text = (
+            (fmt_number(change, 1, signed=True) + " pts")
+            if unit == "%"
+            else fmt_number(
+                change, 0 if change is None or float(change).is_integer() else 2, signed=True
+            )
+        )
         row = [
             *([r["force_name"]] if multi_force else []),
             r["label"],
@@ -117,7 +169,16 @@ def _view(frame: pl.DataFrame) -> TableView:
         if change is not None and r["polarity"] != "neutral" and change != 0:
             good = (change < 0) == (r["polarity"] == "lower-is-better")
             cell_styles[(i, offset + 4)] = "green" if good else "red"
-    title = "Performance: " + (first.get("force_name", "") if not multi_force else "forces compared")
+    title = "Performance: " + (
+        first.get("force_name", "") if not multi_force else "forces compared"
+    )
     caption = "Green/red: better/worse by the KPI's polarity. Dim rows have missing months."
-    return TableView(title, headers, rows, right_align={offset + 1, offset + 2, offset + 3, offset + 4},
-                     row_styles=styles, cell_styles=cell_styles, caption=caption)
+    return TableView(
+        title,
+        headers,
+        rows,
+        right_align={offset + 1, offset + 2, offset + 3, offset + 4},
+        row_styles=styles,
+        cell_styles=cell_styles,
+        caption=caption,
+    )

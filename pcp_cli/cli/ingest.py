@@ -14,18 +14,41 @@ from pcp_cli.ingest.readers import ReadOptions
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--kind", type=click.Choice(list(DATASETS)), default=None,
-              help="Extract format; detected from the header when omitted (required for -).")
-@click.option("--encoding", default="utf-8-sig", show_default=True,
-              help="Text encoding of the extracts, e.g. cp1252 for Excel exports.")
-@click.option("--force", "force_name", default=None,
-              help="Force for extracts with no force column (stop and search read from stdin).")
-@click.option("--on-bad-rows", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
-              help="fail: stop and store nothing; skip: store the good rows, write the bad "
-                   "ones to a rejects CSV beside the store.")
+@click.option(
+    "--kind",
+    type=click.Choice(list(DATASETS)),
+    default=None,
+    help="Extract format; detected from the header when omitted (required for -).",
+)
+@click.option(
+    "--encoding",
+    default="utf-8-sig",
+    show_default=True,
+    help="Text encoding of the extracts, e.g. cp1252 for Excel exports.",
+)
+@click.option(
+    "--force",
+    "force_name",
+    default=None,
+    help="Force for extracts with no force column (stop and search read from stdin).",
+)
+@click.option(
+    "--on-bad-rows",
+    type=click.Choice(["fail", "skip"]),
+    default="fail",
+    show_default=True,
+    help="fail: stop and store nothing; skip: store the good rows, write the bad "
+    "ones to a rejects CSV beside the store.",
+)
 @common_options
-def ingest(app: App, paths: tuple[str, ...], kind: str | None, encoding: str,
-           force_name: str | None, on_bad_rows: str) -> None:
+def ingest(
+    app: App,
+    paths: tuple[str, ...],
+    kind: str | None,
+    encoding: str,
+    force_name: str | None,
+    on_bad_rows: str,
+) -> None:
     """Read extracts (files, folders, globs, or - for stdin) into the store.
 
     \b
@@ -40,14 +63,24 @@ def ingest(app: App, paths: tuple[str, ...], kind: str | None, encoding: str,
       pcp ingest 'downloads/2018-*/*-street.csv'
       pcp ingest - --kind counts < calls.csv
     """
-    options = ReadOptions(kind=kind, encoding=encoding, force=force_name,
-                          on_bad_rows="skip" if on_bad_rows == "skip" else "fail")
+    options = ReadOptions(
+        kind=kind,
+        encoding=encoding,
+        force=force_name,
+        on_bad_rows="skip" if on_bad_rows == "skip" else "fail",
+    )
     if "-" in paths and sys.stdin.isatty() and not app.quiet:
         note("reading from stdin (end with Ctrl-D)…")
     progress = _Progress(app) if sys.stderr.isatty() and not app.quiet else None
     try:
-        summary = run_ingest(app.store, list(paths), app.forces, options, wait=app.wait,
-                             progress=progress.update if progress else None)
+        summary = run_ingest(
+            app.store,
+            list(paths),
+            app.forces,
+            options,
+            wait=app.wait,
+            progress=progress.update if progress else None,
+        )
     finally:
         if progress:
             progress.close()
@@ -67,9 +100,13 @@ class _Progress:
 
         self.rows = 0
         self.progress = Progress(
-            TextColumn("ingest"), BarColumn(), TextColumn("{task.completed} files"),
-            TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn("ingest"),
+            BarColumn(),
+            TextColumn("{task.completed} files"),
+            TextColumn("{task.fields[rows]:,} rows"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self.task = self.progress.add_task("ingest", total=None, rows=0)
         self.progress.start()

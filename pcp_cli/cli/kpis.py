@@ -30,16 +30,30 @@ def kpis(ctx: click.Context, app: App, out: OutputOptions) -> None:
         return
     catalogue = app.catalogue
     rows = [_describe(k) for k in catalogue.in_section_order()]
-    frame = pl.DataFrame(rows, schema={
-        "kpi": pl.String, "label": pl.String, "section": pl.String, "kind": pl.String,
-        "polarity": pl.String, "unit": pl.String, "counted_from": pl.String,
-    })
-    emit(frame, out, lambda f: TableView(
-        f"KPIs in {catalogue.path}",
-        ["KPI", "Label", "Section", "Kind", "Polarity", "Counted from"],
-        [[r["kpi"], r["label"], r["section"], r["kind"], r["polarity"], r["counted_from"]]
-         for r in f.iter_rows(named=True)],
-    ))
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "kpi": pl.String,
+            "label": pl.String,
+            "section": pl.String,
+            "kind": pl.String,
+            "polarity": pl.String,
+            "unit": pl.String,
+            "counted_from": pl.String,
+        },
+    )
+    emit(
+        frame,
+        out,
+        lambda f: TableView(
+            f"KPIs in {catalogue.path}",
+            ["KPI", "Label", "Section", "Kind", "Polarity", "Counted from"],
+            [
+                [r["kpi"], r["label"], r["section"], r["kind"], r["polarity"], r["counted_from"]]
+                for r in f.iter_rows(named=True)
+            ],
+        ),
+    )
 
 
 def _describe(kpi: Kpi) -> dict[str, str]:
@@ -47,12 +61,19 @@ def _describe(kpi: Kpi) -> dict[str, str]:
         source = f"{kpi.numerator} / {kpi.denominator} × {kpi.scale:g}"
     else:
         source = "; ".join(
-            f"{r.dataset}" + (f" where {' and '.join(c.describe() for c in r.conditions)}"
-                              if r.conditions else "")
+            f"{r.dataset}"
+            + (f" where {' and '.join(c.describe() for c in r.conditions)}" if r.conditions else "")
             for r in kpi.rules
         )
-    return {"kpi": kpi.id, "label": kpi.label, "section": kpi.section, "kind": kpi.kind,
-            "polarity": kpi.polarity, "unit": kpi.unit, "counted_from": source}
+    return {
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "section": kpi.section,
+        "kind": kpi.kind,
+        "polarity": kpi.polarity,
+        "unit": kpi.unit,
+        "counted_from": source,
+    }
 
 
 @kpis.command("check")

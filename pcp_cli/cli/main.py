@@ -25,7 +25,11 @@ from pcp_cli.errors import (
 # name -> (module, attribute, one-line help shown by `pcp --help` without importing it)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingest": ("pcp_cli.cli.ingest", "ingest", "Read extracts into the local Parquet store."),
-    "compare": ("pcp_cli.cli.compare", "compare", "Compare a period with the same period last year."),
+    "compare": (
+        "pcp_cli.cli.compare",
+        "compare",
+        "Compare a period with the same period last year.",
+    ),
     "kpis": ("pcp_cli.cli.kpis", "kpis", "List the KPI definitions, or check a KPI file."),
     "periods": ("pcp_cli.cli.periods", "periods", "Show which months the store holds, and gaps."),
 }

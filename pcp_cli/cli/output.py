@@ -46,8 +46,10 @@ ViewBuilder = Callable[[pl.DataFrame], TableView]
 def emit(frame: pl.DataFrame, out: OutputOptions, view: ViewBuilder) -> None:
     fmt = out.resolved_format()
     if fmt == "parquet" and out.output is None and sys.stdout.isatty():
-        raise UsageError("refusing to write Parquet to a terminal",
-                         hint="use -o FILE.parquet or pipe it to another program")
+        raise UsageError(
+            "refusing to write Parquet to a terminal",
+            hint="use -o FILE.parquet or pipe it to another program",
+        )
     data = render(frame, fmt, view)
     if out.output is None:
         write_stdout(data)
@@ -111,14 +113,21 @@ def _rich_table(view: TableView) -> str:
         table.add_column(header, justify="right" if i in view.right_align else "left")
     for r, row in enumerate(view.rows):
         cells = [
-            f"[{view.cell_styles[(r, c)]}]{_escape(v)}[/]" if (r, c) in view.cell_styles else _escape(v)
+            f"[{view.cell_styles[(r, c)]}]{_escape(v)}[/]"
+            if (r, c) in view.cell_styles
+            else _escape(v)
             for c, v in enumerate(row)
         ]
         style = view.row_styles[r] if r < len(view.row_styles) else None
         table.add_row(*cells, style=style)
     buf = io.StringIO()
-    console = Console(file=buf, width=_width(), force_terminal=sys.stdout.isatty(),
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=buf,
+        width=_width(),
+        force_terminal=sys.stdout.isatty(),
+        highlight=False,
+        soft_wrap=False,
+    )
     console.print(table)
     return buf.getvalue()
 
@@ -135,8 +144,11 @@ def _markdown(view: TableView) -> str:
 
     lines = [f"**{view.title}**", ""] if view.title else []
     lines.append("| " + " | ".join(cell(h) for h in view.headers) + " |")
-    lines.append("|" + "|".join("---:" if i in view.right_align else "---"
-                                for i in range(len(view.headers))) + "|")
+    lines.append(
+        "|"
+        + "|".join("---:" if i in view.right_align else "---" for i in range(len(view.headers)))
+        + "|"
+    )
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in view.rows]
     if view.caption:
         lines += ["", view.caption]
@@ -165,7 +177,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise StoreError(f"cannot write {path}: {exc.strerror}", hint="any old file is untouched") from None
+        raise StoreError(
+            f"cannot write {path}: {exc.strerror}", hint="any old file is untouched"
+        ) from None
 
 
 # -- cell formatting shared by views ---------------------------------------------------

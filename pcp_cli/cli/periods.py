@@ -13,12 +13,21 @@ from pcp_cli.cli.output import TableView, emit
 @click.command()
 @click.option("--force", "force_names", multiple=True, help="Only these forces.")
 @click.option("--dataset", "datasets", multiple=True, help="Only these datasets.")
-@click.option("--sources", "show_sources", is_flag=True,
-              help="List the source files (path, size, SHA-256) behind each partition.")
+@click.option(
+    "--sources",
+    "show_sources",
+    is_flag=True,
+    help="List the source files (path, size, SHA-256) behind each partition.",
+)
 @output_options
 @common_options
-def periods(app: App, force_names: tuple[str, ...], datasets: tuple[str, ...],
-            show_sources: bool, out: OutputOptions) -> None:
+def periods(
+    app: App,
+    force_names: tuple[str, ...],
+    datasets: tuple[str, ...],
+    show_sources: bool,
+    out: OutputOptions,
+) -> None:
     """Show, per dataset and force, the months held and any gaps.
 
     \b
@@ -37,15 +46,37 @@ def periods(app: App, force_names: tuple[str, ...], datasets: tuple[str, ...],
 
 
 def _coverage_view(frame: pl.DataFrame) -> TableView:
-    rows = [[r["dataset"], r["force_name"], r["first_month"], r["last_month"], str(r["months"]),
-             r["gaps"] or "none"] for r in frame.iter_rows(named=True)]
-    styles: list[str | None] = [("yellow" if r["gaps"] else None) for r in frame.iter_rows(named=True)]
-    return TableView("Store contents", ["Dataset", "Force", "First", "Last", "Months", "Gaps"],
-                     rows, right_align={4}, row_styles=styles)
+    rows = [
+        [
+            r["dataset"],
+            r["force_name"],
+            r["first_month"],
+            r["last_month"],
+            str(r["months"]),
+            r["gaps"] or "none",
+        ]
+        for r in frame.iter_rows(named=True)
+    ]
+    styles: list[str | None] = [
+        ("yellow" if r["gaps"] else None) for r in frame.iter_rows(named=True)
+    ]
+    return TableView(
+        "Store contents",
+        ["Dataset", "Force", "First", "Last", "Months", "Gaps"],
+        rows,
+        right_align={4},
+        row_styles=styles,
+    )
 
 
 def _sources_view(frame: pl.DataFrame) -> TableView:
-    rows = [[r["dataset"], r["partition"], r["path"], f"{r['size']:,}", r["sha256"][:12]]
-            for r in frame.iter_rows(named=True)]
-    return TableView("Source files", ["Dataset", "Partition", "Source file", "Bytes", "SHA-256"],
-                     rows, right_align={3})
+    rows = [
+        [r["dataset"], r["partition"], r["path"], f"{r['size']:,}", r["sha256"][:12]]
+        for r in frame.iter_rows(named=True)
+    ]
+    return TableView(
+        "Source files",
+        ["Dataset", "Partition", "Source file", "Bytes", "SHA-256"],
+        rows,
+        right_align={3},
+    )

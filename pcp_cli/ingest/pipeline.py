@@ -57,8 +57,10 @@ class IngestSummary:
         months = f", {min(s[0] for s in spans)}..{max(s[1] for s in spans)}" if spans else ""
         kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(by_kind.items()))
         shown = ", ".join(forces[:4]) + (f" +{len(forces) - 4} more" if len(forces) > 4 else "")
-        text = (f"ingested {len(self.ingested)} file(s), {rows:,} rows ({kinds}); "
-                f"{len(forces)} force(s): {shown}{months}")
+        text = (
+            f"ingested {len(self.ingested)} file(s), {rows:,} rows ({kinds}); "
+            f"{len(forces)} force(s): {shown}{months}"
+        )
         if self.unchanged:
             text += f"; {len(self.unchanged)} unchanged file(s) skipped"
         rejected = sum(f.rejected for f in self.ingested)
@@ -76,7 +78,9 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".csv")
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".csv"
+            )
             if not found:
                 raise UsageError(f"no .csv files found under {raw}")
             out += found
@@ -106,7 +110,9 @@ def aggregate(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
     if spec.name == "population":
         return frame.select("force", "year", "population")
     keys = ["force", "month", "span", *spec.dimensions]
-    measure = pl.len().cast(pl.Int64) if spec.value_column is None else pl.col(spec.value_column).sum()
+    measure = (
+        pl.len().cast(pl.Int64) if spec.value_column is None else pl.col(spec.value_column).sum()
+    )
     extras = [pl.col(c).sum() for c in spec.extra_columns]
     return frame.group_by(keys).agg(measure.alias("n"), *extras).sort(keys)
 
@@ -134,8 +140,11 @@ def ingest(
             source = _read_source(name)
             info = reader.manifest.sources.get(source.sha256, {})
             if source.sha256 in known and _same_context(info, name, options):
-                summary.files.append(FileResult(name, str(info.get("kind", "?")), int(info.get("rows", 0)),
-                                                "unchanged"))
+                summary.files.append(
+                    FileResult(
+                        name, str(info.get("kind", "?")), int(info.get("rows", 0)), "unchanged"
+                    )
+                )
                 if progress:
                     progress(name, 0)
                 continue
@@ -144,15 +153,18 @@ def ingest(
             if parsed.rejects.height:
                 rejects.append(parsed.rejects.with_columns(pl.lit(name).alias("file")))
             _stage(parsed, reader, pending)
-            tx.add_source(source.sha256, {
-                "path": name if name != STDIN else "<stdin>",
-                "size": source.size,
-                "sha256": source.sha256,
-                "kind": parsed.kind,
-                "rows": parsed.frame.height,
-                "forces": sorted(parsed.frame["force"].unique().to_list()),
-                "ingested_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            })
+            tx.add_source(
+                source.sha256,
+                {
+                    "path": name if name != STDIN else "<stdin>",
+                    "size": source.size,
+                    "sha256": source.sha256,
+                    "kind": parsed.kind,
+                    "rows": parsed.frame.height,
+                    "forces": sorted(parsed.frame["force"].unique().to_list()),
+                    "ingested_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                },
+            )
             known.add(source.sha256)
             if progress:
                 progress(name, parsed.frame.height)
@@ -188,8 +200,11 @@ def _result(parsed: Parsed) -> FileResult:
     )
 
 
-def _stage(parsed: Parsed, reader: StoreReader,
-           pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]]) -> None:
+def _stage(
+    parsed: Parsed,
+    reader: StoreReader,
+    pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]],
+) -> None:
     """Merge a parsed file into the partitions this run will write."""
     spec = DATASETS[parsed.kind]
     frame = parsed.frame.with_columns(pl.lit(parsed.source.sha256).alias("source_sha256"))
@@ -201,8 +216,12 @@ def _stage(parsed: Parsed, reader: StoreReader,
             continue
         base, srcs = parts.get(key) or (reader.read_partition(spec.name, key), [])
         if base is not None and base.height:
-            base = base.join(part.select(spec.replace_key).unique(), on=list(spec.replace_key),
-                             how="anti", nulls_equal=True)
+            base = base.join(
+                part.select(spec.replace_key).unique(),
+                on=list(spec.replace_key),
+                how="anti",
+                nulls_equal=True,
+            )
             part = pl.concat([base, part], how="diagonal_relaxed")
         parts[key] = (part, srcs)
 
@@ -218,8 +237,11 @@ def _split(spec: DatasetSpec, frame: pl.DataFrame) -> Iterator[tuple[str, pl.Dat
         yield partition_key(spec, force, month), part
 
 
-def _write(tx: Transaction, reader: StoreReader,
-           pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]]) -> None:
+def _write(
+    tx: Transaction,
+    reader: StoreReader,
+    pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]],
+) -> None:
     for dataset, parts in pending.items():
         spec = DATASETS[dataset]
         new_aggs = []
@@ -241,8 +263,11 @@ def _drop_partitions(spec: DatasetSpec, agg: pl.DataFrame, keys: list[str]) -> p
     if spec.partitioning == "force":
         return agg.filter(~pl.col("force").is_in(keys))
     pairs = pl.DataFrame({"_key": keys})
-    return agg.with_columns((pl.col("force") + "/" + pl.col("month")).alias("_key")).join(
-        pairs, on="_key", how="anti").drop("_key")
+    return (
+        agg.with_columns((pl.col("force") + "/" + pl.col("month")).alias("_key"))
+        .join(pairs, on="_key", how="anti")
+        .drop("_key")
+    )
 
 
 def _write_rejects(store: Store, rejects: list[pl.DataFrame]) -> Path:

@@ -68,8 +68,14 @@ class _Bad:
         self.mode = mode
         self.rows: list[dict[str, object]] = []
 
-    def add(self, frame: pl.DataFrame, mask: pl.Series, column: str, reason: str,
-            value_of: str | None = None) -> pl.DataFrame:
+    def add(
+        self,
+        frame: pl.DataFrame,
+        mask: pl.Series,
+        column: str,
+        reason: str,
+        value_of: str | None = None,
+    ) -> pl.DataFrame:
         """Reject the rows where mask is true; return the frame without them.
 
         ``column`` is the extract's header (for the message), ``value_of`` the frame column
@@ -191,7 +197,9 @@ def _read_text_table(source: Source, data: bytes) -> pl.DataFrame:
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
 
 
-def _canonical(raw: pl.DataFrame, spec: DatasetSpec, source: Source, header: list[str]) -> pl.DataFrame:
+def _canonical(
+    raw: pl.DataFrame, spec: DatasetSpec, source: Source, header: list[str]
+) -> pl.DataFrame:
     present = {c.casefold(): c for c in raw.columns if c != LINE}
     missing = [c.source for c in spec.columns if c.required and c.source.casefold() not in present]
     if spec.name == "counts" and not ({"month", "period"} & set(present)):
@@ -255,15 +263,18 @@ def _check_month(frame: pl.DataFrame, column: str, label: str, bad: _Bad) -> pl.
     return bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM", column)
 
 
-def _police_uk(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
-               options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+def _police_uk(
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+) -> pl.DataFrame:
     frame = _check_month(frame, "month", "Month", bad)
     frame = _resolve_forces(frame, "falls_within", "Falls within", forces, bad)
     return frame.with_columns(pl.lit(1, dtype=pl.Int32).alias("span"))
 
 
-def _stop_search(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
-                 options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+def _stop_search(
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+) -> pl.DataFrame:
+    force: str | None
     if options.force:
         force = forces.require(options.force).id
     else:
@@ -281,23 +292,34 @@ def _stop_search(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
     return frame.with_columns(pl.lit(force).alias("force"), pl.lit(1, dtype=pl.Int32).alias("span"))
 
 
-def _prc(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
-         options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+def _prc(
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+) -> pl.DataFrame:
     # Counts are Excel accounting text: " 123 ", "-00 " for zero, "-1 " for adjustments.
     text = pl.col("number_of_offences").str.strip_chars().str.replace_all(r"[,\s]", "")
     text = pl.when(text.str.contains(r"^-0+$")).then(pl.lit("0")).otherwise(text)
     number = frame.select(text.cast(pl.Int64, strict=False)).to_series()
-    frame = bad.add(frame, number.is_null() & frame["number_of_offences"].is_not_null(),
-                    "Number of Offences", "not a whole number")
-    frame = bad.add(frame, frame["number_of_offences"].is_null(), "Number of Offences",
-                    "the count is empty")
+    frame = bad.add(
+        frame,
+        number.is_null() & frame["number_of_offences"].is_not_null(),
+        "Number of Offences",
+        "not a whole number",
+    )
+    frame = bad.add(
+        frame, frame["number_of_offences"].is_null(), "Number of Offences", "the count is empty"
+    )
     frame = frame.with_columns(text.cast(pl.Int64, strict=False).alias("number_of_offences"))
-    fy = frame["financial_year"].str.extract(r"^\s*(\d{4})/(\d{2})\s*$", 1).cast(pl.Int32, strict=False)
+    fy = (
+        frame["financial_year"]
+        .str.extract(r"^\s*(\d{4})/(\d{2})\s*$", 1)
+        .cast(pl.Int32, strict=False)
+    )
     quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32, strict=False)
     frame = bad.add(frame, fy.is_null(), "Financial Year", "not a financial year like 2017/18")
     quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32, strict=False)
-    frame = bad.add(frame, ~quarter.is_between(1, 4).fill_null(False), "Financial Quarter",
-                    "not a quarter 1-4")
+    frame = bad.add(
+        frame, ~quarter.is_between(1, 4).fill_null(False), "Financial Quarter", "not a quarter 1-4"
+    )
     fy = frame["financial_year"].str.extract(r"^\s*(\d{4})/", 1).cast(pl.Int32)
     quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32)
     start = fy * 12 + 3 + (quarter - 1) * 3
@@ -308,26 +330,40 @@ def _prc(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
     return _resolve_forces(frame, "force_name", "Force Name", forces, bad)
 
 
-def _counts(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
-            options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+def _counts(
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+) -> pl.DataFrame:
     frame = bad.add(frame, frame["measure"].is_null(), "measure", "the measure is empty")
     frame = bad.add(frame, frame["value"].is_null(), "value", "the value is empty")
     has_month = frame["month"].is_not_null()
     has_period = frame["period"].is_not_null()
-    frame = bad.add(frame, ~(has_month ^ has_period), "month",
-                    "give exactly one of month (YYYY-MM) or period (e.g. 2018/19 Q2)")
+    frame = bad.add(
+        frame,
+        ~(has_month ^ has_period),
+        "month",
+        "give exactly one of month (YYYY-MM) or period (e.g. 2018/19 Q2)",
+    )
     frame = _periods_to_months(frame, bad, allow=("month", "quarter"))
     return _resolve_forces(frame, "force_name", "force", forces, bad)
 
 
-def _survey(frame: pl.DataFrame, source: Source, forces: ForceRegistry,
-            options: ReadOptions, bad: _Bad) -> pl.DataFrame:
+def _survey(
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+) -> pl.DataFrame:
     frame = bad.add(frame, frame["respondents"].is_null(), "respondents", "respondents is empty")
     frame = bad.add(frame, frame["positive"].is_null(), "positive", "positive is empty")
-    frame = bad.add(frame, frame["respondents"] <= 0, "respondents",
-                    "no respondents: a proportion needs at least one")
-    frame = bad.add(frame, (frame["positive"] < 0) | (frame["positive"] > frame["respondents"]),
-                    "positive", "must be between 0 and respondents")
+    frame = bad.add(
+        frame,
+        frame["respondents"] <= 0,
+        "respondents",
+        "no respondents: a proportion needs at least one",
+    )
+    frame = bad.add(
+        frame,
+        (frame["positive"] < 0) | (frame["positive"] > frame["respondents"]),
+        "positive",
+        "must be between 0 and respondents",
+    )
     frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("month"))
     frame = _periods_to_months(frame, bad, allow=("month", "quarter", "rolling", "financial-year"))
     return _resolve_forces(frame, "force_name", "force", forces, bad)
@@ -352,8 +388,12 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
         parsed[value] = (month_text(p.start), p.length) if kind in allow else None
     frame = frame.with_columns(text.alias("_period_text"))
     invalid = [v for v, p in parsed.items() if p is None]
-    frame = bad.add(frame, frame["_period_text"].is_in(invalid), "period",
-                    "not a period (" + ", ".join(allow) + ")")
+    frame = bad.add(
+        frame,
+        frame["_period_text"].is_in(invalid),
+        "period",
+        "not a period (" + ", ".join(allow) + ")",
+    )
     starts = {v: p[0] for v, p in parsed.items() if p}
     spans = {v: p[1] for v, p in parsed.items() if p}
     return frame.with_columns(
@@ -362,22 +402,32 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
     ).drop("_period_text", "period")
 
 
-def _population(raw: pl.DataFrame, source: Source, forces: ForceRegistry, bad: _Bad) -> pl.DataFrame:
+def _population(
+    raw: pl.DataFrame, source: Source, forces: ForceRegistry, bad: _Bad
+) -> pl.DataFrame:
     cols = {c.casefold(): c for c in raw.columns if c != LINE}
     if {"force", "year", "population"} <= set(cols):
         long = raw.select(
-            pl.col(LINE), pl.col(cols["force"]).alias("force_name"),
-            pl.col(cols["year"]).alias("year"), pl.col(cols["population"]).alias("population"),
+            pl.col(LINE),
+            pl.col(cols["force"]).alias("force_name"),
+            pl.col(cols["year"]).alias("year"),
+            pl.col(cols["population"]).alias("population"),
         )
     elif "year" in cols:
         # Wide layout: a year column and one column per force (ONS-derived tables).
         force_cols = [c for c in raw.columns if c not in (LINE, cols["year"])]
-        long = raw.unpivot(index=[LINE, cols["year"]], on=force_cols,
-                           variable_name="force_name", value_name="population")
+        long = raw.unpivot(
+            index=[LINE, cols["year"]],
+            on=force_cols,
+            variable_name="force_name",
+            value_name="population",
+        )
         long = long.rename({cols["year"]: "year"})
     else:
-        raise DataError(f"{source.name}: a population file needs force,year,population columns "
-                        "or a year column plus one column per force")
+        raise DataError(
+            f"{source.name}: a population file needs force,year,population columns "
+            "or a year column plus one column per force"
+        )
     spec = DATASETS["population"]
     long = _convert(long, spec, bad)
     long = bad.add(long, long["population"].is_null(), "population", "population is empty")
