@@ -74,7 +74,7 @@ class ForceRegistry:
     def suggest(self, name: str) -> str:
         candidates = {normalise_name(n): fid for n, fid in self._name_pairs()}
         close = difflib.get_close_matches(normalise_name(name), list(candidates), n=3, cutoff=0.5)
-        ids = sorted({candidates[c] for c in close})
+        ids = list(dict.fromkeys(candidates[c] for c in close))  # best match first
         if ids:
             return "did you mean " + ", ".join(ids) + "?"
         return "see config/forces.toml for the force ids"

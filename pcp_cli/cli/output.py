@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.cli.common import OutputOptions
-from pcp_cli.errors import StoreError, UsageError
+from pcp_cli.errors import EXIT_BROKEN_PIPE, StoreError, UsageError
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -157,9 +157,15 @@ def _markdown(view: TableView) -> str:
 
 def write_stdout(data: bytes) -> None:
     """Write all of it or, if the reader has gone, let main() end quietly."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # Silence the interpreter's own flush at exit, as the Python docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -1,0 +1,278 @@
+"""The CLI contract: formats, pipes, exit codes, stdout carrying data only."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pcp_cli.store import Store
+from tests.conftest import REPO, run_pcp, write_street
+
+PCP = [sys.executable, "-m", "pcp_cli"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two years of a quarter for Leicestershire and Essex, ASB included."""
+    base = tmp_path_factory.mktemp("cli")
+    files = base / "files"
+    for year, extra in (("2017", 0), ("2018", 2)):
+        for i, month in enumerate(("07", "08", "09")):
+            for force, slug in (
+                ("Leicestershire Police", "leicestershire"),
+                ("Essex Police", "essex"),
+            ):
+                write_street(
+                    files / f"{year}-{month}-{slug}-street.csv",
+                    f"{year}-{month}",
+                    {"Burglary": 10 + i + extra, "Shoplifting": 5, "Anti-social behaviour": 3},
+                    force=force,
+                )
+    store = base / "store"
+    result = run_pcp(["ingest", "--store", str(store), str(files)])
+    assert result.exit_code == 0, result.stderr
+    return store
+
+
+def compare_args(store: Path, *extra: str) -> list[str]:
+    return [
+        "compare",
+        "--store",
+        str(store),
+        "--kpi",
+        "all-crime,burglary,asb-incidents",
+        "--force",
+        "leicestershire",
+        "--period",
+        "Q2 2018/19",
+        *extra,
+    ]
+
+
+def test_csv_round_trip_and_arithmetic(store: Path) -> None:
+    result = run_pcp(compare_args(store, "--format", "csv"))
+    assert result.exit_code == 0, result.stderr
+    frame = pl.read_csv(result.stdout_bytes)
+    row = frame.filter(pl.col("kpi") == "burglary").row(0, named=True)
+    assert (row["value"], row["baseline_value"], row["change"]) == (39.0, 33.0, 6.0)
+    assert row["pct_change"] == pytest.approx(6 / 33 * 100, abs=1e-12)
+    assert row["period"] == "Q2 2018/19" and row["baseline_period"] == "Q2 2017/18"
+    assert row["monthly"] == "12.0;13.0;14.0"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "tsv", "parquet", "markdown", "table"])
+def test_every_format_parses_back(store: Path, fmt: str) -> None:
+    result = run_pcp(compare_args(store, "--format", fmt))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout_bytes
+    if fmt == "json":
+        rows = json.loads(out)
+        assert [r["kpi"] for r in rows] == ["all-crime", "burglary", "asb-incidents"]
+        assert rows[1]["monthly"] == [12.0, 13.0, 14.0]
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in out.decode().splitlines()]
+        assert [r["value"] for r in rows] == [54.0, 39.0, 9.0]
+    elif fmt == "tsv":
+        frame = pl.read_csv(out, separator="\t")
+        assert frame["value"].to_list() == [54.0, 39.0, 9.0]
+    elif fmt == "parquet":
+        frame = pl.read_parquet(io.BytesIO(out))
+        assert frame["baseline_value"].to_list() == [48.0, 33.0, 9.0]
+        assert frame.schema["monthly"] == pl.List(pl.Float64)
+    elif fmt == "markdown":
+        text = out.decode()
+        assert "| Burglary | 39 | 33 | +6 | +18.2% |" in text
+    else:
+        text = out.decode()
+        assert "Burglary" in text and "+18.2%" in text and "Q2 2017/18" in text
+
+
+def test_output_file_is_written_atomically(store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    target.write_bytes(b"old")
+    result = run_pcp(compare_args(store, "-o", str(target)))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert pl.read_parquet(target).height == 3  # format from the suffix
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]  # no temp file left
+    missing = run_pcp(compare_args(store, "-o", str(tmp_path / "nope" / "x.csv")))
+    assert missing.exit_code == 6
+    assert "cannot write" in missing.stderr
+
+
+def test_warnings_go_to_stderr_only(store: Path) -> None:
+    result = run_pcp(
+        [
+            "compare",
+            "--store",
+            str(store),
+            "--kpi",
+            "all",
+            "--force",
+            "leicestershire",
+            "--period",
+            "Q2 2018/19",
+            "--format",
+            "csv",
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "left out" in result.stderr
+    frame = pl.read_csv(result.stdout_bytes)  # stdout is pure CSV
+    assert set(frame["kpi"]) >= {"all-crime", "burglary", "shoplifting", "positive-outcome-rate"}
+
+
+def test_several_forces(store: Path) -> None:
+    result = run_pcp(
+        [
+            "compare",
+            "--store",
+            str(store),
+            "--kpi",
+            "burglary",
+            "--force",
+            "leicestershire,Essex Police",
+            "--period",
+            "Q2 2018/19",
+            "--format",
+            "csv",
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(result.stdout_bytes)["force"].to_list() == ["leicestershire", "essex"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--period", "Q9"], 2, "'Q9' is not a period"),
+        (["--period", "Q2 2018/19", "--kpi", "all-crme"], 2, "did you mean all-crime"),
+        (["--period", "Q2 2018/19", "--force", "leicester"], 2, "did you mean leicestershire"),
+        (["--period", "Q2 2019/20"], 5, "no street data for 2019-07"),
+        (["--period", "Q2 2018/19", "--format", "xml"], 2, "Invalid value for '--format'"),
+    ],
+)
+def test_exit_codes(store: Path, args: list[str], code: int, message: str) -> None:
+    base = ["compare", "--store", str(store), "--kpi", "burglary", "--force", "leicestershire"]
+    if "--kpi" in args:
+        base = base[:4] + base[6:]
+    result = run_pcp([*base, *args])
+    assert result.exit_code == code, result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_config_error_exit_code(store: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "kpis.toml"
+    bad.write_text("[kpi.x]\nlabel = 1\n")
+    result = run_pcp(compare_args(store, "--kpis", str(bad)))
+    assert result.exit_code == 3
+    assert str(bad) in result.stderr
+
+
+def test_empty_store_is_no_data(tmp_path: Path) -> None:
+    result = run_pcp(["compare", "--store", str(tmp_path / "none"), "--period", "Q2"])
+    assert result.exit_code == 5
+    assert "run 'pcp ingest PATH' first" in result.stderr
+
+
+def test_partial_period_allowed_on_request(store: Path) -> None:
+    result = run_pcp(
+        [
+            "compare",
+            "--store",
+            str(store),
+            "--kpi",
+            "burglary",
+            "--force",
+            "leicestershire",
+            "--period",
+            "2018-08..2018-10",
+            "--allow-partial",
+            "--format",
+            "csv",
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    row = pl.read_csv(result.stdout_bytes).row(0, named=True)
+    assert row["complete"] is False
+    assert row["missing_months"] == "2017-10 2018-10"
+    assert "partial" in result.stderr
+
+
+def test_corrupt_store_file_is_a_store_error(store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(store, copy)
+    agg = copy / Store(copy).load_manifest().aggregate_file("street")  # type: ignore[operator]
+    agg.write_bytes(agg.read_bytes()[:100])
+    result = run_pcp(compare_args(copy))
+    assert result.exit_code == 6
+    assert "truncated or not Parquet" in result.stderr and str(agg) in result.stderr
+
+
+def _shell(command: str) -> tuple[int, str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "jsonl", "parquet", "markdown", "table"])
+def test_pipe_to_head_is_quiet(store: Path, fmt: str) -> None:
+    cmd = " ".join([*PCP, *compare_args(store, "--format", fmt)][:])
+    quoted = cmd.replace("Q2 2018/19", "'Q2 2018/19'")
+    code, _, err = _shell(f"{quoted} | head -n 1")
+    assert code == 0
+    assert err == ""
+    # A reader that has gone before pcp writes: a broken pipe, met quietly.
+    _, out, err = _shell(f'{quoted} | true; echo "status=${{PIPESTATUS[0]}}"')
+    assert err == ""
+    assert out.strip() in ("status=0", "status=141")
+
+
+def test_python_m_and_version() -> None:
+    result = subprocess.run(
+        [*PCP, "--version"], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("pcp, version ")
+
+
+def test_help_lists_every_command() -> None:
+    result = run_pcp(["--help"])
+    for command in ("ingest", "compare", "kpis", "periods"):
+        assert command in result.stdout
+    for command in ("ingest", "compare", "kpis", "periods"):
+        sub = run_pcp([command, "--help"])
+        assert sub.exit_code == 0 and "Example" in sub.stdout
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    result = run_pcp(["compare", "--store", str(tmp_path / "none"), "--period", "Q2", "--debug"])
+    assert result.exit_code == 5
+    assert "Traceback" in result.stderr
+
+
+def test_periods_shows_gaps(store: Path) -> None:
+    result = run_pcp(["periods", "--store", str(store), "--format", "csv"])
+    assert result.exit_code == 0
+    frame = pl.read_csv(result.stdout_bytes)
+    row = frame.filter(pl.col("force") == "leicestershire").row(0, named=True)
+    assert (row["first_month"], row["last_month"], row["months"]) == ("2017-07", "2018-09", 6)
+    assert row["gaps"] == "2017-10..2018-06"
