@@ -88,8 +88,9 @@ def poisson_etest(
     Sums P(x1)P(x2) under X1 ~ Poisson(n1·λ̂), X2 ~ Poisson(n2·λ̂) over all grid points
     (except (0, 0)) whose statistic is at least the observed one, counting values within a
     relative 1e-9 as ties (ptools drops floating-point ties: 20,5,3,1 gives 0.575641 there,
-    0.578887 here and in statsmodels; ``tie_rel_tol=0`` reproduces ptools). Returns ``None`` for k1 = k2 = 0. When k1 + k2 exceeds
-    ``max_total`` the score z-test p is returned instead, with ``method="score z-test"``.
+    0.578887 here and in statsmodels; ``tie_rel_tol=0`` reproduces ptools). Returns ``None``
+    for k1 = k2 = 0. When k1 + k2 exceeds ``max_total`` the score z-test p is returned
+    instead, with ``method="score z-test"``.
     """
     _check(k1, k2, n1, n2)
     if k1 != int(k1) or k2 != int(k2):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import kendalltau, t as t_dist, theilslopes
+from scipy.stats import kendalltau, theilslopes
+from scipy.stats import t as t_dist
 
 from pcp_cli.stats.common import InsufficientDataError, Rag, check_finite
 
@@ -236,23 +237,24 @@ def fit_poisson_trend(
     n = len(y)
     x = np.column_stack([np.ones(n), np.arange(1, n + 1, dtype=np.float64)])
     beta = np.array([math.log(float(y.mean())), 0.0])
-    for iteration in range(1, max_iter + 1):
+    iterations = 0
+    converged = False
+    while not converged:
+        iterations += 1
+        if iterations > max_iter:
+            raise ArithmeticError("Poisson trend fit did not converge")
         eta = x @ beta
         mu = np.exp(eta)
         z = eta + (y - mu) / mu
         xtw = x.T * mu
         new = np.linalg.solve(xtw @ x, xtw @ z)
-        if float(np.max(np.abs(new - beta))) < tol:
-            beta = new
-            break
+        converged = float(np.max(np.abs(new - beta))) < tol
         beta = new
-    else:
-        raise ArithmeticError("Poisson trend fit did not converge")
     return PoissonTrendFit(
         intercept=float(beta[0]),
         slope=float(beta[1]),
         rate_ratio=math.exp(float(beta[1])),
-        iterations=iteration,
+        iterations=iterations,
     )
 
 

@@ -459,8 +459,8 @@ def xmr_chart(
 
     Raises ``ValueError`` for NaN/infinite values, a group shorter than 5 points or invalid
     options. ``limit_constant`` defaults to MDC's 2.66 (abspc and controlchartspy use
-    3/1.128); the near-limit bands are always 2/3 of it. Warns (in ``summary.warnings``) when a group's limits rest on fewer than 12
-    points and when AMR is 0 (degenerate limits).
+    3/1.128); the near-limit bands are always 2/3 of it. Warns (in ``summary.warnings``)
+    when a group's limits rest on fewer than 12 points and when AMR is 0 (degenerate limits).
     """
     _check_options(
         improvement_direction, two_in_three, trend_ties, trend_length, shift_length,
@@ -471,9 +471,7 @@ def xmr_chart(
     ys = check_finite(values)
     n = len(ys)
     if n < MIN_POINTS:
-        raise InsufficientDataError(
-            f"an XmR chart needs at least {MIN_POINTS} points; got {n}"
-        )
+        raise InsufficientDataError(f"an XmR chart needs at least {MIN_POINTS} points; got {n}")
     bounds = _group_bounds(n, rebase_at)
     warnings: list[str] = []
     groups: list[SpcGroup] = []
