@@ -69,7 +69,7 @@ class App:
 
     def resolve_forces(self, given: tuple[str, ...], available: list[str]) -> list[str]:
         """--force values (repeatable or comma-separated), else the home force."""
-        names = [n.strip() for g in given for n in g.split(",") if n.strip()]
+        names = [n for g in given for n in split_names(g, self.forces)]
         if names:
             return list(dict.fromkeys(self.forces.require(n).id for n in names))
         home = self.settings.home_force
@@ -87,6 +87,13 @@ class App:
             if territorial
             else "the store holds no force yet",
         )
+
+
+def split_names(value: str, registry: ForceRegistry) -> list[str]:
+    """Comma-separated force names, except that a whole known name ("London, City of") stays."""
+    if registry.resolve(value) is not None:
+        return [value]
+    return [n.strip() for n in value.split(",") if n.strip()]
 
 
 def common_options(func: F) -> F:

@@ -6,7 +6,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.coverage import coverage, sources
-from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
+from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, split_names
 from pcp_cli.cli.output import TableView, emit
 
 
@@ -35,7 +35,7 @@ def periods(
       pcp periods
       pcp periods --force leicestershire --sources
     """
-    forces = [app.forces.require(n).id for g in force_names for n in g.split(",") if n.strip()]
+    forces = [app.forces.require(n).id for g in force_names for n in split_names(g, app.forces)]
     with app.store.reading(wait=app.wait) as reader:
         if show_sources:
             frame = sources(reader.manifest, forces, list(datasets))
