@@ -104,14 +104,14 @@ class Catalogue:
         if text.lower() == "all":
             return self.in_section_order()
         sections = {s.casefold(): s for s in self.sections}
-        if text.casefold() in sections:
+        if text.casefold() in sections and text not in self.kpis:
             wanted = sections[text.casefold()]
             return [k for k in self.in_section_order() if k.section == wanted]
         chosen: list[Kpi] = []
         for part in (p.strip() for p in text.split(",")):
             if not part:
                 continue
-            if part.casefold() in sections:
+            if part.casefold() in sections and part not in self.kpis:  # a KPI id wins
                 chosen += [
                     k for k in self.in_section_order() if k.section == sections[part.casefold()]
                 ]

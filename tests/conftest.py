@@ -115,3 +115,28 @@ def write_street(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
     return path
+
+
+def load_sample_generator():  # type: ignore[no-untyped-def]
+    """Import samples/make_samples.py (not a package) as a module."""
+    import importlib.util
+    import sys
+
+    path = REPO / "samples" / "make_samples.py"
+    spec = importlib.util.spec_from_file_location("pcp_make_samples", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled samples, generated and ingested once per test session."""
+    base = tmp_path_factory.mktemp("samples")
+    load_sample_generator().generate(base / "data")
+    store = base / "store"
+    result = run_pcp(["ingest", "--store", str(store), str(base / "data")])
+    assert result.exit_code == 0, result.stderr
+    return store

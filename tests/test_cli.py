@@ -88,7 +88,7 @@ def test_every_format_parses_back(store: Path, fmt: str) -> None:
         assert frame.schema["monthly"] == pl.List(pl.Float64)
     elif fmt == "markdown":
         text = out.decode()
-        assert "| Burglary | 39 | 33 | +6 | +18.2% |" in text
+        assert "|  | Burglary | 39 | 33 | +6 | +18.2% |" in text
     else:
         text = out.decode()
         assert "Burglary" in text and "+18.2%" in text and "Q2 2017/18" in text

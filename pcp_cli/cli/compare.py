@@ -132,6 +132,7 @@ def _view(frame: pl.DataFrame) -> TableView:
     first = frame.row(0, named=True) if frame.height else {}
     headers = [
         *(["Force"] if multi_force else []),
+        "Section",
         "KPI",
         f"{first.get('period', 'Current')}",
         f"{first.get('baseline_period', 'Baseline')}",
@@ -139,7 +140,8 @@ def _view(frame: pl.DataFrame) -> TableView:
         "% change",
         "Trend (baseline│current)",
     ]
-    offset = 1 if multi_force else 0
+    offset = 2 if multi_force else 1
+    previous_section = None
     for i, r in enumerate(frame.iter_rows(named=True)):
         unit = r["unit"]
         change = r["change"]
@@ -155,8 +157,11 @@ def _view(frame: pl.DataFrame) -> TableView:
                 change, 0 if change is None or float(change).is_integer() else 2, signed=True
             )
         )
+        section = r["section"] if (r["section"], r["force"]) != previous_section else ""
+        previous_section = (r["section"], r["force"])
         row = [
             *([r["force_name"]] if multi_force else []),
+            section,
             r["label"],
             fmt_value(r["value"], unit),
             fmt_value(r["baseline_value"], unit),
@@ -169,9 +174,8 @@ def _view(frame: pl.DataFrame) -> TableView:
         if change is not None and r["polarity"] != "neutral" and change != 0:
             good = (change < 0) == (r["polarity"] == "lower-is-better")
             cell_styles[(i, offset + 4)] = "green" if good else "red"
-    title = "Performance: " + (
-        first.get("force_name", "") if not multi_force else "forces compared"
-    )
+    who = first.get("force_name", "") if not multi_force else "forces compared"
+    title = f"{who}: {first.get('period', '')} against {first.get('baseline_period', '')}"
     caption = "Green/red: better/worse by the KPI's polarity. Dim rows have missing months."
     return TableView(
         title,
