@@ -276,3 +276,24 @@ def test_periods_shows_gaps(store: Path) -> None:
     row = frame.filter(pl.col("force") == "leicestershire").row(0, named=True)
     assert (row["first_month"], row["last_month"], row["months"]) == ("2017-07", "2018-09", 6)
     assert row["gaps"] == "2017-10..2018-06"
+
+
+def test_periods_counts_by_measure_and_quarters(tmp_path: Path) -> None:
+    counts = tmp_path / "c.csv"
+    counts.write_text(
+        "force,month,measure,value\nleicestershire,2018-04,calls_999,1\n"
+        "leicestershire,2018-06,calls_999,1\nleicestershire,2018-09,calls_999,1\n"
+        "leicestershire,2018-04,calls_101,1\n"
+    )
+    quarterly = tmp_path / "q.csv"
+    quarterly.write_text("force,period,measure,value\nessex,2018/19 Q2,hate_crime,9\n")
+    store = tmp_path / "s"
+    assert run_pcp(["ingest", "--store", str(store), str(counts), str(quarterly)]).exit_code == 0
+    result = run_pcp(["periods", "--store", str(store), "--format", "csv"])
+    frame = pl.read_csv(result.stdout_bytes)
+    rows = {
+        (r["measure"], r["force"]): (r["months"], r["gaps"]) for r in frame.iter_rows(named=True)
+    }
+    assert rows[("calls_999", "leicestershire")] == (3, "2018-05 2018-07..2018-08")
+    assert rows[("calls_101", "leicestershire")] == (1, "")
+    assert rows[("hate_crime", "essex")] == (3, "")

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import polars as pl
 
+from pcp_cli.datasets import DATASETS
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.periods import month_text, parse_month
-from pcp_cli.store import Manifest
+from pcp_cli.store import Manifest, StoreReader
 
 
 def coverage(
-    manifest: Manifest, registry: ForceRegistry, forces: list[str], datasets: list[str]
+    reader: StoreReader, registry: ForceRegistry, forces: list[str], datasets: list[str]
 ) -> pl.DataFrame:
+    """Months held per dataset and force (and measure, for counts and surveys), with gaps.
+
+    Read from the aggregates, so quarterly data (Home Office tables, quarterly counts)
+    shows the months its quarters cover.
+    """
     rows = []
+    manifest = reader.manifest
     for dataset in sorted(manifest.datasets):
-        if datasets and dataset not in datasets:
+        if (datasets and dataset not in datasets) or not manifest.aggregate_file(dataset):
             continue
-        by_force: dict[str, set[int]] = {}
-        for key in manifest.partitions(dataset):
-            if "/" not in key:
-                continue
-            force, month = key.split("/")
-            by_force.setdefault(force, set()).add(parse_month(month))
-        for force, months in sorted(by_force.items()):
+        spec = DATASETS[dataset]
+        if "month" not in spec.column_names and spec.partitioning == "single":
+            continue  # population: by year, not month
+        by = ["force", *spec.coverage_by]
+        blocks = reader.aggregate(dataset).select(*by, "month", "span").unique().collect()
+        held: dict[tuple[str, ...], set[int]] = {}
+        for row in blocks.iter_rows(named=True):
+            key = tuple(str(row[c]) for c in by)
+            start = parse_month(row["month"])
+            held.setdefault(key, set()).update(range(start, start + int(row["span"])))
+        for key, months in sorted(held.items()):
+            force = key[0]
             if forces and force not in forces:
                 continue
             first, last = min(months), max(months)
@@ -30,6 +42,7 @@ def coverage(
             rows.append(
                 {
                     "dataset": dataset,
+                    "measure": key[1] if len(key) > 1 else None,
                     "force": force,
                     "force_name": registry.name(force),
                     "first_month": month_text(first),
@@ -42,6 +55,7 @@ def coverage(
         rows,
         schema={
             "dataset": pl.String,
+            "measure": pl.String,
             "force": pl.String,
             "force_name": pl.String,
             "first_month": pl.String,
@@ -53,15 +67,16 @@ def coverage(
 
 
 def _ranges(months: list[int]) -> str:
-    out: list[str] = []
+    """Consecutive months as ranges: 2017-10..2018-06 2018-09."""
+    runs: list[list[int]] = []
     for m in months:
-        if out and out[-1].endswith(month_text(m - 1)) and ".." not in out[-1].split(" ")[-1]:
-            out[-1] = f"{out[-1]}..{month_text(m)}"
-        elif out and out[-1].endswith(month_text(m - 1)):
-            out[-1] = out[-1][: -len(month_text(m - 1))] + month_text(m)
+        if runs and runs[-1][1] == m - 1:
+            runs[-1][1] = m
         else:
-            out.append(month_text(m))
-    return " ".join(out)
+            runs.append([m, m])
+    return " ".join(
+        month_text(a) if a == b else f"{month_text(a)}..{month_text(b)}" for a, b in runs
+    )
 
 
 def sources(manifest: Manifest, forces: list[str], datasets: list[str]) -> pl.DataFrame:

@@ -41,14 +41,14 @@ def periods(
             frame = sources(reader.manifest, forces, list(datasets))
             emit(frame, out, _sources_view)
             return
-        frame = coverage(reader.manifest, app.forces, forces, list(datasets))
+        frame = coverage(reader, app.forces, forces, list(datasets))
     emit(frame, out, _coverage_view)
 
 
 def _coverage_view(frame: pl.DataFrame) -> TableView:
     rows = [
         [
-            r["dataset"],
+            r["dataset"] + (f" ({r['measure']})" if r["measure"] else ""),
             r["force_name"],
             r["first_month"],
             r["last_month"],
