@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "kpis": ("pcp_cli.cli.kpis", "kpis", "List the KPI definitions, or check a KPI file."),
     "periods": ("pcp_cli.cli.periods", "periods", "Show which months the store holds, and gaps."),
+    "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend) to a PNG or SVG file."),
 }
 
 
