@@ -6,14 +6,19 @@ the same whether the store holds one force or forty-three.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+import difflib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import polars as pl
 
 from pcp_cli.datasets import DATASETS
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.kpis import Catalogue, Condition, CountRule, Kpi
-from pcp_cli.periods import Month, Period, month_text, parse_month
+from pcp_cli.periods import Month, Period, describe, month_text, parse_month
 from pcp_cli.store import StoreReader
 
 
@@ -21,6 +26,54 @@ def condition_expr(cond: Condition) -> pl.Expr:
     hit = pl.col(cond.column).is_in(list(cond.values))
     # A missing value is never "in" a list, so it is always "not in" one.
     return (~hit).fill_null(True) if cond.negate else hit.fill_null(False)
+
+
+def restrict_kpi(
+    kpi: Kpi, dataset: str, extra: tuple[Condition, ...] = (), *, tag: str = ""
+) -> Kpi | None:
+    """``kpi`` counted only from ``dataset``: its own rule there plus ``extra`` conditions.
+
+    None when the KPI is derived or has no rule for that dataset. The new KPI's id is
+    ``<id>~<tag>`` so the engine never confuses it with the original in its cache.
+    """
+    if kpi.kind == "ratio":
+        return None
+    rule = next((r for r in kpi.rules if r.dataset == dataset), None)
+    if rule is None:
+        return None
+    return replace(
+        kpi,
+        id=f"{kpi.id}~{tag or dataset}",
+        rules=(CountRule(dataset, (*rule.conditions, *extra)),),
+    )
+
+
+def outcome_rate_kpis(
+    kpi: Kpi,
+    catalogue: Catalogue,
+    list_name: str = "positive-outcomes",
+    *,
+    dataset: str = "street",
+    column: str = "last_outcome_category",
+) -> tuple[Kpi, Kpi] | None:
+    """(numerator, denominator) KPIs for a category's outcome rate from one dataset.
+
+    The denominator is the KPI counted from ``dataset`` under its own rule; the numerator
+    adds ``column in [lists] <list_name>`` (for street data: crimes of the category whose
+    last outcome is positive). None when the list, the column or the KPI's rule for the
+    dataset is missing.
+    """
+    values = catalogue.lists.get(list_name)
+    spec = DATASETS.get(dataset)
+    if not values or spec is None or column not in spec.dimensions:
+        return None
+    denominator = restrict_kpi(kpi, dataset, tag=dataset)
+    numerator = restrict_kpi(
+        kpi, dataset, (Condition(column, False, tuple(values)),), tag=f"{dataset}+{list_name}"
+    )
+    if numerator is None or denominator is None:
+        return None
+    return numerator, denominator
 
 
 def _month_int(col: str = "month") -> pl.Expr:
@@ -79,6 +132,11 @@ class Engine:
         self.reader = reader
         self.catalogue = catalogue
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
+        # Filter values never present in the data (a misspelt crime type counts zero).
+        self.warnings: list[str] = []
+        self.on_warning: Callable[[str], None] | None = _stderr_warning
+        self._present: dict[tuple[str, str], list[str]] = {}
+        self._checked: set[tuple[str, str]] = set()
 
     # -- series ----------------------------------------------------------------------
     def series(self, kpi: Kpi, force: str, dataset: str) -> Series | None:
@@ -100,7 +158,103 @@ class Engine:
         found = (self.series(kpi, force, r.dataset) for r in kpi.rules)
         return [s for s in found if s is not None]
 
+    def preload(self, kpi: Kpi, forces: list[str]) -> None:
+        """Load a (possibly derived) KPI's series for many forces with one query per dataset.
+
+        Fills the same cache :meth:`series` uses, with the same result as loading each force
+        on its own; comparisons across all 43 forces need it to stay fast.
+        """
+        for base in self.base_kpis(kpi):
+            for rule in base.rules:
+                todo = [
+                    f
+                    for f in dict.fromkeys(forces)
+                    if (base.id, f, rule.dataset) not in self._cache
+                ]
+                if not todo:
+                    continue
+                found = (
+                    self._from_rule_many(base, todo, rule) if self.reader.has(rule.dataset) else {}
+                )
+                for f in todo:
+                    series = found.get(f)
+                    self._cache[(base.id, f, rule.dataset)] = (
+                        series if series is not None and series.covered else None
+                    )
+
+    def _from_rule_many(self, kpi: Kpi, forces: list[str], rule: CountRule) -> dict[str, Series]:
+        """:meth:`_from_rule` for several forces at once."""
+        self.check_values(kpi, rule)
+        spec = DATASETS[rule.dataset]
+        agg = self.reader.aggregate(rule.dataset).filter(pl.col("force").is_in(forces))
+        coverage = agg
+        for cond in rule.conditions:
+            if cond.column in spec.coverage_by:
+                coverage = coverage.filter(condition_expr(cond))
+        blocks = coverage.select("force", _month_int().alias("m"), "span").unique().collect()
+        counted = agg
+        for cond in rule.conditions:
+            counted = counted.filter(condition_expr(cond))
+        sums = [pl.col("n").sum()]
+        if kpi.kind == "proportion":
+            sums.append(pl.col("respondents").sum())
+        rows = counted.group_by("force", _month_int().alias("m"), "span").agg(*sums).collect()
+        zero = blocks.join(
+            rows.select("force", "m", "span"), on=["force", "m", "span"], how="anti"
+        ).with_columns(
+            pl.lit(0, dtype=pl.Int64).alias("n"),
+            *([pl.lit(0, dtype=pl.Int64).alias("respondents")] if kpi.kind == "proportion" else []),
+        )
+        rows = pl.concat([rows, zero], how="diagonal_relaxed")
+        by_force = {str(k[0]): v for k, v in rows.partition_by("force", as_dict=True).items()}
+        out: dict[str, Series] = {}
+        for (force,), group in blocks.partition_by("force", as_dict=True).items():
+            covered: set[Month] = set()
+            for m, span in group.select("m", "span").iter_rows():
+                covered.update(range(m, m + span))
+            own = by_force.get(str(force))
+            frame = own.drop("force").sort("m") if own is not None else rows.clear().drop("force")
+            out[str(force)] = Series(kpi, str(force), rule.dataset, frame, covered)
+        return out
+
+    def check_values(self, kpi: Kpi, rule: CountRule) -> None:
+        """Warn (once) when a filter names only values the dataset never holds.
+
+        ``crime_type = "Burglery"`` is valid but matches nothing, so the KPI would silently
+        count zero (and a misspelt ``not_in`` would exclude nothing).
+        """
+        if (kpi.id, rule.dataset) in self._checked:
+            return
+        self._checked.add((kpi.id, rule.dataset))
+        for cond in rule.conditions:
+            key = (rule.dataset, cond.column)
+            if key not in self._present:
+                values = self.reader.aggregate(rule.dataset).select(pl.col(cond.column).unique())
+                self._present[key] = sorted(
+                    str(v) for v in values.collect().to_series().drop_nulls().to_list()
+                )
+            present = self._present[key]
+            known = set(present)
+            if any(v in known for v in cond.values):
+                continue
+            shown = ", ".join(repr(v) for v in cond.values[:3])
+            close = [m for v in cond.values for m in difflib.get_close_matches(v, present, n=1)]
+            hint = (
+                f"; did you mean {', '.join(repr(c) for c in dict.fromkeys(close))}?"
+                if close
+                else ""
+            )
+            effect = "excludes nothing" if cond.negate else "counts zero"
+            message = (
+                f"KPI {kpi.id}: no {rule.dataset} data in the store has {cond.column} "
+                f"{shown}, so the filter {effect}{hint} (check {self.catalogue.path})"
+            )
+            self.warnings.append(message)
+            if self.on_warning is not None:
+                self.on_warning(message)
+
     def _from_rule(self, kpi: Kpi, force: str, rule: CountRule) -> Series:
+        self.check_values(kpi, rule)
         spec = DATASETS[rule.dataset]
         agg = self.reader.aggregate(rule.dataset).filter(pl.col("force") == force)
         coverage = agg
@@ -199,6 +353,108 @@ class Engine:
     ) -> PeriodValue:
         return self.values(kpi, force, [period], allow_partial=allow_partial)[0]
 
+    # -- point series (charts and trends) ------------------------------------------------
+    def points(
+        self, kpi: Kpi, force: str, start: Month | None = None, end: Month | None = None
+    ) -> KpiPoints:
+        """The KPI's value per month (or per quarter or survey window), oldest first.
+
+        One dataset serves the whole series: the one holding the most months of the range
+        (KPI-file order on ties). Rows the range cuts are left out (noted). A missing month
+        becomes a row with status "missing"; a zero denominator gives status "undefined";
+        either starts a new ``segment``, so charts and trends never join across a gap.
+        """
+        if kpi.kind == "ratio":
+            return self._ratio_points(kpi, force, start, end)
+        found = self.candidates(kpi, force)
+        if not found:
+            raise NoDataError(
+                f"no data for KPI {kpi.id} ({kpi.label}) for {force}",
+                hint=f"it is counted from: {', '.join(kpi.datasets)}",
+            )
+
+        def held(s: Series) -> int:
+            return sum(
+                1 for m in s.covered if (start is None or m >= start) and (end is None or m <= end)
+            )
+
+        series = max(found, key=held)
+        if not held(series):
+            raise NoDataError(
+                f"no data for KPI {kpi.id} for {force} in {_range_text(start, end)}",
+                hint="see which months the store holds with 'pcp periods'",
+            )
+        rows = series.rows.with_columns((pl.col("m") + pl.col("span") - 1).alias("m_end"))
+        lo = pl.lit(True) if start is None else pl.col("m") >= start
+        hi = pl.lit(True) if end is None else pl.col("m_end") <= end
+        inside = rows.filter(lo & hi)
+        notes: list[str] = []
+        touching = rows.filter(
+            (pl.lit(True) if start is None else pl.col("m_end") >= start)
+            & (pl.lit(True) if end is None else pl.col("m") <= end)
+        ).height
+        if touching > inside.height:
+            notes.append(
+                f"{touching - inside.height} {series.dataset} row(s) cut by "
+                f"{_range_text(start, end)} left out"
+            )
+        if kpi.kind == "proportion":
+            value = (
+                pl.when(pl.col("respondents") > 0)
+                .then(pl.col("n") / pl.col("respondents") * kpi.scale)
+                .otherwise(None)
+            )
+            frame = inside.select(
+                pl.col("m").alias("start"),
+                "span",
+                value.cast(pl.Float64).alias("value"),
+                pl.col("n").cast(pl.Float64).alias("numerator"),
+                pl.col("respondents").cast(pl.Float64).alias("denominator"),
+            )
+        else:
+            frame = inside.select(
+                pl.col("m").alias("start"),
+                "span",
+                pl.col("n").cast(pl.Float64).alias("value"),
+                pl.lit(None, dtype=pl.Float64).alias("numerator"),
+                pl.lit(None, dtype=pl.Float64).alias("denominator"),
+            )
+        return _assemble_points(kpi, force, series.dataset, frame, start, end, notes)
+
+    def _ratio_points(
+        self, kpi: Kpi, force: str, start: Month | None, end: Month | None
+    ) -> KpiPoints:
+        assert kpi.numerator and kpi.denominator
+        num = self.points(self.catalogue.kpis[kpi.numerator], force, start, end)
+        den = self.points(self.catalogue.kpis[kpi.denominator], force, start, end)
+        if num.span != den.span:
+            raise UsageError(
+                f"{kpi.id}: {kpi.numerator} comes in blocks of {num.span} month(s) but "
+                f"{kpi.denominator} in blocks of {den.span}",
+                hint="ingest both from sources with the same frequency",
+            )
+        a = num.ok.select("start", "span", pl.col("value").alias("numerator"))
+        b = den.ok.select("start", "span", pl.col("value").alias("denominator"))
+        rows = a.join(b, on=["start", "span"], how="inner")
+        if not rows.height:
+            raise NoDataError(
+                f"no month has both {kpi.numerator} and {kpi.denominator} for {force}",
+                hint="see which months the store holds with 'pcp periods'",
+            )
+        frame = rows.select(
+            "start",
+            "span",
+            pl.when(pl.col("denominator") != 0)
+            .then(pl.col("numerator") / pl.col("denominator") * kpi.scale)
+            .otherwise(None)
+            .cast(pl.Float64)
+            .alias("value"),
+            "numerator",
+            "denominator",
+        )
+        dataset = num.dataset if num.dataset == den.dataset else f"{num.dataset}/{den.dataset}"
+        return _assemble_points(kpi, force, dataset, frame, start, end, [*num.notes, *den.notes])
+
     @staticmethod
     def _total(kpi: Kpi, series: Series, period: Period) -> PeriodValue:
         rows = series.window(period)
@@ -238,3 +494,150 @@ def _month_list(months: list[Month]) -> str:
 
 def parse_to(text: str | None) -> Month | None:
     return parse_month(text) if text else None
+
+
+# -- point series ------------------------------------------------------------------------
+POINT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "start": pl.Int32,
+    "end": pl.Int32,
+    "span": pl.Int32,
+    "period": pl.String,
+    "value": pl.Float64,
+    "numerator": pl.Float64,
+    "denominator": pl.Float64,
+    "status": pl.String,
+    "segment": pl.Int32,
+}
+
+
+@dataclass(frozen=True)
+class KpiPoints:
+    """A KPI's values point by point, oldest first (see :meth:`Engine.points`).
+
+    ``frame`` columns: start, end (month indices), span (months per point), period (label:
+    ``2018-07``, ``Q2 2018/19``, ``2017-10..2018-09``), value, numerator and denominator
+    (ratio and proportion KPIs), status ("ok", "missing": no data, "undefined": zero
+    denominator) and segment (runs of "ok" points between gaps share a segment number).
+    ``gaps`` lists the missing stretches as (first month, last month).
+    """
+
+    kpi: Kpi
+    force: str
+    dataset: str
+    span: int
+    frame: pl.DataFrame
+    gaps: tuple[tuple[Month, Month], ...]
+    notes: tuple[str, ...]
+
+    @property
+    def ok(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("status") == "ok")
+
+
+def _range_text(start: Month | None, end: Month | None) -> str:
+    if start is None and end is None:
+        return "any month"
+    if start is None:
+        return f"months to {month_text(end)}"  # type: ignore[arg-type]
+    if end is None:
+        return f"months from {month_text(start)}"
+    return f"{month_text(start)}..{month_text(end)}"
+
+
+def _point_label(start: Month, span: int) -> str:
+    """``2018-07``, ``Q2 2018/19``, ``2018/19``, or ``12m to 2018-09`` for other windows."""
+    if span == 1:
+        return month_text(start)
+    text = describe(start, start + span - 1)
+    return text if ".." not in text else f"{span}m to {month_text(start + span - 1)}"
+
+
+def _assemble_points(
+    kpi: Kpi,
+    force: str,
+    dataset: str,
+    frame: pl.DataFrame,
+    start: Month | None,
+    end: Month | None,
+    notes: list[str],
+) -> KpiPoints:
+    """Order the rows, keep one span, and make gaps explicit (rows and segment breaks)."""
+    spans = frame.group_by("span").len().sort(["len", "span"], descending=[True, False])
+    if not spans.height:
+        raise NoDataError(
+            f"no whole {dataset} rows for KPI {kpi.id} for {force} in {_range_text(start, end)}",
+            hint="choose a range that does not cut quarters or survey windows",
+        )
+    span = int(spans["span"][0])
+    if spans.height > 1:
+        dropped = int(frame.height - spans["len"][0])
+        notes.append(f"{dropped} {dataset} row(s) of another length than {span} month(s) left out")
+    rows = frame.filter(pl.col("span") == span).sort("start").iter_rows(named=True)
+    data = list(rows)
+    out: list[dict[str, object]] = []
+    gaps: list[tuple[Month, Month]] = []
+
+    def missing_rows(first: Month, last: Month) -> None:
+        gaps.append((first, last))
+        if (last - first + 1) % span == 0:
+            for s in range(first, last + 1, span):
+                out.append(
+                    {"start": s, "span": span, "value": None, "status": "missing", "brk": True}
+                )
+
+    overlapping = any(b["start"] <= a["start"] + span - 1 for a, b in pairwise(data))
+    if not overlapping:
+        expected = data[0]["start"] if start is None else start
+        for r in data:
+            if r["start"] > expected:
+                missing_rows(expected, r["start"] - 1)
+                if out and out[-1]["status"] != "missing":
+                    out[-1]["brk_after"] = True
+            out.append({**r, "status": "ok" if r["value"] is not None else "undefined"})
+            expected = r["start"] + span
+        last = data[-1]["start"] + span - 1 if end is None else end
+        if last >= expected:
+            missing_rows(expected, last)
+    else:
+        ends = [r["start"] + span - 1 for r in data]
+        step = min(b - a for a, b in pairwise(ends))
+        for i, r in enumerate(data):
+            row = {**r, "status": "ok" if r["value"] is not None else "undefined"}
+            if i and ends[i] - ends[i - 1] > step:
+                gaps.append((ends[i - 1] + step, ends[i] - step))
+                row["brk"] = True
+            out.append(row)
+        notes.append(
+            f"{dataset} rows are overlapping {span}-month windows: neighbouring points share "
+            "months and are not independent"
+        )
+    segment = 0
+    previous_ok = True
+    records = []
+    for r in out:
+        ok = r["status"] == "ok"
+        if r.get("brk") or not ok or not previous_ok:
+            segment += 1
+        previous_ok = ok and not r.get("brk_after")
+        s = int(r["start"])  # type: ignore[call-overload]
+        records.append(
+            {
+                "start": s,
+                "end": s + span - 1,
+                "span": span,
+                "period": _point_label(s, span),
+                "value": r.get("value"),
+                "numerator": r.get("numerator"),
+                "denominator": r.get("denominator"),
+                "status": r["status"],
+                "segment": segment,
+            }
+        )
+    frame_out = pl.DataFrame(records, schema=POINT_COLUMNS)
+    return KpiPoints(kpi, force, dataset, span, frame_out, tuple(gaps), tuple(notes))
+
+
+def _stderr_warning(message: str) -> None:
+    """Default warning sink: stderr, in the CLI's format (stdout carries data only)."""
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"pcp: warning: {message}\n")

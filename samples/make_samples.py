@@ -11,8 +11,19 @@ What is written (formats exactly as the publishers lay them out)::
     police-uk/YYYY-MM/YYYY-MM-leicestershire-stop-and-search.csv (CRLF)
     counts/leicestershire-calls.csv       force,month,measure,value (LF)
     counts/leicestershire-incidents.csv   force,month,measure,value (LF)
+    counts/leicestershire-crime-extra.csv force,month,measure,value (LF): hate and knife crime
+    survey/leicestershire-survey.csv      force,period,measure,respondents,positive (LF)
+    home-office/prc-pfa-sample-2016-17-to-2018-19.csv   Home Office PFA table, all forces (LF)
+    population/pfa-population-2015-2019.csv             year + one column per force (LF)
 
 for the 36 months April 2016 to March 2019 (financial years 2016/17 to 2018/19).
+
+The national files (phase 2) are built around the home force (the profile with ``prc``
+targets): its PRC quarters are its street quarters split into Home Office subgroups; the
+other 42 territorial forces, British Transport Police and the fraud bodies are modelled
+(population x crime rate x national offence mix, tilted by an urban index), and calibrated
+so the home force ranks as its published MSG and national ranks say. The generator checks
+those ranks itself and fails if they do not hold.
 
 The model
 ---------
@@ -63,7 +74,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -293,6 +304,42 @@ class CrimeModel:
 
 
 @dataclass(frozen=True)
+class SurveySeries:
+    """Quarterly survey results: the share answering positively and the number asked.
+
+    The share follows ``fy_levels`` (interpolated between financial-year midpoints) plus
+    normal noise, kept inside ``bounds``; respondents scatter around ``respondents``.
+    ``anchors`` fix (period, respondents, positive) exactly, e.g. ("2018/19 Q2", 300, 222).
+    """
+
+    fy_levels: dict[int, float]
+    respondents: int
+    noise: float = 0.015
+    bounds: tuple[float, float] = (0.0, 1.0)
+    anchors: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class PrcTargets:
+    """A force's rows in the Home Office PFA table, built from its own street series.
+
+    Every quarter, each police.uk crime type's street total is split into the Home Office
+    offence subgroups published under it (``Subgroup.street_type``), so the force's PRC
+    quarters equal its street quarters exactly; ``subgroup_totals`` fixes each subgroup's
+    financial-year total and ``fixed_quarters`` single quarters. The other forces of the
+    table are calibrated so that this force's rates rank as ``ranks`` says in ``rank_year``.
+    """
+
+    name: str  # Home Office "Force Name"
+    subgroup_totals: dict[str, dict[int, int]]  # subgroup -> FY start year -> exact total
+    fixed_quarters: dict[tuple[str, str], int]  # (subgroup, "2018/19 Q2") -> exact count
+    msg: tuple[str, ...]  # Home Office names of the other Most Similar Group members
+    all_crime_rank: tuple[int, int]  # (MSG rank, national rank), 1 = lowest rate per 1,000
+    ranks: dict[str, tuple[int, int]]  # RANKED_CATEGORIES label -> (MSG rank, national rank)
+    rank_year: int = 2017
+
+
+@dataclass(frozen=True)
 class ForceProfile:
     slug: str  # data.police.uk file-name slug
     police_uk_name: str  # "Reported by" / "Falls within"
@@ -315,6 +362,11 @@ class ForceProfile:
     stop_search_object_anchors: dict[str, tuple[str, int]]  # month -> (object, exact rows)
     counts: dict[str, dict[str, Series]]  # file stem -> measure -> series
     counts_sums: dict[str, dict[str, tuple[str, ...]]]  # file -> measure = sum of measures
+    # Phase 2 (defaults keep phase-1 profiles valid): more counts files, a survey file and
+    # the force's rows of the Home Office PFA table.
+    extra_counts: dict[str, dict[str, Series]] = field(default_factory=dict)
+    survey: dict[str, SurveySeries] = field(default_factory=dict)
+    prc: PrcTargets | None = None
 
 
 def by_type(*counts: int) -> dict[str, int]:
@@ -501,12 +553,153 @@ LEICESTERSHIRE = ForceProfile(
             )
         }
     },
+    extra_counts={
+        "crime-extra": {
+            # Seed 003: hate crime 1,381 in 2017/18 against 1,227 in 2016/17 (July 2016 the
+            # post-referendum peak); seed 000: Q2 2018/19 374 against 425 (-51, -12%),
+            # "falling since May 18".
+            "hate_crime": Series(
+                {2016: 1227, 2017: 1381, 2018: 1400},
+                SEASON_VIOLENCE,
+                noise=0.05,
+                anchors=(
+                    ("2016-04", "2016-06", 290),
+                    ("2016-07", "2016-07", 148),
+                    ("2016-08", "2017-03", 789),
+                    ("2017-04", "2017-06", 330),
+                    ("2017-07", "2017-09", 425),
+                    ("2017-10", "2018-03", 626),
+                    ("2018-04", "2018-06", 410),
+                    ("2018-07", "2018-09", 374),
+                ),
+            ),
+            # Seed 000: 603 in Q2 2018/19 against 491 (+112, +23%); seed 003: "between 140
+            # and 180 recorded knife crimes per month" in 2017/18 (1,938 chosen).
+            "knife_crime": Series(
+                {2016: 1700, 2017: 1938, 2018: 2300},
+                SEASON_VIOLENCE,
+                noise=0.025,
+                anchors=(
+                    ("2017-04", "2017-06", 470),
+                    ("2017-07", "2017-09", 491),
+                    ("2017-10", "2017-12", 500),
+                    ("2018-01", "2018-02", 305),
+                    ("2018-03", "2018-03", 172),
+                    ("2018-07", "2018-09", 603),
+                ),
+            ),
+        }
+    },
+    survey={
+        # Seed 000: "stable at 74%"; seed 003: "some decline" during 2017/18.
+        "victim_satisfaction": SurveySeries(
+            {2016: 0.785, 2017: 0.76, 2018: 0.742},
+            300,
+            noise=0.012,
+            anchors=(("2018/19 Q2", 300, 222),),
+        ),
+        # Seed 000: 61% now, highest 66%, lowest 58%; seed 003: 61.8% at March 2018.
+        "public_confidence": SurveySeries(
+            {2016: 0.63, 2017: 0.615, 2018: 0.61},
+            400,
+            noise=0.012,
+            bounds=(0.585, 0.655),
+            anchors=(
+                ("2016/17 Q3", 400, 264),
+                ("2017/18 Q1", 400, 232),
+                ("2017/18 Q4", 400, 247),
+                ("2018/19 Q2", 400, 244),
+            ),
+        ),
+        # Seed 003: up in Q3 2017/18, down again in Q4; seed 000: 71.4% in Q2 2018/19.
+        "asb_satisfaction": SurveySeries(
+            {2016: 0.72, 2017: 0.705, 2018: 0.70},
+            100,
+            noise=0.02,
+            anchors=(
+                ("2017/18 Q3", 104, 76),
+                ("2017/18 Q4", 98, 67),
+                ("2018/19 Q1", 100, 68),
+                ("2018/19 Q2", 105, 75),
+            ),
+        ),
+    },
+    prc=PrcTargets(
+        name="Leicestershire",
+        # Sums per police.uk type equal crime_fy_totals (checked). Seed 003 gives Violence
+        # with injury, Violence without injury (the paper's figure, which includes stalking
+        # and harassment, so that subgroup is kept small here), Rape, Robbery personal,
+        # Theft of / from motor vehicle; the rest are chosen.
+        subgroup_totals={
+            "Homicide": {2016: 12, 2017: 13, 2018: 11},
+            "Violence with injury": {2016: 5728, 2017: 7216, 2018: 6900},
+            "Violence without injury": {2016: 10366, 2017: 14636, 2018: 17600},
+            "Stalking and harassment": {2016: 1054, 2017: 1466, 2018: 1759},
+            "Rape offences": {2016: 520, 2017: 754, 2018: 930},
+            "Other sexual offences": {2016: 1200, 2017: 1450, 2018: 1650},
+            "Robbery of business property": {2016: 87, 2017: 83, 2018: 95},
+            "Robbery of personal property": {2016: 613, 2017: 808, 2018: 905},
+            "Domestic burglary": {2016: 5700, 2017: 6250, 2018: 6150},
+            "Non-domestic burglary": {2016: 2642, 2017: 2961, 2018: 2850},
+            "Theft of a motor vehicle": {2016: 1485, 2017: 1727, 2018: 2050},
+            "Theft from a vehicle": {2016: 6785, 2017: 7557, 2018: 8800},
+            "Vehicle interference": {2016: 430, 2017: 616, 2018: 750},
+            "Bicycle theft": {2016: 1914, 2017: 1864, 2018: 2450},
+            "Shoplifting": {2016: 6706, 2017: 6599, 2018: 6500},
+            "Theft from the person": {2016: 1150, 2017: 1400, 2018: 1650},
+            "Other theft offences": {2016: 7300, 2017: 8300, 2018: 8600},
+            "Criminal damage": {2016: 8780, 2017: 9140, 2018: 10230},
+            "Arson": {2016: 312, 2017: 336, 2018: 370},
+            "Possession of drugs": {2016: 880, 2017: 1120, 2018: 1480},
+            "Trafficking of drugs": {2016: 370, 2017: 444, 2018: 570},
+            "Possession of weapons offences": {2016: 524, 2017: 732, 2018: 800},
+            "Public order offences": {2016: 2848, 2017: 4705, 2018: 7000},
+            "Miscellaneous crimes": {2016: 1300, 2017: 1700, 2018: 2000},
+        },
+        # Seed 000 (Q2 2018/19 against Q2 2017/18): violence with injury -127 (-7%), rape
+        # +34 (+16%), residential burglary -71.
+        fixed_quarters={
+            ("Violence with injury", "2017/18 Q2"): 1814,
+            ("Violence with injury", "2018/19 Q2"): 1687,
+            ("Rape offences", "2017/18 Q2"): 212,
+            ("Rape offences", "2018/19 Q2"): 246,
+            ("Domestic burglary", "2017/18 Q2"): 1520,
+            ("Domestic burglary", "2018/19 Q2"): 1449,
+        },
+        msg=(
+            "Sussex",
+            "Hertfordshire",
+            "Essex",
+            "Bedfordshire",
+            "Hampshire",
+            "Nottinghamshire",
+            "Kent",
+        ),
+        # Seed 003 table (12 months to March 2018): MSF rank, national rank.
+        all_crime_rank=(5, 22),
+        ranks={
+            "Violence with Injury": (1, 7),
+            "Violence without Injury": (5, 20),
+            "Rape": (2, 6),
+            "Burglary": (8, 34),
+            "Robbery Personal": (4, 29),
+            "Theft of Motor Vehicle": (4, 29),
+            "Theft from Motor Vehicle": (8, 41),
+            "Theft Cycle": (7, 35),
+            "Shoplifting": (4, 17),
+            "Criminal Damage": (5, 19),
+            "Drug Offences": (1, 3),
+            "Possession of Weapons": (4, 32),
+            "Public Order": (2, 20),
+        },
+    ),
 )
 
 FORCES: tuple[ForceProfile, ...] = (LEICESTERSHIRE,)
 
 # Random streams (one per component, so changing one component leaves the others unchanged).
 S_GAZETTEER, S_CRIME_MODEL, S_CRIMES, S_OUTCOMES, S_ASB, S_STOP_SEARCH, S_COUNTS = range(7)
+S_EXTRA_COUNTS, S_SURVEY = 7, 8
 
 
 def rng_for(profile: ForceProfile, stream: int) -> np.random.Generator:
@@ -1150,10 +1343,15 @@ def _objects_with_exact_rows(
 # ---------------------------------------------------------------------------------------------
 
 
-def counts_tables(profile: ForceProfile) -> dict[str, pl.DataFrame]:
-    rng = rng_for(profile, S_COUNTS)
+def counts_tables(
+    profile: ForceProfile,
+    files: dict[str, dict[str, Series]] | None = None,
+    stream: int = S_COUNTS,
+) -> dict[str, pl.DataFrame]:
+    """One table per counts file: ``profile.counts`` by default, or ``files``."""
+    rng = rng_for(profile, stream)
     tables = {}
-    for stem, measures in profile.counts.items():
+    for stem, measures in (profile.counts if files is None else files).items():
         values: dict[str, np.ndarray] = {}
         for measure, spec in measures.items():
             values[measure] = series_counts(profile, spec, rng)
@@ -1173,6 +1371,587 @@ def counts_tables(profile: ForceProfile) -> dict[str, pl.DataFrame]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Survey (force, period, measure, respondents, positive).
+# ---------------------------------------------------------------------------------------------
+
+SURVEY_HEADER = ("force", "period", "measure", "respondents", "positive")
+
+
+def quarter_label(fy: int, q: int) -> str:
+    """``2018/19 Q2`` for financial year ``fy`` (start year), quarter ``q`` (1..4)."""
+    return f"{fy}/{(fy + 1) % 100:02d} Q{q}"
+
+
+def survey_table(profile: ForceProfile) -> pl.DataFrame:
+    """Quarterly survey rows for every quarter of the sample years (period-major order)."""
+    rng = rng_for(profile, S_SURVEY)
+    years = sorted({fy_start_of(i) for i in range(N_MONTHS)})
+    quarters = [(fy, q) for fy in years for q in (1, 2, 3, 4)]
+    mid = np.array([k * 4 + 1.5 for k in range(len(years))])
+    values: dict[str, list[tuple[int, int]]] = {}
+    for measure, spec in profile.survey.items():
+        level = np.interp(np.arange(len(quarters)), mid, [spec.fy_levels[y] for y in years])
+        share = np.clip(level + rng.normal(0.0, spec.noise, len(quarters)), *spec.bounds)
+        asked = np.rint(spec.respondents * np.exp(rng.normal(0.0, 0.06, len(quarters))))
+        rows = [(int(n), int(np.rint(n * p))) for n, p in zip(asked, share, strict=True)]
+        for period, n, positive in spec.anchors:
+            rows[[quarter_label(*fq) for fq in quarters].index(period)] = (n, positive)
+        values[measure] = rows
+    records = [
+        (profile.counts_name, quarter_label(fy, q), measure, *values[measure][k])
+        for k, (fy, q) in enumerate(quarters)
+        for measure in profile.survey
+    ]
+    schema = dict(zip(SURVEY_HEADER, (pl.String,) * 3 + (pl.Int64,) * 2, strict=True))
+    return pl.DataFrame(records, schema=schema, orient="row")
+
+
+# ---------------------------------------------------------------------------------------------
+# Home Office police recorded crime, Police Force Area open data table (all forces).
+# ---------------------------------------------------------------------------------------------
+
+PRC_HEADER = (
+    "Financial Year",
+    "Financial Quarter",
+    "Force Name",
+    "Offence Description",
+    "Offence Group",
+    "Offence Subgroup",
+    "Offence Code",
+    "Number of Offences",
+)
+PRC_YEARS = (2016, 2017, 2018)  # financial years 2016/17 .. 2018/19
+NATIONAL_SEED = 20170401
+# Random streams of the national table.
+N_MIX, N_RANKS, N_GROWTH, N_QUARTERS, N_CODES, N_NEGATIVES, N_FRAUD = range(7)
+
+VAP = "Violence against the person"
+SEXUAL = "Sexual offences"
+THEFT = "Theft offences"
+CDA = "Criminal damage and arson"
+DRUG_OFFENCES = "Drug offences"
+WEAPONS = "Possession of weapons offences"
+PUBLIC_ORDER = "Public order offences"
+MISC = "Miscellaneous crimes"
+
+Code = tuple[str, str, float]  # (offence code, description, weight within the subgroup)
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """A Home Office offence subgroup and how the sample models it."""
+
+    name: str
+    group: str
+    street_type: str  # the data.police.uk crime type it is published under
+    share: float  # share of recorded crime (excluding fraud) in England and Wales, 2017/18
+    season: Season
+    urban: float  # slope of log share on a force's urban index (-1 rural .. 1 urban)
+    growth: tuple[float, float]  # 2016/17 -> 2017/18 and 2017/18 -> 2018/19 multipliers
+    codes: tuple[Code, ...]  # from 2017/18
+    codes_2016: tuple[Code, ...] = ()  # 2016/17, where the classification differed
+
+
+VSO = "Violence and sexual offences"
+# Vocabulary (codes, descriptions, groups, subgroups) as in the Home Office table; a subset of
+# the 132 codes. Burglary was reclassified in April 2017: the dwelling / building-other-than-
+# a-dwelling codes became "(outcome only)" (always zero) and residential / business and
+# community codes took over.
+PRC_SUBGROUPS = (
+    Subgroup("Homicide", VAP, VSO, 0.00015, SEASON_VIOLENCE, 0.3, (1.0, 1.01),
+             (("1/4.1/4.10/4.2", "Homicide", 1.0),)),
+    Subgroup("Violence with injury", VAP, VSO, 0.108, SEASON_VIOLENCE, 0.1, (1.14, 1.06), (
+        ("8N", "Assault with injury", 0.9),
+        ("5D", "Assault with intent to cause serious harm", 0.058),
+        ("8S", "Assault with injury on a constable", 0.016),
+        ("2", "Attempted murder", 0.0026),
+    )),
+    Subgroup("Violence without injury", VAP, VSO, 0.122, SEASON_VIOLENCE, 0.0, (1.22, 1.17), (
+        ("105A", "Assault without injury", 0.87),
+        ("3B", "Threats to kill", 0.046),
+        ("104", "Assault without injury on a constable", 0.031),
+    )),
+    Subgroup("Stalking and harassment", VAP, VSO, 0.061, SEASON_VIOLENCE, -0.1, (1.3, 1.31), (
+        ("8R", "Malicious Communications", 0.54),
+        ("8L", "Harassment", 0.42),
+        ("8Q", "Stalking", 0.035),
+    )),
+    Subgroup("Rape offences", SEXUAL, VSO, 0.011, SEASON_VIOLENCE, 0.0, (1.22, 1.13), (
+        ("19C", "Rape of a female aged 16 and over", 0.66),
+        ("19D", "Rape of a female child under 16", 0.14),
+        ("19E", "Rape of a female child under 13", 0.1),
+        ("19F", "Rape of a male aged 16 and over", 0.045),
+    )),
+    Subgroup("Other sexual offences", SEXUAL, VSO, 0.02, SEASON_VIOLENCE, 0.0, (1.18, 1.11), (
+        ("20A", "Sexual assault on a female aged 13 and over", 0.38),
+        ("22B", "Sexual activity involving child under 16", 0.15),
+        ("88E", "Exposure and voyeurism", 0.1),
+    )),
+    Subgroup("Robbery of business property", "Robbery", "Robbery", 0.0016, SEASON_WINTER, 0.6,
+             (1.15, 1.08), (("34A", "Robbery of business property", 1.0),)),
+    Subgroup("Robbery of personal property", "Robbery", "Robbery", 0.0144, SEASON_WINTER, 1.2,
+             (1.25, 1.15), (("34B", "Robbery of personal property", 1.0),)),
+    Subgroup("Domestic burglary", THEFT, "Burglary", 0.064, SEASON_WINTER, 0.3, (1.08, 1.0), (
+        ("28E", "Burglary Residential", 0.8),
+        ("28F", "Attempted Burglary Residential", 0.175),
+        ("29A", "Aggravated Burglary Residential", 0.011),
+        ("28A", "Burglary in a dwelling(outcome only)", 0.0),
+        ("28B", "Attempted burglary in a dwelling (outcome only)", 0.0),
+        ("29", "Aggravated burglary in a dwelling (outcome only)", 0.0),
+    ), (
+        ("28A", "Burglary in a dwelling", 0.8),
+        ("28B", "Attempted burglary in a dwelling", 0.18),
+        ("29", "Aggravated burglary in a dwelling", 0.011),
+    )),
+    Subgroup("Non-domestic burglary", THEFT, "Burglary", 0.0265, SEASON_WINTER, -0.1,
+             (1.06, 1.01), (
+        ("30C", "Burglary Business and Community", 0.85),
+        ("30D", "Attempted Burglary Business and Community", 0.14),
+        ("30A", "Burglary in a building other than a dwelling (outcome only)", 0.0),
+        ("30B", "Attempted burglary in a building other than a dwelling (outcome only)", 0.0),
+    ), (
+        ("30A", "Burglary in a building other than a dwelling", 0.85),
+        ("30B", "Attempted burglary in a building other than a dwelling", 0.15),
+    )),
+    Subgroup("Theft of a motor vehicle", THEFT, "Vehicle crime", 0.023, SEASON_WINTER, 0.4,
+             (1.12, 1.11), (
+        ("48", "Theft or unauthorised taking of motor vehicle", 0.95),
+        ("37.2", "Aggravated vehicle taking", 0.05),
+    )),
+    Subgroup("Theft from a vehicle", THEFT, "Vehicle crime", 0.058, SEASON_WINTER, 0.3,
+             (1.1, 1.06), (("45", "Theft from vehicle", 1.0),)),
+    Subgroup("Vehicle interference", THEFT, "Vehicle crime", 0.0135, SEASON_WINTER, 0.2,
+             (1.05, 1.07), (("126", "Interfering with a motor vehicle", 1.0),)),
+    Subgroup("Bicycle theft", THEFT, "Bicycle theft", 0.021, SEASON_SUMMER, 0.3, (1.02, 1.0),
+             (("44", "Theft or unauthorised taking of a pedal cycle", 1.0),)),
+    Subgroup("Shoplifting", THEFT, "Shoplifting", 0.079, SEASON_SHOP, 0.0, (1.05, 1.05),
+             (("46", "Shoplifting", 1.0),)),
+    Subgroup("Theft from the person", THEFT, "Theft from the person", 0.021, SEASON_CRIME, 1.2,
+             (1.15, 1.13), (("39", "Theft from the person", 1.0),)),
+    Subgroup("Other theft offences", THEFT, "Other theft", 0.111, SEASON_CRIME, 0.1, (1.07, 1.05), (
+        ("49", "Other theft", 0.68),
+        ("49A", "Making off without payment", 0.16),
+        ("40", "Theft in a dwelling other than from an automatic machine or meter", 0.1),
+    )),
+    Subgroup("Criminal damage", CDA, "Criminal damage and arson", 0.117, SEASON_DAMAGE, 0.0,
+             (1.05, 1.03), (
+        ("58C", "Criminal damage to a vehicle", 0.41),
+        ("58A", "Criminal damage to a dwelling", 0.25),
+        ("58D", "Other criminal damage", 0.24),
+        ("58B", "Criminal damage to a building other than a dwelling", 0.095),
+    )),
+    Subgroup("Arson", CDA, "Criminal damage and arson", 0.0056, SEASON_DAMAGE, 0.0, (1.08, 1.06), (
+        ("56B", "Arson not endangering life", 0.85),
+        ("56A", "Arson endangering life", 0.15),
+    )),
+    Subgroup("Possession of drugs", DRUG_OFFENCES, "Drugs", 0.023, FLAT, 0.3, (0.95, 1.0), (
+        ("92E", "Possession of controlled drugs (Cannabis)", 0.75),
+        ("92D", "Possession of controlled drugs (excl. Cannabis)", 0.25),
+    )),
+    Subgroup("Trafficking of drugs", DRUG_OFFENCES, "Drugs", 0.0055, FLAT, 0.2, (1.05, 1.11),
+             (("92A", "Trafficking in controlled drugs", 1.0),)),
+    Subgroup("Possession of weapons offences", WEAPONS, "Possession of weapons", 0.008, FLAT,
+             0.5, (1.25, 1.13), (
+        ("10D", "Possession of article with blade or point", 0.47),
+        ("10C", "Possession of other weapons", 0.35),
+        ("10A", "Possession of firearms with intent", 0.06),
+    )),
+    Subgroup("Public order offences", PUBLIC_ORDER, "Public order", 0.08, SEASON_VIOLENCE, 0.1,
+             (1.35, 1.21), (
+        ("9A", "Public fear, alarm or distress", 0.74),
+        ("66", "Other offences against the State or public order", 0.15),
+        ("9B", "Racially or religiously aggravated public fear, alarm or distress", 0.107),
+    )),
+    Subgroup("Miscellaneous crimes", MISC, "Other crime", 0.019, SEASON_CRIME, 0.1, (1.15, 1.09), (
+        ("59", "Threat or possession with intent to commit criminal damage", 0.29),
+        ("86", "Obscene publications etc", 0.25),
+        ("99", "Other notifiable offences", 0.07),
+        ("802", "Dangerous driving", 0.06),
+        ("26", "Bigamy", 0.0008),
+    )),
+)  # fmt: skip
+SUBGROUP_INDEX = {s.name: k for k, s in enumerate(PRC_SUBGROUPS)}
+
+# The categories of the seed 003 table, as Home Office subgroups.
+RANKED_CATEGORIES = {
+    "Violence with Injury": ("Violence with injury",),
+    "Violence without Injury": ("Violence without injury",),
+    "Rape": ("Rape offences",),
+    "Burglary": ("Domestic burglary", "Non-domestic burglary"),
+    "Robbery Personal": ("Robbery of personal property",),
+    "Theft of Motor Vehicle": ("Theft of a motor vehicle",),
+    "Theft from Motor Vehicle": ("Theft from a vehicle",),
+    "Theft Cycle": ("Bicycle theft",),
+    "Shoplifting": ("Shoplifting",),
+    "Criminal Damage": ("Criminal damage", "Arson"),
+    "Drug Offences": ("Possession of drugs", "Trafficking of drugs"),
+    "Possession of Weapons": ("Possession of weapons offences",),
+    "Public Order": ("Public order offences",),
+}
+
+# Mix multipliers for the forces whose crime is unlike anyone's.
+CITY_MIX = {
+    "Domestic burglary": 0.05, "Non-domestic burglary": 2.0, "Vehicle interference": 0.3,
+    "Theft of a motor vehicle": 0.2, "Theft from a vehicle": 0.4, "Bicycle theft": 2.0,
+    "Shoplifting": 1.5, "Theft from the person": 6.0, "Other theft offences": 2.0,
+    "Violence with injury": 0.7, "Violence without injury": 0.8, "Stalking and harassment": 0.3,
+    "Rape offences": 0.4, "Criminal damage": 0.4, "Arson": 0.1, "Possession of drugs": 1.3,
+    "Public order offences": 1.2, "Miscellaneous crimes": 1.5,
+}  # fmt: skip
+BTP_MIX = {
+    "Homicide": 0.05, "Violence with injury": 0.6, "Violence without injury": 1.2,
+    "Stalking and harassment": 0.2, "Rape offences": 0.1, "Robbery of business property": 0.2,
+    "Robbery of personal property": 1.2, "Domestic burglary": 0.005, "Non-domestic burglary": 0.3,
+    "Theft of a motor vehicle": 0.05, "Theft from a vehicle": 0.2, "Vehicle interference": 0.1,
+    "Bicycle theft": 2.5, "Shoplifting": 0.3, "Theft from the person": 4.0,
+    "Other theft offences": 2.5, "Criminal damage": 0.8, "Arson": 0.2, "Possession of drugs": 1.5,
+    "Trafficking of drugs": 1.2, "Public order offences": 1.5, "Miscellaneous crimes": 1.2,
+}  # fmt: skip
+BTP_NAME = "British Transport Police"
+BTP_TOTAL_2017 = 60_800
+
+
+@dataclass(frozen=True)
+class Pfa:
+    """A territorial police force area: names, population model and crime level."""
+
+    ho_name: str  # Home Office "Force Name"
+    ons_name: str  # population column
+    population_2017: int  # mid-2017
+    growth: float  # yearly population growth
+    rate_2017: float  # 2017/18 crime (excluding fraud) per 1,000; 0 for a force built from street
+    urban: float  # -1 rural .. 1 urban
+    population: tuple[tuple[int, int], ...] = ()  # explicit (year, population) instead
+
+
+# Sample values (not ONS or Home Office figures), in the usual regional order. The crime rates
+# put Leicestershire (75.4 per 1,000 in 2017/18) 22nd of 43 and 5th of its MSG of 8.
+PFAS = (
+    Pfa("Cleveland", "Cleveland", 566_700, 0.002, 113.0, 0.5),
+    Pfa("Durham", "Durham", 629_400, 0.003, 86.0, 0.0),
+    Pfa("Northumbria", "Northumbria", 1_463_000, 0.004, 84.0, 0.5),
+    Pfa("Cheshire", "Cheshire", 1_056_000, 0.005, 80.0, 0.0),
+    Pfa("Cumbria", "Cumbria", 498_000, 0.0, 70.0, -0.6),
+    Pfa("Greater Manchester", "Greater Manchester", 2_798_800, 0.007, 112.0, 0.85),
+    Pfa("Lancashire", "Lancashire", 1_490_800, 0.004, 92.0, 0.2),
+    Pfa("Merseyside", "Merseyside", 1_416_800, 0.005, 88.0, 0.7),
+    Pfa("Humberside", "Humberside", 927_600, 0.003, 95.0, 0.2),
+    Pfa("North Yorkshire", "North Yorkshire", 818_000, 0.004, 56.0, -0.7),
+    Pfa("South Yorkshire", "South Yorkshire", 1_399_000, 0.005, 98.0, 0.5),
+    Pfa("West Yorkshire", "West Yorkshire", 2_320_200, 0.006, 118.0, 0.7),
+    Pfa("Derbyshire", "Derbyshire", 1_044_400, 0.005, 71.0, 0.0),
+    Pfa("Leicestershire", "Leicestershire", 1_086_000, 0.0066, 0.0, 0.3,
+        ((2015, 1_071_700), (2016, 1_079_100), (2017, 1_086_000), (2018, 1_093_200),
+         (2019, 1_100_300))),
+    Pfa("Lincolnshire", "Lincolnshire", 751_200, 0.006, 68.0, -0.5),
+    Pfa("Northamptonshire", "Northamptonshire", 741_200, 0.009, 82.0, 0.1),
+    Pfa("Nottinghamshire", "Nottinghamshire", 1_154_000, 0.006, 78.0, 0.3),
+    Pfa("Staffordshire", "Staffordshire", 1_126_000, 0.006, 74.0, 0.0),
+    Pfa("Warwickshire", "Warwickshire", 563_000, 0.009, 67.0, -0.2),
+    Pfa("West Mercia", "West Mercia", 1_280_000, 0.005, 69.0, -0.4),
+    Pfa("West Midlands", "West Midlands", 2_897_300, 0.008, 97.0, 0.9),
+    Pfa("Bedfordshire", "Bedfordshire", 666_000, 0.008, 72.0, 0.3),
+    Pfa("Cambridgeshire", "Cambridgeshire", 847_000, 0.009, 77.0, 0.0),
+    Pfa("Essex", "Essex", 1_820_000, 0.008, 73.5, 0.1),
+    Pfa("Hertfordshire", "Hertfordshire", 1_180_000, 0.008, 70.5, 0.1),
+    Pfa("Norfolk", "Norfolk", 899_000, 0.007, 66.0, -0.4),
+    Pfa("Suffolk", "Suffolk", 757_000, 0.006, 65.5, -0.4),
+    Pfa("London, City of", "City of London", 8_700, 0.02, 700.0, 1.0,
+        ((2015, 8_100), (2016, 8_400), (2017, 8_700), (2018, 8_800), (2019, 9_000))),
+    Pfa("Metropolitan Police", "Metropolitan Police", 8_825_000, 0.009, 102.0, 1.0),
+    Pfa("Hampshire", "Hampshire", 1_975_000, 0.006, 81.0, 0.1),
+    Pfa("Kent", "Kent", 1_840_000, 0.009, 96.0, 0.1),
+    Pfa("Surrey", "Surrey", 1_186_000, 0.006, 61.0, 0.0),
+    Pfa("Sussex", "Sussex", 1_696_000, 0.007, 67.0, 0.1),
+    Pfa("Thames Valley", "Thames Valley", 2_395_000, 0.007, 72.5, 0.1),
+    Pfa("Avon and Somerset", "Avon and Somerset", 1_670_000, 0.008, 84.0, 0.3),
+    Pfa("Devon and Cornwall", "Devon and Cornwall", 1_750_000, 0.007, 62.0, -0.5),
+    Pfa("Dorset", "Dorset", 770_000, 0.006, 68.0, -0.2),
+    Pfa("Gloucestershire", "Gloucestershire", 630_000, 0.007, 66.5, -0.2),
+    Pfa("Wiltshire", "Wiltshire", 712_000, 0.007, 60.0, -0.3),
+    Pfa("Dyfed-Powys", "Dyfed-Powys", 515_000, 0.002, 52.0, -0.9),
+    Pfa("Gwent", "Gwent", 590_000, 0.004, 90.0, 0.1),
+    Pfa("North Wales", "North Wales", 700_000, 0.003, 74.5, -0.5),
+    Pfa("South Wales", "South Wales", 1_330_000, 0.005, 91.0, 0.3),
+)  # fmt: skip
+POPULATION_YEARS = (2015, 2016, 2017, 2018, 2019)
+
+# National fraud bodies: expected offences a quarter by financial year. Financial Fraud Action
+# UK became UK Finance during 2017/18 (its last quarter here is 2017/18 Q1).
+FRAUD_BODIES = (
+    ("Action Fraud", "AF", "Fraud offences recorded by Action Fraud", "Fraud: action fraud",
+     {2016: 62_000, 2017: 69_000, 2018: 74_500}, (2016, 1), (2018, 4)),
+    ("CIFAS", "CIFAS", "Fraud offences recorded by CIFAS", "Fraud: CIFAS",
+     {2016: 71_000, 2017: 69_500, 2018: 73_000}, (2016, 1), (2018, 4)),
+    ("Financial Fraud Action UK", "FFA UK", "Fraud offences recorded by Financial Fraud Action UK",
+     "Fraud: Financial Fraud Action UK", {2016: 26_000, 2017: 25_000}, (2016, 1), (2017, 1)),
+    ("UK Finance", "UK Finance", "Fraud offences recorded by UK Finance", "Fraud: UK Finance",
+     {2017: 20_500, 2018: 21_500}, (2017, 2), (2018, 4)),
+)  # fmt: skip
+RANK_GAP = 0.02  # no force's rate within 2% of the ranked force's (ranks survive rounding)
+
+
+def population_of(pfa: Pfa, year: int) -> int:
+    explicit = dict(pfa.population)
+    if year in explicit:
+        return explicit[year]
+    return round(pfa.population_2017 * (1 + pfa.growth) ** (year - 2017) / 100) * 100
+
+
+def population_table() -> pl.DataFrame:
+    """Mid-year populations, wide: ``year`` then one column per force (ONS-style names)."""
+    data: dict[str, list[int]] = {"year": list(POPULATION_YEARS)}
+    for pfa in PFAS:
+        data[pfa.ons_name] = [population_of(pfa, y) for y in POPULATION_YEARS]
+    return pl.DataFrame(data, schema={c: pl.Int64 for c in data})
+
+
+def national_rng(stream: int) -> np.random.Generator:
+    return np.random.default_rng([NATIONAL_SEED, stream])
+
+
+def fy_quarter_weights(season: Season, growth: float) -> np.ndarray:
+    """Share of a financial year's offences in Q1..Q4: season x days x the year's trend."""
+    s = np.asarray(season, dtype=float)
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+    w = np.roll(s / s.mean() * days, -3).reshape(4, 3).sum(axis=1)  # April first
+    w = w * growth ** ((np.arange(4) - 1.5) / 4)
+    return w / w.sum()
+
+
+def home_subgroup_quarters(profile: ForceProfile) -> np.ndarray:
+    """The force's PRC offences by year x quarter x subgroup, from its street series.
+
+    Per police.uk type and financial year, a (subgroups x quarters) table is fitted to the
+    street quarter totals and the subgroup targets (fixed quarters kept), as the street
+    crime counts are fitted (IPF, then rounding that keeps both margins).
+    """
+    prc = profile.prc
+    assert prc is not None
+    per_month = crime_counts(profile)
+    out = np.zeros((len(PRC_YEARS), 4, len(PRC_SUBGROUPS)), dtype=np.int64)
+    for t, ctype in enumerate(CRIME_TYPES):
+        subs = [k for k, s in enumerate(PRC_SUBGROUPS) if s.street_type == ctype]
+        for y, fy in enumerate(PRC_YEARS):
+            first = month_index(f"{fy}-04")
+            cols = per_month[first : first + 12, t].reshape(4, 3).sum(axis=1)
+            rows = np.array([prc.subgroup_totals[PRC_SUBGROUPS[k].name][fy] for k in subs])
+            if rows.sum() != cols.sum():
+                raise ValueError(f"{prc.name} {fy}: subgroups of {ctype} do not sum to street")
+            fixed = np.zeros((len(subs), 4), dtype=np.int64)
+            for r, k in enumerate(subs):
+                for q in range(4):
+                    key = (PRC_SUBGROUPS[k].name, quarter_label(fy, q + 1))
+                    fixed[r, q] = prc.fixed_quarters.get(key, 0)
+            seasons = [fy_quarter_weights(PRC_SUBGROUPS[k].season, 1.1) for k in subs]
+            seed = rows[:, None] * np.array(seasons)
+            seed[fixed > 0] = 0.0
+            free_rows, free_cols = rows - fixed.sum(axis=1), cols - fixed.sum(axis=0)
+            fitted = ipf(seed, free_rows.astype(float), free_cols.astype(float))
+            cells = round_with_margins(fitted, free_cols) + fixed
+            out[y][:, subs] = cells.T
+    return out
+
+
+def other_forces_2017(home: ForceProfile, home_year: np.ndarray) -> dict[str, np.ndarray]:
+    """Offences by subgroup in the rank year for every other force (and BTP).
+
+    Each force gets its all-crime total (rate x population) split by the national mix,
+    tilted by its urban index, with noise. For each ranked category all other forces' rates
+    are scaled by one factor so the home force's national rank among non-MSG forces is
+    right, then the few MSG (or non-MSG) forces on the wrong side are moved just across;
+    the subgroups nobody ranks absorb the difference, so each all-crime total stays exact.
+    """
+    prc = home.prc
+    assert prc is not None
+    rng = national_rng(N_MIX)
+    share = np.array([s.share for s in PRC_SUBGROUPS])
+    urban = np.array([s.urban for s in PRC_SUBGROUPS])
+    names = [s.name for s in PRC_SUBGROUPS]
+    year = prc.rank_year
+    pops = {p.ho_name: population_of(p, year) for p in PFAS}
+    home_pop = pops[prc.name]
+    others = [p for p in PFAS if p.ho_name != prc.name]
+    totals: dict[str, int] = {}
+    counts: dict[str, np.ndarray] = {}
+    for p in others:
+        city = p.ho_name == "London, City of"
+        special = np.array([CITY_MIX.get(n, 1.0) if city else 1.0 for n in names])
+        mix = share * special * np.exp(urban * p.urban + rng.normal(0.0, 0.12, len(share)))
+        totals[p.ho_name] = round(p.rate_2017 * pops[p.ho_name] / 1000)
+        counts[p.ho_name] = mix / mix.sum() * totals[p.ho_name]
+
+    rng = national_rng(N_RANKS)
+    ranked: list[int] = []
+    for category, (msg_rank, nat_rank) in prc.ranks.items():
+        subs = [SUBGROUP_INDEX[s] for s in RANKED_CATEGORIES[category]]
+        ranked += subs
+        home_rate = home_year[subs].sum() / home_pop * 1000
+        rate = {f: counts[f][subs].sum() / pops[f] * 1000 for f in counts}
+        msg = [f for f in rate if f in prc.msg]
+        non = [f for f in rate if f not in prc.msg]
+        below = nat_rank - msg_rank  # non-MSG forces with a lower rate
+        r = sorted(rate[f] for f in non)
+        if below == 0:
+            scale = home_rate * 1.06 / r[0]
+        elif below == len(non):
+            scale = home_rate * 0.94 / r[-1]
+        else:
+            scale = home_rate / np.sqrt(r[below - 1] * r[below])
+        new = {f: v * scale for f, v in rate.items()}
+        for group, n_below in ((non, below), (msg, msg_rank - 1)):
+            for i, f in enumerate(sorted(group, key=new.__getitem__)):
+                if i < n_below and new[f] > home_rate * (1 - RANK_GAP):
+                    new[f] = home_rate * (1 - rng.uniform(0.03, 0.12))
+                elif i >= n_below and new[f] < home_rate * (1 + RANK_GAP):
+                    new[f] = home_rate * (1 + rng.uniform(0.03, 0.12))
+        for f in counts:
+            counts[f][subs] *= new[f] / rate[f]
+
+    free = [k for k in range(len(share)) if k not in ranked]
+    out: dict[str, np.ndarray] = {}
+    for f, c in counts.items():
+        fixed = np.rint(c[ranked]).astype(np.int64)
+        rest = totals[f] - int(fixed.sum())
+        if rest < 0.12 * totals[f]:
+            raise ValueError(f"{f}: ranked categories leave too little for the rest ({rest})")
+        row = np.zeros(len(share), dtype=np.int64)
+        row[ranked] = fixed
+        row[free] = largest_remainder(rest, c[free])
+        out[f] = row
+    btp = share * np.array([BTP_MIX.get(n, 1.0) for n in names])
+    out[BTP_NAME] = largest_remainder(BTP_TOTAL_2017, btp)
+    return out
+
+
+def check_ranks(home: ForceProfile, year_counts: dict[str, np.ndarray]) -> None:
+    """Raise unless the home force ranks as its targets say (1 = lowest rate per 1,000)."""
+    prc = home.prc
+    assert prc is not None
+    pops = {p.ho_name: population_of(p, prc.rank_year) for p in PFAS}
+    targets = {"All crime": (prc.all_crime_rank, list(range(len(PRC_SUBGROUPS))))}
+    for category, ranks in prc.ranks.items():
+        targets[category] = (ranks, [SUBGROUP_INDEX[s] for s in RANKED_CATEGORIES[category]])
+    for category, ((msg_rank, nat_rank), subs) in targets.items():
+        rate = {f: year_counts[f][subs].sum() / pops[f] for f in pops}
+        mine = rate[prc.name]
+        got_nat = 1 + sum(v < mine for v in rate.values())
+        got_msg = 1 + sum(rate[f] < mine for f in prc.msg)
+        if (got_msg, got_nat) != (msg_rank, nat_rank):
+            raise ValueError(f"{category}: ranks {got_msg}/{got_nat}, want {msg_rank}/{nat_rank}")
+
+
+def prc_rows(home: ForceProfile) -> list[tuple[str, ...]]:
+    """Every row of the national table (unsorted): territorial forces, BTP, fraud bodies."""
+    prc = home.prc
+    assert prc is not None
+    home_q = home_subgroup_quarters(home)
+    k_rank = PRC_YEARS.index(prc.rank_year)
+    base = other_forces_2017(home, home_q[k_rank].sum(axis=0))
+    check_ranks(home, {**base, prc.name: home_q[k_rank].sum(axis=0)})
+
+    # Other years: the rank year scaled by each subgroup's national growth, with noise.
+    rng = national_rng(N_GROWTH)
+    yearly: dict[str, np.ndarray] = {}  # force -> years x subgroups
+    back = np.array([s.growth[0] for s in PRC_SUBGROUPS])
+    ahead = np.array([s.growth[1] for s in PRC_SUBGROUPS])
+    for f, c in base.items():
+        noise = np.exp(rng.normal(0.0, 0.04, (2, len(c))) + rng.normal(0.0, 0.03, (2, 1)))
+        years = [c / back * noise[0], c.astype(float), c * ahead * noise[1]]
+        yearly[f] = np.rint(np.stack(years)).astype(np.int64)
+
+    rng_q = national_rng(N_QUARTERS)
+    season = [fy_quarter_weights(s.season, s.growth[1]) for s in PRC_SUBGROUPS]
+    quarters: dict[str, np.ndarray] = {prc.name: home_q}  # years x 4 x subgroups
+    for f, per_year in yearly.items():
+        q = np.zeros((len(PRC_YEARS), 4, len(PRC_SUBGROUPS)), dtype=np.int64)
+        for y in range(len(PRC_YEARS)):
+            for k in range(len(PRC_SUBGROUPS)):
+                w = season[k] * np.exp(rng_q.normal(0, 0.03, 4))
+                q[y, :, k] = largest_remainder(int(per_year[y, k]), w)
+        quarters[f] = q
+
+    rng_c = national_rng(N_CODES)
+    rng_n = national_rng(N_NEGATIVES)
+    rows: list[tuple[str, ...]] = []
+    for f in sorted(quarters, key=str.lower):
+        # A force's own code mix, fixed over time (recording practice differs by force).
+        tilt = {s.name: np.exp(rng_c.normal(0.0, 0.15, 8)) for s in PRC_SUBGROUPS}
+        for y, fy in enumerate(PRC_YEARS):
+            fy_text = f"{fy}/{(fy + 1) % 100:02d}"
+            for q in range(4):
+                values: list[tuple[Subgroup, Code, int]] = []
+                for k, s in enumerate(PRC_SUBGROUPS):
+                    codes = s.codes_2016 if fy == 2016 and s.codes_2016 else s.codes
+                    w = np.array([c[2] for c in codes]) * tilt[s.name][: len(codes)]
+                    n = rng_c.multinomial(int(quarters[f][y, q, k]), w / w.sum())
+                    values += [(s, c, int(v)) for c, v in zip(codes, n, strict=True)]
+                if f != prc.name and f != BTP_NAME:
+                    values = _adjustment(rng_n, values, fy)
+                rows += [
+                    (fy_text, str(q + 1), f, c[1], s.group, s.name, c[0], accounting(v))
+                    for s, c, v in values
+                ]
+    rows += fraud_rows()
+    return rows
+
+
+def _adjustment(
+    rng: np.random.Generator, values: list[tuple[Subgroup, Code, int]], fy: int
+) -> list[tuple[Subgroup, Code, int]]:
+    """Now and then a small negative count on a rare code (a reclassified offence), made up
+    within the same subgroup so the subgroup total is unchanged."""
+    if rng.random() >= 0.03:
+        return values
+    rare = [i for i, (_, c, _) in enumerate(values) if c[0] == "26" or (fy > 2016 and c[2] == 0)]
+    i = rare[int(rng.integers(len(rare)))]
+    s, code, v = values[i]
+    target = -1 if rng.random() < 0.8 else -2
+    same = [j for j, (t, _, _) in enumerate(values) if t is s and j != i]
+    j = max(same, key=lambda j: values[j][2])
+    values = list(values)
+    values[i] = (s, code, target)
+    values[j] = (values[j][0], values[j][1], values[j][2] + v - target)
+    return values
+
+
+def accounting(n: int) -> str:
+    """Excel accounting text, as in the Home Office table: " 123 ", "-00 ", "-1 "."""
+    if n > 0:
+        return f" {n} "
+    return "-00 " if n == 0 else f"{n} "
+
+
+def fraud_rows() -> list[tuple[str, ...]]:
+    rng = national_rng(N_FRAUD)
+    rows = []
+    for name, code, description, subgroup, levels, first, last in FRAUD_BODIES:
+        for fy in PRC_YEARS:
+            for q in range(1, 5):
+                if not first <= (fy, q) <= last:
+                    continue
+                n = int(rng.poisson(levels[fy] * np.exp(rng.normal(0.0, 0.04))))
+                fy_text = f"{fy}/{(fy + 1) % 100:02d}"
+                rows.append((fy_text, str(q), name, description, "Fraud offences", subgroup, code,
+                             accounting(n)))  # fmt: skip
+    return rows
+
+
+def csv_field(value: str) -> str:
+    return f'"{value}"' if "," in value or '"' in value else value
+
+
+def prc_text(home: ForceProfile) -> tuple[str, int]:
+    """The national table as CSV text (LF, Home Office order) and its number of rows."""
+    rows = sorted(prc_rows(home), key=lambda r: (r[0], int(r[1]), r[2].lower(), r[3].lower()))
+    # Only force names and descriptions ever hold a comma ("London, City of").
+    lines = [",".join(PRC_HEADER)] + [
+        ",".join((r[0], r[1], csv_field(r[2]), csv_field(r[3]), *r[4:])) for r in rows
+    ]
+    return "\n".join(lines) + "\n", len(rows)
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing.
 # ---------------------------------------------------------------------------------------------
 
@@ -1188,6 +1967,13 @@ class Written:
         df.write_csv(path, line_terminator="\r\n" if crlf else "\n")
         self.files += 1
         self.rows += df.height
+        self.bytes += path.stat().st_size
+
+    def add_text(self, path: Path, text: str, rows: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+        self.files += 1
+        self.rows += rows
         self.bytes += path.stat().st_size
 
 
@@ -1221,6 +2007,21 @@ def generate_force(profile: ForceProfile, out: Path, written: Written) -> None:
     write_monthly(out, profile, "stop-and-search", stop_search_rows(profile, gaz), written)
     for stem, table in counts_tables(profile).items():
         written.add(out / "counts" / f"{profile.slug}-{stem}.csv", table, False)
+    for stem, table in counts_tables(profile, profile.extra_counts, S_EXTRA_COUNTS).items():
+        written.add(out / "counts" / f"{profile.slug}-{stem}.csv", table, False)
+    if profile.survey:
+        written.add(out / "survey" / f"{profile.slug}-survey.csv", survey_table(profile), False)
+
+
+PRC_FILE = "home-office/prc-pfa-sample-2016-17-to-2018-19.csv"
+POPULATION_FILE = "population/pfa-population-2015-2019.csv"
+
+
+def generate_national(home: ForceProfile, out: Path, written: Written) -> None:
+    """The Home Office PFA table (all forces, calibrated around ``home``) and populations."""
+    text, rows = prc_text(home)
+    written.add_text(out / PRC_FILE, text, rows)
+    written.add(out / POPULATION_FILE, population_table(), False)
 
 
 def write_samples(out_dir: Path, forces: Sequence[ForceProfile] = FORCES) -> Written:
@@ -1228,6 +2029,9 @@ def write_samples(out_dir: Path, forces: Sequence[ForceProfile] = FORCES) -> Wri
     written = Written()
     for profile in forces:
         generate_force(profile, Path(out_dir), written)
+    home = next((p for p in forces if p.prc is not None), None)
+    if home is not None:
+        generate_national(home, Path(out_dir), written)
     return written
 
 

@@ -20,6 +20,8 @@ def test_trend_chart_png_matches_compare(sample_store: Path, tmp_path: Path) -> 
             "trend",
             "--store",
             str(sample_store),
+            "--force",
+            "leicestershire",
             "--kpi",
             "all-crime",
             "--to",
@@ -58,7 +60,18 @@ def test_trend_chart_png_matches_compare(sample_store: Path, tmp_path: Path) -> 
 def test_trend_chart_svg(sample_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "trend.svg"
     result = run_pcp(
-        ["chart", "trend", "--store", str(sample_store), "--kpi", "calls-999", "-o", str(out)]
+        [
+            "chart",
+            "trend",
+            "--store",
+            str(sample_store),
+            "--force",
+            "leicestershire",
+            "--kpi",
+            "calls-999",
+            "-o",
+            str(out),
+        ]
     )
     assert result.exit_code == 0, result.stderr
     root = ET.fromstring(out.read_bytes())
@@ -74,6 +87,8 @@ def test_chart_needs_a_known_suffix(sample_store: Path, tmp_path: Path) -> None:
             "trend",
             "--store",
             str(sample_store),
+            "--force",
+            "leicestershire",
             "--kpi",
             "all-crime",
             "-o",

@@ -183,7 +183,15 @@ def test_every_month_has_street_outcomes_and_stop_search_files(out: Path) -> Non
     assert sorted(p.name for p in (out / "police-uk").iterdir()) == MONTHS
     assert sorted(p.name for p in (out / "counts").iterdir()) == [
         f"{SLUG}-calls.csv",
+        f"{SLUG}-crime-extra.csv",
         f"{SLUG}-incidents.csv",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "counts",
+        "home-office",
+        "police-uk",
+        "population",
+        "survey",
     ]
 
 
@@ -500,6 +508,419 @@ def test_counts_layout(counts: pl.DataFrame) -> None:
         assert values[f"{year}-07"] > values[f"{year + 1}-02"]
 
 
+# --- phase 2: Home Office PFA table, populations, hate/knife crime, survey --------------------
+
+PRC_PATH = Path("home-office") / "prc-pfa-sample-2016-17-to-2018-19.csv"
+POPULATION_PATH = Path("population") / "pfa-population-2015-2019.csv"
+PRC_HEADER = (
+    b"Financial Year,Financial Quarter,Force Name,Offence Description,Offence Group,"
+    b"Offence Subgroup,Offence Code,Number of Offences\n"
+)
+FRAUD = "Fraud offences"
+FRAUD_BODIES = {"Action Fraud", "CIFAS", "UK Finance", "Financial Fraud Action UK"}
+BTP = "British Transport Police"
+# Home Office spelling -> ONS-style population column.
+SAME_NAME = (
+    "Avon and Somerset", "Bedfordshire", "Cambridgeshire", "Cheshire", "Cleveland", "Cumbria",
+    "Derbyshire", "Devon and Cornwall", "Dorset", "Durham", "Dyfed-Powys", "Essex",
+    "Gloucestershire", "Greater Manchester", "Gwent", "Hampshire", "Hertfordshire",
+    "Humberside", "Kent", "Lancashire", "Leicestershire", "Lincolnshire", "Merseyside",
+    "Metropolitan Police", "Norfolk", "North Wales", "North Yorkshire", "Northamptonshire",
+    "Northumbria", "Nottinghamshire", "South Wales", "South Yorkshire", "Staffordshire",
+    "Suffolk", "Surrey", "Sussex", "Thames Valley", "Warwickshire", "West Mercia",
+    "West Midlands", "West Yorkshire", "Wiltshire",
+)  # fmt: skip
+TERRITORIAL = {**{name: name for name in SAME_NAME}, "London, City of": "City of London"}
+MSG = ("Leicestershire", "Sussex", "Hertfordshire", "Essex", "Bedfordshire", "Hampshire",
+       "Nottinghamshire", "Kent")  # fmt: skip
+# Every Offence Subgroup config/kpis.toml filters on (except the post-2019 burglary names).
+KPI_SUBGROUPS = {
+    "Violence with injury", "Violence without injury", "Stalking and harassment",
+    "Rape offences", "Other sexual offences", "Domestic burglary", "Non-domestic burglary",
+    "Robbery of personal property", "Robbery of business property", "Theft of a motor vehicle",
+    "Theft from a vehicle", "Vehicle interference", "Bicycle theft", "Shoplifting",
+    "Theft from the person", "Other theft offences", "Criminal damage", "Arson",
+    "Possession of drugs", "Trafficking of drugs", "Possession of weapons offences",
+    "Public order offences", "Miscellaneous crimes", "Homicide",
+}  # fmt: skip
+# Police.uk crime type each Home Office subgroup is published under.
+STREET_TYPE = {
+    "Homicide": "Violence and sexual offences",
+    "Violence with injury": "Violence and sexual offences",
+    "Violence without injury": "Violence and sexual offences",
+    "Stalking and harassment": "Violence and sexual offences",
+    "Rape offences": "Violence and sexual offences",
+    "Other sexual offences": "Violence and sexual offences",
+    "Domestic burglary": "Burglary",
+    "Non-domestic burglary": "Burglary",
+    "Robbery of personal property": "Robbery",
+    "Robbery of business property": "Robbery",
+    "Theft of a motor vehicle": "Vehicle crime",
+    "Theft from a vehicle": "Vehicle crime",
+    "Vehicle interference": "Vehicle crime",
+    "Bicycle theft": "Bicycle theft",
+    "Shoplifting": "Shoplifting",
+    "Theft from the person": "Theft from the person",
+    "Other theft offences": "Other theft",
+    "Criminal damage": "Criminal damage and arson",
+    "Arson": "Criminal damage and arson",
+    "Possession of drugs": "Drugs",
+    "Trafficking of drugs": "Drugs",
+    "Possession of weapons offences": "Possession of weapons",
+    "Public order offences": "Public order",
+    "Miscellaneous crimes": "Other crime",
+}
+# Seed 003 table: category -> (Home Office subgroups, FY 2017/18, FY 2016/17, MSF, national).
+SEED_003 = {
+    "Violence with Injury": (("Violence with injury",), 7_216, 5_728, 1, 7),
+    "Violence without Injury": (("Violence without injury",), 14_636, 10_366, 5, 20),
+    "Rape": (("Rape offences",), 754, 520, 2, 6),
+    "Burglary": (("Domestic burglary", "Non-domestic burglary"), 9_211, 8_342, 8, 34),
+    "Robbery Personal": (("Robbery of personal property",), 808, 613, 4, 29),
+    "Theft of Motor Vehicle": (("Theft of a motor vehicle",), 1_727, 1_485, 4, 29),
+    "Theft from Motor Vehicle": (("Theft from a vehicle",), 7_557, 6_785, 8, 41),
+    "Theft Cycle": (("Bicycle theft",), 1_864, 1_914, 7, 35),
+    "Shoplifting": (("Shoplifting",), 6_599, 6_706, 4, 17),
+    "Criminal Damage": (("Criminal damage", "Arson"), 9_476, 9_092, 5, 19),
+    "Drug Offences": (("Possession of drugs", "Trafficking of drugs"), 1_564, 1_250, 1, 3),
+    "Possession of Weapons": (("Possession of weapons offences",), 732, 524, 4, 32),
+    "Public Order": (("Public order offences",), 4_705, 2_848, 2, 20),
+}
+FY_MONTHS = {"2016/17": MONTHS[:12], "2017/18": MONTHS[12:24], "2018/19": MONTHS[24:]}
+
+
+def quarter_months(fy: str, quarter: int) -> list[str]:
+    return FY_MONTHS[fy][(quarter - 1) * 3 : quarter * 3]
+
+
+@pytest.fixture(scope="module")
+def prc(out: Path) -> pl.DataFrame:
+    df = pl.read_csv(out / PRC_PATH, infer_schema_length=0)
+    number = pl.col("Number of Offences").str.strip_chars()
+    return df.with_columns(
+        pl.when(number == "-00").then(pl.lit("0")).otherwise(number).cast(pl.Int64).alias("n"),
+        pl.col("Financial Quarter").cast(pl.Int64).alias("q"),
+    )
+
+
+@pytest.fixture(scope="module")
+def crime_prc(prc: pl.DataFrame) -> pl.DataFrame:
+    """Territorial forces' offences excluding fraud (what "all crime" counts)."""
+    return prc.filter(
+        pl.col("Force Name").is_in(list(TERRITORIAL)) & (pl.col("Offence Group") != FRAUD)
+    )
+
+
+@pytest.fixture(scope="module")
+def population(out: Path) -> pl.DataFrame:
+    return pl.read_csv(out / POPULATION_PATH)
+
+
+def per_thousand(
+    crime_prc: pl.DataFrame, population: pl.DataFrame, subgroups: tuple[str, ...] | None = None
+) -> dict[str, float]:
+    """FY 2017/18 offences per 1,000 mid-2017 residents, by Home Office force name."""
+    sel = crime_prc.filter(pl.col("Financial Year") == "2017/18")
+    if subgroups is not None:
+        sel = sel.filter(pl.col("Offence Subgroup").is_in(list(subgroups)))
+    counts = dict(sel.group_by("Force Name").agg(pl.col("n").sum()).iter_rows())
+    pop = population.filter(pl.col("year") == 2017).row(0, named=True)
+    return {f: 1000 * counts.get(f, 0) / pop[TERRITORIAL[f]] for f in TERRITORIAL}
+
+
+def ranks(rates: dict[str, float], force: str = "Leicestershire") -> tuple[int, int]:
+    """(MSG rank, national rank) of ``force``; 1 = lowest rate."""
+    mine = rates[force]
+    return (
+        1 + sum(rates[f] < mine for f in MSG),
+        1 + sum(r < mine for r in rates.values()),
+    )
+
+
+def test_prc_file_format(out: Path, prc: pl.DataFrame) -> None:
+    raw = (out / PRC_PATH).read_bytes()
+    assert raw.startswith(PRC_HEADER)  # no BOM, exact header
+    assert b"\r" not in raw and raw.endswith(b" \n")
+    raw.decode("ascii")
+    assert b'\n2017/18,2,"London, City of",' in raw
+    assert b',"Public fear, alarm or distress",Public order offences,' in raw
+    # Excel accounting text: " 123 ", zero "-00 ", adjustments "-1 ".
+    assert prc["Number of Offences"].str.contains(r"^( [1-9]\d* |-00 |-[1-9]\d* )$").all()
+    zeros = prc.filter(pl.col("n") == 0)
+    assert (zeros["Number of Offences"] == "-00 ").all() and zeros.height > 500
+    negative = prc.filter(pl.col("n") < 0)
+    assert 3 <= negative.height <= 40 and negative["n"].min() >= -5
+    assert set(negative["Offence Description"]) <= {
+        "Bigamy",
+        "Burglary in a dwelling(outcome only)",
+        "Attempted burglary in a dwelling (outcome only)",
+        "Aggravated burglary in a dwelling (outcome only)",
+        "Burglary in a building other than a dwelling (outcome only)",
+        "Attempted burglary in a building other than a dwelling (outcome only)",
+    }
+    # Home Office order: year, quarter, force and description (case-insensitive).
+    key = prc.select(
+        "Financial Year",
+        "q",
+        pl.col("Force Name").str.to_lowercase(),
+        pl.col("Offence Description").str.to_lowercase(),
+    )
+    assert key.equals(key.sort(key.columns))
+    assert not prc.select("Financial Year", "q", "Force Name", "Offence Code").is_duplicated().any()
+
+
+def test_prc_coverage(prc: pl.DataFrame, crime_prc: pl.DataFrame) -> None:
+    assert set(prc["Financial Year"]) == {"2016/17", "2017/18", "2018/19"}
+    assert set(prc["Force Name"]) == set(TERRITORIAL) | {BTP} | FRAUD_BODIES
+    quarters = (
+        prc.filter(pl.col("Force Name").is_in([*TERRITORIAL, BTP]))
+        .group_by("Force Name")
+        .agg(pl.struct("Financial Year", "q").n_unique().alias("quarters"))
+    )
+    assert (quarters["quarters"] == 12).all() and quarters.height == 44
+    # Fraud only under the national bodies, and they record nothing else.
+    fraud = prc.filter(pl.col("Offence Group") == FRAUD)
+    assert set(fraud["Force Name"]) == FRAUD_BODIES
+    assert set(prc.filter(pl.col("Force Name").is_in(list(FRAUD_BODIES)))["Offence Group"]) == {
+        FRAUD
+    }
+    assert set(crime_prc["Offence Subgroup"]) == KPI_SUBGROUPS
+    codes = crime_prc["Offence Code"].n_unique()
+    assert 30 <= codes <= 60
+    groups = crime_prc.group_by("Offence Code").agg(
+        pl.col("Offence Group").n_unique(), pl.col("Offence Subgroup").n_unique()
+    )
+    assert (groups["Offence Group"] == 1).all() and (groups["Offence Subgroup"] == 1).all()
+    # Burglary reclassified in April 2017: new codes from 2017/18, old ones "outcome only".
+    residential = crime_prc.filter(pl.col("Offence Code") == "28E")
+    assert set(residential["Financial Year"]) == {"2017/18", "2018/19"}
+    old = crime_prc.filter(
+        (pl.col("Offence Code") == "28A") & (pl.col("Financial Year") != "2016/17")
+    )
+    assert old["n"].max() <= 0 and (old["Offence Description"].str.contains("outcome only")).all()
+
+
+@pytest.mark.parametrize(
+    ("fy", "quarter", "expected"),
+    [
+        ("2017/18", 1, 20_215),
+        ("2017/18", 2, 21_327),
+        ("2018/19", 1, 22_909),
+        ("2018/19", 2, 23_116),
+        ("2018/19", 3, 23_362),
+        ("2018/19", 4, 22_713),
+    ],
+)
+def test_leicestershire_prc_quarters(
+    crime_prc: pl.DataFrame, fy: str, quarter: int, expected: int
+) -> None:
+    sel = crime_prc.filter(
+        (pl.col("Force Name") == "Leicestershire")
+        & (pl.col("Financial Year") == fy)
+        & (pl.col("q") == quarter)
+    )
+    assert sel["n"].sum() == expected
+
+
+def test_leicestershire_prc_equals_street_every_quarter(
+    crime_prc: pl.DataFrame, crimes: pl.DataFrame
+) -> None:
+    le = crime_prc.filter(pl.col("Force Name") == "Leicestershire").with_columns(
+        pl.col("Offence Subgroup").replace_strict(STREET_TYPE).alias("Crime type")
+    )
+    prc_by = {
+        (fy, q, t): n
+        for fy, q, t, n in le.group_by("Financial Year", "q", "Crime type")
+        .agg(pl.col("n").sum())
+        .iter_rows()
+    }
+    for fy in FY_MONTHS:
+        for q in (1, 2, 3, 4):
+            street = crimes.filter(pl.col("Month").is_in(quarter_months(fy, q)))
+            by_type = dict(street.group_by("Crime type").len().iter_rows())
+            assert {t: prc_by[fy, q, t] for t in CRIME_TYPES} == by_type, (fy, q)
+    fy_totals = dict(le.group_by("Financial Year").agg(pl.col("n").sum()).iter_rows())
+    assert fy_totals == {"2016/17": 68_706, "2017/18": 81_877, "2018/19": 92_100}
+
+
+@pytest.mark.parametrize("category", list(SEED_003))
+def test_leicestershire_prc_seed_003_categories(crime_prc: pl.DataFrame, category: str) -> None:
+    subgroups, fy1718, fy1617, _, _ = SEED_003[category]
+    le = crime_prc.filter(
+        (pl.col("Force Name") == "Leicestershire") & pl.col("Offence Subgroup").is_in(subgroups)
+    )
+    totals = dict(le.group_by("Financial Year").agg(pl.col("n").sum()).iter_rows())
+    assert (totals["2017/18"], totals["2016/17"]) == (fy1718, fy1617)
+
+
+def test_leicestershire_prc_seed_000_quarter_changes(crime_prc: pl.DataFrame) -> None:
+    le = crime_prc.filter((pl.col("Force Name") == "Leicestershire") & (pl.col("q") == 2))
+    q2 = {
+        (sub, fy): n
+        for sub, fy, n in le.group_by("Offence Subgroup", "Financial Year")
+        .agg(pl.col("n").sum())
+        .iter_rows()
+    }
+    assert (q2["Violence with injury", "2018/19"], q2["Violence with injury", "2017/18"]) == (
+        1_687,
+        1_814,
+    )  # -127, -7%
+    assert (q2["Rape offences", "2018/19"], q2["Rape offences", "2017/18"]) == (246, 212)
+    assert q2["Domestic burglary", "2018/19"] - q2["Domestic burglary", "2017/18"] == -71
+
+
+def test_leicestershire_all_crime_ranks(crime_prc: pl.DataFrame, population: pl.DataFrame) -> None:
+    rates = per_thousand(crime_prc, population)
+    assert round(rates["Leicestershire"], 2) == 75.39  # 81,877 / 1,086,000
+    assert ranks(rates) == (5, 22)  # seed 003: 5th of 8 in the MSF, 22nd nationally
+    assert len(rates) == 43
+
+
+@pytest.mark.parametrize("category", list(SEED_003))
+def test_leicestershire_category_ranks(
+    crime_prc: pl.DataFrame, population: pl.DataFrame, category: str
+) -> None:
+    subgroups, _, _, msf_rank, national_rank = SEED_003[category]
+    assert ranks(per_thousand(crime_prc, population, subgroups)) == (msf_rank, national_rank)
+
+
+def test_national_volumes(
+    prc: pl.DataFrame, crime_prc: pl.DataFrame, population: pl.DataFrame
+) -> None:
+    rates = per_thousand(crime_prc, population)
+    pop2017 = population.filter(pl.col("year") == 2017).drop("year").row(0)
+    fy = dict(crime_prc.group_by("Financial Year").agg(pl.col("n").sum()).iter_rows())
+    assert 80 <= 1000 * fy["2017/18"] / sum(pop2017) <= 90
+    for before, after in (("2016/17", "2017/18"), ("2017/18", "2018/19")):
+        assert 1.10 <= fy[after] / fy[before] <= 1.15
+    assert 95 <= rates["Metropolitan Police"] <= 110
+    assert rates["London, City of"] > 300  # few residents, many offences
+    assert max(rates, key=rates.__getitem__) == "London, City of"
+    for rural in ("Dyfed-Powys", "North Yorkshire", "Wiltshire", "Devon and Cornwall"):
+        assert rates[rural] < 65
+    btp = prc.filter((pl.col("Force Name") == BTP) & (pl.col("Financial Year") == "2017/18"))
+    assert 40_000 <= btp["n"].sum() <= 80_000
+    # Seasonality, nationally: burglary peaks in the winter quarters, cycle theft in summer.
+    for year in FY_MONTHS:
+        by_q = crime_prc.filter(pl.col("Financial Year") == year)
+        burglary = dict(
+            by_q.filter(pl.col("Offence Subgroup") == "Domestic burglary")
+            .group_by("q")
+            .agg(pl.col("n").sum())
+            .iter_rows()
+        )
+        cycle = dict(
+            by_q.filter(pl.col("Offence Subgroup") == "Bicycle theft")
+            .group_by("q")
+            .agg(pl.col("n").sum())
+            .iter_rows()
+        )
+        assert burglary[3] + burglary[4] > burglary[1] + burglary[2]
+        assert cycle[1] + cycle[2] > 1.3 * (cycle[3] + cycle[4])
+    # A plausible mix: violence against the person the largest group everywhere but the City.
+    mix = (
+        crime_prc.filter(pl.col("Financial Year") == "2017/18")
+        .group_by("Force Name", "Offence Group")
+        .agg(pl.col("n").sum())
+    )
+    top = mix.sort("n", descending=True).group_by("Force Name").first()
+    leaders = dict(zip(top["Force Name"], top["Offence Group"], strict=True))
+    assert leaders.pop("London, City of") == "Theft offences"
+    assert set(leaders.values()) <= {"Violence against the person", "Theft offences"}
+
+
+def test_population(out: Path, population: pl.DataFrame) -> None:
+    raw = (out / POPULATION_PATH).read_bytes()
+    assert raw.startswith(b"year,Cleveland,") and b"\r" not in raw
+    assert population.columns[0] == "year"
+    assert sorted(population.columns[1:]) == sorted(TERRITORIAL.values())
+    assert population["year"].to_list() == [2015, 2016, 2017, 2018, 2019]
+    values = population.drop("year")
+    assert all((values[c] % 100 == 0).all() and (values[c] > 0).all() for c in values.columns)
+    by_year = {row["year"]: row for row in population.iter_rows(named=True)}
+    assert by_year[2017]["Leicestershire"] == 1_086_000
+    assert by_year[2018]["Leicestershire"] == 1_093_200
+    assert by_year[2017]["City of London"] == 8_700
+    assert 8_700_000 <= by_year[2017]["Metropolitan Police"] <= 8_900_000
+    welsh = {"Dyfed-Powys": 515_000, "Gwent": 590_000, "North Wales": 700_000,
+             "South Wales": 1_330_000}  # fmt: skip
+    for force, expected in welsh.items():
+        assert abs(by_year[2017][force] - expected) <= 0.02 * expected
+    for force in values.columns:
+        series = [by_year[y][force] for y in range(2015, 2020)]
+        assert all(0 <= b / a - 1 <= 0.04 for a, b in itertools.pairwise(series)), force
+    assert 57_000_000 <= sum(values.row(2)) <= 60_000_000  # England and Wales, mid-2017
+
+
+@pytest.fixture(scope="module")
+def extra(out: Path) -> pl.DataFrame:
+    frame = pl.read_csv(out / "counts" / f"{SLUG}-crime-extra.csv", infer_schema_length=0)
+    return frame.with_columns(pl.col("value").cast(pl.Int64))
+
+
+def test_hate_and_knife_crime(out: Path, extra: pl.DataFrame) -> None:
+    raw = (out / "counts" / f"{SLUG}-crime-extra.csv").read_bytes()
+    assert raw.startswith(COUNTS_HEADER) and b"\r" not in raw
+    assert set(extra["force"]) == {"Leicestershire"}
+    assert set(extra["measure"]) == {"hate_crime", "knife_crime"}
+    assert sorted(set(extra["month"])) == MONTHS and extra.height == 72
+    assert measure_between(extra, "hate_crime", *Q2_1819) == 374  # seed 000: -51, -12%
+    assert measure_between(extra, "hate_crime", *Q2_1718) == 425
+    assert measure_between(extra, "hate_crime", "2017-04", "2018-03") == 1_381  # seed 003
+    assert measure_between(extra, "hate_crime", "2016-04", "2017-03") == 1_227
+    assert measure_between(extra, "knife_crime", *Q2_1819) == 603  # seed 000: +112, +23%
+    assert measure_between(extra, "knife_crime", *Q2_1718) == 491
+    for measure in ("hate_crime", "knife_crime"):
+        sel = extra.filter(pl.col("measure") == measure)
+        values = dict(zip(sel["month"], sel["value"], strict=True))
+        assert_not_flat([values[m] for m in MONTHS], 25)
+    knife = extra.filter(pl.col("measure") == "knife_crime")
+    fy1718 = knife.filter(pl.col("month").is_in(FY_MONTHS["2017/18"]))["value"]
+    assert fy1718.is_between(140, 180).all()  # seed 003: "between 140 and 180 ... per month"
+
+
+@pytest.fixture(scope="module")
+def survey(out: Path) -> pl.DataFrame:
+    frame = pl.read_csv(out / "survey" / f"{SLUG}-survey.csv", infer_schema_length=0)
+    return frame.with_columns(
+        pl.col("respondents").cast(pl.Int64),
+        pl.col("positive").cast(pl.Int64),
+        (pl.col("positive").cast(pl.Int64) / pl.col("respondents").cast(pl.Int64)).alias("p"),
+    )
+
+
+def test_survey(out: Path, survey: pl.DataFrame) -> None:
+    raw = (out / "survey" / f"{SLUG}-survey.csv").read_bytes()
+    assert raw.startswith(b"force,period,measure,respondents,positive\n") and b"\r" not in raw
+    periods = [f"{fy} Q{q}" for fy in FY_MONTHS for q in (1, 2, 3, 4)]
+    assert survey["period"].unique(maintain_order=True).to_list() == periods
+    assert survey.height == 36 and set(survey["force"]) == {"Leicestershire"}
+    assert not survey.select("period", "measure").is_duplicated().any()
+    q2 = {
+        m: (n, k)
+        for m, n, k in survey.filter(pl.col("period") == "2018/19 Q2")
+        .select("measure", "respondents", "positive")
+        .iter_rows()
+    }
+    assert q2 == {  # seed 000: 74%, 61%, 71.4%
+        "victim_satisfaction": (300, 222),
+        "public_confidence": (400, 244),
+        "asb_satisfaction": (105, 75),
+    }
+    expected = {  # measure: (respondents range, share range)
+        "victim_satisfaction": ((250, 350), (0.70, 0.82)),
+        "public_confidence": ((350, 450), (0.58, 0.66)),
+        "asb_satisfaction": ((80, 125), (0.62, 0.78)),
+    }
+    for measure, ((n_lo, n_hi), (p_lo, p_hi)) in expected.items():
+        sel = survey.filter(pl.col("measure") == measure)
+        assert sel["respondents"].is_between(n_lo, n_hi).all(), measure
+        assert sel["p"].is_between(p_lo, p_hi).all(), measure
+        assert (sel["positive"] <= sel["respondents"]).all()
+    confidence = survey.filter(pl.col("measure") == "public_confidence")["p"]
+    assert (round(confidence.min() * 100, 1), round(confidence.max() * 100, 1)) == (58.0, 66.0)
+
+
 # --- determinism ------------------------------------------------------------------------------
 
 
@@ -516,10 +937,10 @@ def test_second_run_is_byte_identical(
 ) -> None:
     generator.generate(tmp_path)
     assert digests(tmp_path) == digests(out)
-    assert len(digests(out)) == 36 * 3 + 2
+    assert len(digests(out)) == 36 * 3 + 6
     capsys.readouterr()
     generator.main(["--out", str(tmp_path)])
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert re.match(r"make_samples: 110 files, [\d,]+ rows", captured.err)
+    assert re.match(r"make_samples: 114 files, [\d,]+ rows", captured.err)
     assert digests(tmp_path) == digests(out)

@@ -53,6 +53,13 @@ from pcp_cli.periods import baseline_for, parse_period
     is_flag=True,
     help="Compare periods with missing months instead of stopping (rows are flagged).",
 )
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).",
+)
 @output_options
 @common_options
 def compare(
@@ -63,6 +70,7 @@ def compare(
     force_names: tuple[str, ...],
     to_month: str | None,
     allow_partial: bool,
+    alpha: float,
     out: OutputOptions,
 ) -> None:
     """Compare a period with the same period a year earlier (or --vs).
@@ -72,6 +80,14 @@ def compare(
       pcp compare --kpi all-crime --period Q2
       pcp compare --kpi all --period "Q2 2018/19"
       pcp compare --kpi Crime --period 12m --vs previous --format csv
+      pcp compare --kpi victim-satisfaction --period "12m to 2018-09" --alpha 0.01
+
+    \b
+    Every row says whether the change is more than noise: counts by the Poisson
+    E-test (months as exposure), rates and survey proportions by the two-proportion
+    z-test with the Newcombe interval for the difference; verdict at --alpha.
+    Survey KPIs also get p, n, Wilson 95% intervals and the seed-001 RAG.
+    See docs/statistics.md.
     """
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
@@ -110,10 +126,14 @@ def compare(
         baseline = baseline_for(current, vs, latest=latest)
         app.info(f"comparing {current.label} with {baseline.label}")
         frame = run_compare(
-            engine, app.forces, ComparePlan(selected, forces, current, baseline, allow_partial)
+            engine,
+            app.forces,
+            ComparePlan(selected, forces, current, baseline, allow_partial, alpha),
         )
     if not frame["complete"].all():
         warn("some rows have missing months (see missing_months); their figures are partial")
+    for r in frame.filter(pl.col("notes").is_not_null()).iter_rows(named=True):
+        warn(f"{r['kpi']} ({r['force']}): {r['notes']}")
     emit(frame, out, _view)
 
 
@@ -138,6 +158,7 @@ def _view(frame: pl.DataFrame) -> TableView:
         f"{first.get('baseline_period', 'Baseline')}",
         "Volume change",
         "% change",
+        "Significance",
         "Trend (baseline│current)",
     ]
     offset = 2 if multi_force else 1
@@ -167,6 +188,7 @@ def _view(frame: pl.DataFrame) -> TableView:
             fmt_value(r["baseline_value"], unit),
             change_text,
             (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
+            _significance_text(r),
             trend,
         ]
         rows.append(row)
@@ -174,9 +196,19 @@ def _view(frame: pl.DataFrame) -> TableView:
         if change is not None and r["polarity"] != "neutral" and change != 0:
             good = (change < 0) == (r["polarity"] == "lower-is-better")
             cell_styles[(i, offset + 4)] = "green" if good else "red"
+        if r["rag"] in _RAG_STYLE:
+            cell_styles[(i, offset + 5)] = _RAG_STYLE[r["rag"]]
+        elif (r["verdict"] or "").startswith("significant") and r["polarity"] != "neutral":
+            good = (r["verdict"] == "significant decrease") == (r["polarity"] == "lower-is-better")
+            cell_styles[(i, offset + 5)] = "green" if good else "red"
     who = first.get("force_name", "") if not multi_force else "forces compared"
     title = f"{who}: {first.get('period', '')} against {first.get('baseline_period', '')}"
-    caption = "Green/red: better/worse by the KPI's polarity. Dim rows have missing months."
+    alpha = first.get("alpha") or 0.05
+    caption = (
+        "Green/red: better/worse by the KPI's polarity. Dim rows have missing months. "
+        f"Significance at {fmt_number(alpha * 100, 0 if (alpha * 100).is_integer() else 1)}%: "
+        "Poisson E-test for counts, two-proportion z-test for rates and surveys."
+    )
     return TableView(
         title,
         headers,
@@ -186,3 +218,20 @@ def _view(frame: pl.DataFrame) -> TableView:
         cell_styles=cell_styles,
         caption=caption,
     )
+
+
+_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
+
+
+def _significance_text(r: dict[str, object]) -> str:
+    verdict = r.get("verdict")
+    if not isinstance(verdict, str):
+        return "not tested"
+    text = verdict
+    p = r.get("p_value")
+    if isinstance(p, float):
+        text += f" (p {p:.3f})" if p >= 0.001 else " (p < 0.001)"
+    rag = r.get("rag")
+    if isinstance(rag, str) and rag != "NONE":
+        text = f"{rag}: {text}"
+    return text

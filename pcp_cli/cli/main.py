@@ -32,6 +32,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "kpis": ("pcp_cli.cli.kpis", "kpis", "List the KPI definitions, or check a KPI file."),
     "periods": ("pcp_cli.cli.periods", "periods", "Show which months the store holds, and gaps."),
+    "rank": (
+        "pcp_cli.cli.rank",
+        "rank",
+        "Rank a force in its Most Similar Group and nationally, per 1,000.",
+    ),
+    "spc": ("pcp_cli.cli.spc", "spc", "SPC: XmR chart (Making Data Count) or 6 vs 12 months."),
+    "project": (
+        "pcp_cli.cli.project",
+        "project",
+        "Project a KPI's trend to a target date, with RAG.",
+    ),
+    "cdi": ("pcp_cli.cli.cdi", "cdi", "Estimate how much of a crime rise is better recording."),
     "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend) to a PNG or SVG file."),
 }
 

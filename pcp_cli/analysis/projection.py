@@ -1,0 +1,395 @@
+"""Projecting a KPI's trend to a target date, with the seed-001 RAG (methods.md §6).
+
+An ordinary least squares line through the monthly values (or rolling 12-month totals) of
+the fitting window, t = 1..K, extended to the target month, with its prediction interval and
+the probability of meeting the target (:mod:`pcp_cli.stats.projection`). The RAG follows the
+seed-001 key for counts against a baseline: GREEN when the change against the baseline is
+a significant improvement now and the trend projects the target is met (maintained); AMBER
+when only one of the two holds; RED when neither does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from pcp_cli.analysis.significance import (
+    DEFAULT_ALPHA,
+    ChangeTest,
+    count_change,
+    proportion_change,
+)
+from pcp_cli.engine import Engine, KpiPoints
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Month, Period, month_text
+from pcp_cli.stats.common import InsufficientDataError
+from pcp_cli.stats.projection import (
+    MIN_POINTS,
+    TargetDirection,
+    count_rag,
+    fit_linear_trend,
+    probability_of_meeting,
+    project,
+    projects_achievement,
+    time_to_reach,
+)
+
+DEFAULT_WINDOW = 24
+ROLLING = 12
+METHOD = "OLS linear trend on t = 1..K (methods.md §6)"
+
+COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "force": pl.String,
+    "force_name": pl.String,
+    "kpi": pl.String,
+    "label": pl.String,
+    "polarity": pl.String,
+    "unit": pl.String,
+    "source": pl.String,
+    "method": pl.String,
+    "series": pl.String,
+    "fit_from": pl.String,
+    "fit_to": pl.String,
+    "points": pl.Int32,
+    "values": pl.List(pl.Float64),
+    "intercept": pl.Float64,
+    "slope": pl.Float64,
+    "se_slope": pl.Float64,
+    "p_slope": pl.Float64,
+    "r_squared": pl.Float64,
+    "sigma": pl.Float64,
+    "target": pl.Float64,
+    "target_direction": pl.String,
+    "by": pl.String,
+    "h": pl.Int32,
+    "projection": pl.Float64,
+    "mean_lower": pl.Float64,
+    "mean_upper": pl.Float64,
+    "pi_lower": pl.Float64,
+    "pi_upper": pl.Float64,
+    "confidence": pl.Float64,
+    "probability": pl.Float64,
+    "projects_achievement": pl.Boolean,
+    "reaches_target": pl.String,
+    "current_period": pl.String,
+    "current_value": pl.Float64,
+    "baseline_period": pl.String,
+    "baseline_value": pl.Float64,
+    "change_test": pl.String,
+    "change_p": pl.Float64,
+    "change_verdict": pl.String,
+    "alpha": pl.Float64,
+    "significant_improvement": pl.Boolean,
+    "rag": pl.String,
+    "rag_reason": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """``value`` as given, or a change in percent against the baseline when ``relative``."""
+
+    value: float
+    relative: bool = False
+
+
+def parse_target(text: str) -> Target:
+    """``95`` (a value) or ``-5%`` (a change against the baseline level)."""
+    raw = text.strip().replace(",", "")
+    try:
+        if raw.endswith("%"):
+            return Target(float(raw[:-1]), relative=True)
+        return Target(float(raw))
+    except ValueError:
+        raise UsageError(
+            f"--target '{text}' is not a number",
+            hint="give a value (95) or a change against the baseline (-5%)",
+        ) from None
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    target: Target
+    by: Month
+    start: Month | None = None
+    end: Month | None = None
+    rolling: bool = False
+    direction: TargetDirection | None = None
+    current: Period | None = None
+    baseline: Period | None = None
+    baseline_vs: str = "previous"
+    alpha: float = DEFAULT_ALPHA
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class ProjectOutcome:
+    frame: pl.DataFrame
+    summary: str
+    warnings: tuple[str, ...]
+
+
+def target_direction(kpi: Kpi, given: TargetDirection | None) -> TargetDirection:
+    if given is not None:
+        return given
+    if kpi.polarity == "lower-is-better":
+        return "at-most"
+    if kpi.polarity == "higher-is-better":
+        return "at-least"
+    raise UsageError(
+        f"{kpi.id} is neutral: say whether the target is a ceiling or a floor",
+        hint="give --direction at-most (stay at or below) or --direction at-least",
+    )
+
+
+def _window(
+    points: KpiPoints, plan: ProjectPlan, warnings: list[str]
+) -> tuple[Month, Month, list[float]]:
+    """The fitting window (first, last month) and its values (monthly or rolling 12)."""
+    kpi = points.kpi
+    frame = points.frame
+    ok = points.ok
+    if not ok.height:
+        raise NoDataError(f"no data for {kpi.id} for {points.force}")
+    end = plan.end if plan.end is not None else int(ok["start"].max())  # type: ignore[arg-type]
+    by_month = {int(r["start"]): r for r in frame.iter_rows(named=True)}
+    need = ROLLING if plan.rolling else 1
+
+    def usable(m: Month) -> bool:
+        return all(
+            (r := by_month.get(x)) is not None and r["status"] == "ok"
+            for x in range(m - need + 1, m + 1)
+        )
+
+    if plan.start is not None:
+        start = plan.start
+        bad = [m for m in range(start, end + 1) if not usable(m)]
+        if bad:
+            what = "12 months of data before it" if plan.rolling else "data"
+            raise NoDataError(
+                f"{kpi.id} for {points.force}: {month_text(bad[0])}"
+                + (f" and {len(bad) - 1} more month(s)" if len(bad) > 1 else "")
+                + f" in the fitting window {month_text(start)}..{month_text(end)} lack {what}",
+                hint="choose --from after the gap, or ingest the missing months",
+            )
+    else:
+        if not usable(end):
+            raise NoDataError(
+                f"{kpi.id} for {points.force}: no usable data for {month_text(end)}"
+                + (" and the 11 months before it" if plan.rolling else ""),
+                hint="choose --to, or ingest the missing months",
+            )
+        start = end
+        while start - 1 > end - DEFAULT_WINDOW and usable(start - 1):
+            start -= 1
+        if end - start + 1 < DEFAULT_WINDOW:
+            first_month = int(frame["start"].min())  # type: ignore[arg-type]
+            reason = (
+                "the data starts there" if start - need + 1 <= first_month else "a gap before it"
+            )
+            warnings.append(
+                f"{kpi.id} ({points.force}): fitting {end - start + 1} months "
+                f"({month_text(start)}..{month_text(end)}), not {DEFAULT_WINDOW}: {reason}"
+            )
+    values: list[float] = []
+    for m in range(start, end + 1):
+        rows = [by_month[x] for x in range(m - need + 1, m + 1)]
+        if kpi.kind == "count":
+            values.append(math.fsum(r["value"] for r in rows))
+        else:
+            num = math.fsum(r["numerator"] for r in rows)
+            den = math.fsum(r["denominator"] for r in rows)
+            if not den:
+                raise NoDataError(f"{kpi.id}: zero denominator in the window ending {m}")
+            values.append(num / den * kpi.scale)
+    return start, end, values
+
+
+def _change(
+    engine: Engine, kpi: Kpi, force: str, current: Period, baseline: Period, alpha: float
+) -> tuple[ChangeTest | None, float | None, float | None, str | None]:
+    """The current-versus-baseline test, the two levels, or a reason it is not possible."""
+    try:
+        cur, base = engine.values(kpi, force, [current, baseline])
+    except (NoDataError, UsageError) as exc:
+        return None, None, None, exc.message
+    if cur.value is None or base.value is None:
+        return None, cur.value, base.value, "a value is undefined (zero denominator)"
+    if kpi.kind == "count":
+        change = count_change(cur.value, base.value, current.length, baseline.length, alpha)
+    else:
+        assert cur.numerator is not None and cur.denominator is not None
+        assert base.numerator is not None and base.denominator is not None
+        change = proportion_change(
+            cur.numerator, cur.denominator, base.numerator, base.denominator, alpha, kpi.scale
+        )
+    return change, cur.value, base.value, None
+
+
+def _level(kpi: Kpi, value: float, period: Period, rolling: bool) -> float:
+    """A period's value on the scale of the fitted series (per month, or per 12 months)."""
+    if kpi.kind != "count":
+        return value
+    return value / period.length * (ROLLING if rolling else 1)
+
+
+def project_kpi(
+    engine: Engine, kpi: Kpi, force: str, force_name: str, plan: ProjectPlan
+) -> ProjectOutcome:
+    warnings: list[str] = []
+    direction = target_direction(kpi, plan.direction)
+    history_start = None
+    if plan.start is not None:
+        history_start = plan.start - (ROLLING - 1 if plan.rolling else 0)
+    points = engine.points(kpi, force, history_start, plan.end)
+    if points.span != 1:
+        raise UsageError(
+            f"{kpi.id} for {force} comes in blocks of {points.span} months; "
+            "a projection needs monthly data"
+        )
+    warnings += [f"{kpi.id} ({force}): {n}" for n in points.notes]
+    start, end, values = _window(points, plan, warnings)
+    if plan.by <= end:
+        raise UsageError(
+            f"--by {month_text(plan.by)} is not after the fitting window "
+            f"({month_text(start)}..{month_text(end)})",
+            hint="the target date must be in the future of the data",
+        )
+    try:
+        fit = fit_linear_trend(values)
+    except InsufficientDataError:
+        raise NoDataError(
+            f"{kpi.id} for {force}: {len(values)} month(s) to fit; a projection needs at "
+            f"least {MIN_POINTS} (12 to 24 recommended)",
+            hint="widen --from/--to or ingest more months",
+        ) from None
+    h = plan.by - start + 1
+    current = plan.current or Period(end - ROLLING + 1, end, "rolling")
+    if plan.baseline is not None:
+        baseline = plan.baseline
+    elif plan.baseline_vs in ("last-year", "year"):
+        baseline = current.year_earlier()
+    else:
+        baseline = current.preceding()
+    change, cur_value, base_value, why_not = _change(
+        engine, kpi, force, current, baseline, plan.alpha
+    )
+    if plan.target.relative:
+        if base_value is None:
+            raise NoDataError(
+                f"--target {plan.target.value:+g}% needs the baseline {baseline.label}: {why_not}",
+                hint="give --baseline PERIOD, or a target value",
+            )
+        level = _level(kpi, base_value, baseline, plan.rolling)
+        target = level * (1 + plan.target.value / 100)
+    else:
+        target = plan.target.value
+    proj = project(fit, h, plan.confidence)
+    probability = probability_of_meeting(fit, h, target, direction)
+    achieves = projects_achievement(fit, h, target, direction)
+    reach = time_to_reach(fit, target)
+    reaches: str | None = None
+    heading_right = (fit.slope < 0) == (direction == "at-most") and fit.slope != 0
+    if reach is not None and heading_right:
+        # The first month from which the fitted line meets the target (may be in the window).
+        reaches = month_text(start + max(1, math.ceil(reach)) - 1)
+    warnings += [f"{kpi.id} ({force}): {w}" for w in proj.warnings]
+    if change is not None:
+        want = "significant decrease" if direction == "at-most" else "significant increase"
+        improved = change.verdict == want
+    else:
+        improved = False
+        warnings.append(
+            f"{kpi.id} ({force}): no test against the baseline {baseline.label} ({why_not}); "
+            "the RAG counts it as no significant improvement"
+        )
+    rag = count_rag(improved, achieves)
+    unit = "" if kpi.unit == "%" else f" {kpi.unit}"
+    pct = "%" if kpi.unit == "%" else ""
+    meets = "at or below" if direction == "at-most" else "at or above"
+    trend_text = (
+        f"the trend projects {_fmt(proj.value)}{pct} by {month_text(plan.by)}, "
+        + ("meeting" if achieves else "missing")
+        + f" the target ({meets} {_fmt(target)}{pct}{unit})"
+    )
+    if change is not None and change.p_value is not None:
+        test_text = (
+            f"{change.verdict} against {baseline.label}, {change.test} p = {change.p_value:.3g}"
+        )
+    elif change is not None:
+        test_text = f"{change.verdict} against {baseline.label}"
+    else:
+        test_text = f"no test against {baseline.label}"
+    reason = {
+        "GREEN": f"significant improvement now ({test_text}) and {trend_text}",
+        "AMBER": (
+            f"no significant improvement yet ({test_text}) but {trend_text}"
+            if achieves
+            else f"significant improvement now ({test_text}) but {trend_text}"
+        ),
+        "RED": f"no significant improvement ({test_text}) and {trend_text}",
+    }[rag]
+    series = "rolling 12-month totals" if plan.rolling else "monthly values"
+    if plan.rolling and kpi.kind != "count":
+        series = "rolling 12-month values"
+    row = {
+        "force": force,
+        "force_name": force_name,
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "polarity": kpi.polarity,
+        "unit": kpi.unit,
+        "source": points.dataset,
+        "method": METHOD,
+        "series": series,
+        "fit_from": month_text(start),
+        "fit_to": month_text(end),
+        "points": fit.n,
+        "values": values,
+        "intercept": fit.intercept,
+        "slope": fit.slope,
+        "se_slope": fit.se_slope,
+        "p_slope": fit.p_slope,
+        "r_squared": fit.r_squared,
+        "sigma": fit.sigma,
+        "target": target,
+        "target_direction": direction,
+        "by": month_text(plan.by),
+        "h": h,
+        "projection": proj.value,
+        "mean_lower": proj.mean_lower,
+        "mean_upper": proj.mean_upper,
+        "pi_lower": proj.pred_lower,
+        "pi_upper": proj.pred_upper,
+        "confidence": plan.confidence,
+        "probability": probability,
+        "projects_achievement": achieves,
+        "reaches_target": reaches,
+        "current_period": current.label,
+        "current_value": cur_value,
+        "baseline_period": baseline.label,
+        "baseline_value": base_value,
+        "change_test": change.test if change else None,
+        "change_p": change.p_value if change else None,
+        "change_verdict": change.verdict if change else None,
+        "alpha": plan.alpha,
+        "significant_improvement": improved,
+        "rag": rag,
+        "rag_reason": reason,
+    }
+    frame = pl.DataFrame([row], schema=COLUMNS)
+    summary = (
+        f"{kpi.id}, {force_name}: {METHOD} of {fit.n} {series} "
+        f"({month_text(start)}..{month_text(end)}): slope {fit.slope:+.4g} a month; "
+        f"{month_text(plan.by)}: {_fmt(proj.value)} ({proj.confidence:.0%} prediction interval "
+        f"{_fmt(proj.pred_lower)} to {_fmt(proj.pred_upper)}), P(target met) = "
+        f"{probability:.1%}; {rag}: {reason}"
+    )
+    return ProjectOutcome(frame, summary, tuple(warnings))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.1f}"

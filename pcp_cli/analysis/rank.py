@@ -1,0 +1,1360 @@
+"""Peer comparison: a force against its Most Similar Group (MSG) and nationally.
+
+Methods (research/methods.md §2.3 and §3; the statistics live in :mod:`pcp_cli.stats`):
+
+* Count KPIs are compared as rates per 1,000 population, using the mid-year estimate
+  nearest the period's midpoint (:mod:`pcp_cli.analysis.population`). Derived rate KPIs
+  (positive outcome rate) and survey proportions are compared as the rate itself.
+* Ranks are competition ranks ("1224"), rank 1 = best by the KPI's polarity (lowest crime
+  rate, highest outcome rate; neutral KPIs rank the lowest first). The MSG rank is over the
+  group's forces that have data; the national rank over the territorial forces with data.
+* The group mean is the unweighted mean of the rates, the force included (HMIC), or the
+  weighted mean Σcount/Σpopulation; the SD is the sample SD (n − 1) unless asked otherwise;
+  control lines are mean ± 1.96 SD; z = (rate − mean)/SD; RAG by the seed 001 key. A
+  leave-one-out mean and z are reported beside them.
+* Every rate has a 95% CI (exact Poisson below 10 events, Byar's from 10; Wilson for
+  proportions) and a funnel position against the group rate (Σcount/Σpopulation): the
+  exact Poisson (or Wilson) funnel, and the over-dispersed random-effects funnel.
+* The difference from the group mean is "not meaningful" when the 95% CI includes the mean
+  or the rate lies within the control lines.
+
+Every force in one comparison is counted from the same dataset: in the KPI's dataset order,
+the first dataset that covers the whole period for the most forces. Forces without data,
+with part of the period missing, with data only in another dataset, or without a
+population get an explicit row and a warning, never a silent drop. A force whose monthly
+volume collapses within the period is flagged probably incomplete (:mod:`.quality`).
+
+Nothing here prints: warnings and notes are returned to the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.quality import (
+    Completeness,
+    check_completeness,
+    dataset_volumes,
+    measures_per_row,
+    spread_blocks,
+)
+from pcp_cli.datasets import DATASETS
+from pcp_cli.engine import Engine, Series, outcome_rate_kpis
+from pcp_cli.errors import ConfigError, NoDataError, UsageError
+from pcp_cli.forces import Force, ForceRegistry, describe_group
+from pcp_cli.kpis import Catalogue, Kpi
+from pcp_cli.periods import Month, Period, financial_year_start, month_text
+from pcp_cli.stats.common import Polarity, z_for_confidence
+from pcp_cli.stats.funnel import (
+    FunnelPosition,
+    funnel_position,
+    proportion_funnel_average,
+    proportion_significance,
+    rate_funnel_average,
+    significance_to_position,
+)
+from pcp_cli.stats.intervals import count_interval, rate_interval, wilson_interval
+from pcp_cli.stats.peer import (
+    DEFAULT_LINE_Z,
+    MeanMethod,
+    PeerSummary,
+    msg_position,
+    msg_summary,
+    overdispersion_limits,
+    rank_by_polarity,
+)
+
+Measure = Literal["per-population", "proportion", "count"]
+ComparatorKind = Literal["msg", "national", "named", "custom"]
+
+OK = "ok"
+NO_DATA = "no data"
+INCOMPLETE_PERIOD = "incomplete period"
+OTHER_DATASET = "not comparable"
+NO_POPULATION = "no population"
+UNDEFINED = "undefined"
+EXCLUDED = "excluded: probably incomplete"
+
+PER_POPULATION = 1000.0
+CONFIDENCE = 0.95
+OUTCOME_LIST = "positive-outcomes"
+NOT_CRIME_LIST = "not-crime"
+
+
+# -- the comparator ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comparator:
+    """The forces a force is compared with: its MSG, all territorial forces or a named group.
+
+    ``members`` starts with the home force; ``short`` names it in prose ("MSG").
+    """
+
+    kind: ComparatorKind
+    name: str
+    label: str
+    short: str
+    members: tuple[str, ...]
+    source: str = ""
+
+
+def resolve_comparator(
+    spec: str,
+    home: Force,
+    registry: ForceRegistry,
+    groups: Mapping[str, Sequence[str]],
+    period: Period,
+) -> tuple[Comparator, list[str]]:
+    """``msg`` | ``national`` | a ``[groups]`` name from pcp.toml | comma-separated forces.
+
+    The home force is always a member (HMIC includes the force in its own group average).
+    City of London has no MSG: the comparison falls back to national with a warning.
+    """
+    text = spec.strip()
+    key = text.casefold()
+    warnings: list[str] = []
+    if key in ("msg", "msf", "most-similar"):
+        fy = financial_year_start(period.end)
+        group = home.msg_for(fy)
+        if group is None:
+            warnings.append(
+                f"{home.name} has no Most Similar Group (MSG) in {registry.path}; "
+                "comparing with all territorial forces instead"
+            )
+            return _national(home, registry), warnings
+        members = _members(home, group.members, registry, f"{home.id}'s MSG in {registry.path}")
+        label = f"{home.name}'s Most Similar Group ({describe_group(group)})"
+        source = f"{registry.path}" + (f", {group.source}" if group.source else "")
+        return Comparator("msg", "msg", label, "MSG", members, source), warnings
+    if key in ("national", "all", "england-and-wales"):
+        return _national(home, registry), warnings
+    named = {name.casefold(): name for name in groups}
+    if key in named:
+        name = named[key]
+        members = _members(home, groups[name], registry, f"group '{name}' in pcp.toml")
+        return (
+            Comparator("named", name, f"group '{name}' (pcp.toml)", f"group {name}", members),
+            warnings,
+        )
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--group is empty", hint="use msg, national, a group name or forces")
+    if len(names) == 1 and registry.resolve(names[0]) is None:
+        known = ", ".join(sorted(groups)) or "none defined"
+        raise UsageError(
+            f"unknown group or force '{names[0]}'",
+            hint=f"use msg, national, a [groups] name from pcp.toml ({known}) "
+            "or a comma-separated list of forces",
+        )
+    forces = [registry.require(n).id for n in names]
+    members = _members(home, forces, registry, "--group")
+    return Comparator("custom", "custom", "custom group", "group", members), warnings
+
+
+def _national(home: Force, registry: ForceRegistry) -> Comparator:
+    members = [f.id for f in registry.territorial]
+    ordered = (home.id, *[m for m in members if m != home.id])
+    label = f"all territorial forces of England and Wales ({len(members)})"
+    return Comparator("national", "national", label, "national", ordered)
+
+
+def _members(
+    home: Force, given: Sequence[str], registry: ForceRegistry, where: str
+) -> tuple[str, ...]:
+    out = [home.id]
+    for name in given:
+        fid = registry.resolve(name)
+        if fid is None:
+            raise ConfigError(f"{where}: unknown force '{name}'", hint=registry.suggest(name))
+        if not registry.forces[fid].territorial:
+            raise UsageError(
+                f"{where}: {registry.name(fid)} is not a territorial police force and is "
+                "never ranked",
+                hint="groups hold territorial forces only",
+            )
+        out.append(fid)
+    return tuple(dict.fromkeys(out))
+
+
+# -- the statistics for one comparison ------------------------------------------------------
+@dataclass(frozen=True)
+class Figure:
+    """One force's numbers for a KPI and period; ``status`` is OK or why it is not ranked."""
+
+    force: str
+    numerator: float | None = None
+    denominator: float | None = None
+    status: str = OK
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A force's place in a comparison."""
+
+    force: str
+    value: float
+    lower: float | None
+    upper: float | None
+    ci_method: str
+    rank: int
+    z: float | None
+    rag: str
+    peer_mean_excl: float | None
+    z_excl: float | None
+    funnel: str
+    funnel_overdispersed: str
+    difference: str
+    meaningful: bool | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The group statistics and each ranked force's place (rates per ``multiplier``)."""
+
+    measure: Measure
+    polarity: Polarity
+    multiplier: float
+    members: int
+    summary: PeerSummary | None
+    group_rate: float | None
+    placed: dict[str, Placed] = field(default_factory=dict)
+
+    @property
+    def ranked(self) -> int:
+        return len(self.placed)
+
+
+def compare_figures(
+    figures: Sequence[Figure],
+    *,
+    measure: Measure,
+    polarity: Polarity,
+    multiplier: float,
+    mean_method: MeanMethod = "unweighted",
+    ddof: int = 1,
+    line_z: float = DEFAULT_LINE_Z,
+    detail: bool = True,
+) -> Comparison:
+    """Rank the figures with status OK and place each against the group.
+
+    For ``per-population`` the denominator is the population and the rate is
+    multiplier × count / population; for ``proportion`` it is the base count (crimes,
+    respondents) and the rate multiplier × x / n; for ``count`` the value is the count.
+    With ``detail=False`` only each force's value and rank are worked out (CI, z, funnel
+    and the verdict are left empty): enough for a national rank column, and much faster.
+    """
+    usable = [f for f in figures if f.status == OK]
+    if not usable:
+        return Comparison(measure, polarity, multiplier, len(figures), None, None)
+    nums = [float(f.numerator or 0.0) for f in usable]
+    if measure == "count":
+        dens = [1.0] * len(usable)
+        multiplier = 1.0
+    else:
+        dens = [float(f.denominator or 0.0) for f in usable]
+    summary = msg_summary(
+        nums, dens, multiplier=multiplier, mean_method=mean_method, ddof=ddof, line_z=line_z
+    )
+    group_rate = _group_rate(measure, nums, dens, multiplier)
+    od = _overdispersed(measure, nums, dens, multiplier) if detail else None
+    ranks = rank_by_polarity(
+        [multiplier * n / d for n, d in zip(nums, dens, strict=True)], polarity
+    )
+    placed: dict[str, Placed] = {}
+    if not detail:
+        for i, fig in enumerate(usable):
+            value = multiplier * nums[i] / dens[i]
+            placed[fig.force] = Placed(
+                fig.force,
+                value,
+                None,
+                None,
+                "",
+                ranks[i],
+                None,
+                "NONE",
+                None,
+                None,
+                "",
+                "",
+                "",
+                None,
+            )
+        return Comparison(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
+    for i, fig in enumerate(usable):
+        pos = msg_position(
+            i,
+            nums,
+            dens,
+            polarity,
+            multiplier=multiplier,
+            mean_method=mean_method,
+            ddof=ddof,
+            line_z=line_z,
+        )
+        loo = (
+            msg_position(
+                i,
+                nums,
+                dens,
+                polarity,
+                multiplier=multiplier,
+                mean_method=mean_method,
+                ddof=ddof,
+                line_z=line_z,
+                leave_one_out=True,
+            )
+            if len(usable) > 1
+            else None
+        )
+        lower, upper, method = _interval(measure, nums[i], dens[i], multiplier)
+        difference, meaningful = _difference(pos.rate, lower, upper, summary)
+        placed[fig.force] = Placed(
+            force=fig.force,
+            value=pos.rate,
+            lower=lower,
+            upper=upper,
+            ci_method=method,
+            rank=ranks[i],
+            z=pos.z,
+            rag=pos.rag,
+            peer_mean_excl=loo.peers.mean if loo else None,
+            z_excl=loo.z if loo else None,
+            funnel=_funnel(measure, nums[i], dens[i], group_rate, multiplier),
+            funnel_overdispersed=od[i] if od else "not applicable",
+            difference=difference,
+            meaningful=meaningful,
+        )
+    return Comparison(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
+
+
+def _group_rate(
+    measure: Measure, nums: list[float], dens: list[float], multiplier: float
+) -> float | None:
+    if measure == "per-population":
+        return rate_funnel_average(nums, dens, multiplier)
+    if measure == "proportion":
+        return proportion_funnel_average(nums, dens) * multiplier
+    return None
+
+
+def _interval(
+    measure: Measure, num: float, den: float, multiplier: float
+) -> tuple[float | None, float | None, str]:
+    if measure == "per-population":
+        ci = rate_interval(num, den, multiplier, CONFIDENCE)
+        return ci.lower, ci.upper, ci.method
+    if measure == "proportion":
+        if num > den:
+            return None, None, "none (numerator exceeds denominator)"
+        w = wilson_interval(num, den, CONFIDENCE, multiplier)
+        return w.lower, w.upper, "Wilson"
+    interval, method = count_interval(num, CONFIDENCE)
+    return interval.lower, interval.upper, method
+
+
+def _funnel(
+    measure: Measure, num: float, den: float, group_rate: float | None, multiplier: float
+) -> str:
+    if group_rate is None or measure == "count":
+        return "not applicable"
+    if measure == "per-population":
+        position: FunnelPosition = funnel_position(num, den, group_rate, multiplier)
+        return position
+    if num > den:
+        return "not applicable"
+    return significance_to_position(proportion_significance(num, den, group_rate / multiplier))
+
+
+def _overdispersed(
+    measure: Measure, nums: list[float], dens: list[float], multiplier: float
+) -> list[str] | None:
+    """Position against Spiegelhalter's random-effects funnel (95% and 99.8%), per force."""
+    if measure == "count" or len(nums) < 2 or sum(nums) <= 0:
+        return None
+    if measure == "proportion" and any(n > d for n, d in zip(nums, dens, strict=True)):
+        return None
+    wide = overdispersion_limits(nums, dens, multiplier=multiplier, z=DEFAULT_LINE_Z)
+    outer = overdispersion_limits(nums, dens, multiplier=multiplier, z=z_for_confidence(0.998))
+    out = []
+    for i, (n, d) in enumerate(zip(nums, dens, strict=True)):
+        rate = multiplier * n / d
+        if rate > outer.random_effects_upper[i]:
+            out.append("above 99.8%")
+        elif rate > wide.random_effects_upper[i]:
+            out.append("above 95%")
+        elif rate < outer.random_effects_lower[i]:
+            out.append("below 99.8%")
+        elif rate < wide.random_effects_lower[i]:
+            out.append("below 95%")
+        else:
+            out.append("within 95%")
+    return out
+
+
+def _difference(
+    rate: float, lower: float | None, upper: float | None, summary: PeerSummary
+) -> tuple[str, bool | None]:
+    """Is the difference from the group mean statistically meaningful? (text, verdict)."""
+    mean = summary.mean
+    if summary.n < 2:
+        return "undetermined: no other force in the group has data", None
+    if lower is not None and upper is not None and lower <= mean <= upper:
+        return "not meaningful: the 95% CI includes the group mean", False
+    if summary.lower is None or summary.upper is None:
+        return "undetermined: the group is too small for control lines", None
+    if rate > summary.upper:
+        return "meaningful: above the upper control line", True
+    if rate < summary.lower:
+        return "meaningful: below the lower control line", True
+    return "not meaningful: within the control lines, mean ± 1.96 SD", False
+
+
+# -- gathering the figures -----------------------------------------------------------------
+@dataclass(frozen=True)
+class RankPlan:
+    kpis: list[Kpi]
+    home: str
+    period: Period
+    baseline: Period
+    comparator: Comparator
+    mean_method: MeanMethod = "unweighted"
+    ddof: int = 1
+    exclude_incomplete: bool = False
+
+
+@dataclass
+class RankResult:
+    """A ranking table, the warnings and notes for stderr, and the table's caption lines."""
+
+    frame: pl.DataFrame
+    title: str
+    caption: list[str]
+    warnings: list[str]
+    notes: list[str]
+    mode: Literal["forces", "kpis"]
+    comparator: Comparator
+    measure_label: str = ""
+
+
+@dataclass
+class _Choice:
+    """The dataset one base KPI is counted from, and how each force fares in it."""
+
+    dataset: str | None
+    totals: dict[str, tuple[float, float | None]]  # force -> (n, respondents)
+    series: dict[str, Series]
+    status: dict[str, tuple[str, str]]  # force -> (status, detail) for forces not covered
+    cut: UsageError | None = None
+    datasets: tuple[str, ...] = ()  # every dataset the base KPI can be counted from
+
+
+@dataclass
+class KpiRanking:
+    """Everything known about one KPI's comparison."""
+
+    kpi: Kpi
+    measure: Measure
+    multiplier: float
+    dataset: str
+    figures: dict[str, Figure]
+    quality: dict[str, Completeness]
+    group: Comparison
+    national: Comparison
+    population_years: dict[str, int]
+    choices: list[_Choice]
+
+
+def measure_of(kpi: Kpi) -> tuple[Measure, float]:
+    """How a KPI is compared: per 1,000 population, as a proportion (× scale) or as counts."""
+    if kpi.kind in ("ratio", "proportion"):
+        return "proportion", kpi.scale
+    if kpi.per_population:
+        return "per-population", PER_POPULATION
+    return "count", 1.0
+
+
+def measure_label(measure: Measure, kpi: Kpi) -> str:
+    if measure == "per-population":
+        return "per 1,000 population"
+    if measure == "proportion":
+        return "%" if kpi.scale == 100 else f"per {kpi.scale:g}"
+    return kpi.unit or "count"
+
+
+class Ranker:
+    """Computes :class:`KpiRanking` for the KPIs of a plan (one store read per dataset)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: ForceRegistry,
+        populations: PopulationTable,
+        plan: RankPlan,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.populations = populations
+        self.plan = plan
+        self.national = [f.id for f in registry.territorial]
+        self.universe = list(dict.fromkeys([*plan.comparator.members, *self.national]))
+        self._volumes: dict[str, dict[str, dict[Month, float]]] = {}
+        self.population_fallbacks: dict[tuple[int, int], list[str]] = {}
+        self.cut_errors: list[UsageError] = []
+        self.unavailable: dict[str, str] = {}  # KPI id -> why no force could be compared
+
+    # -- datasets ---------------------------------------------------------------------
+    def choose(self, base: Kpi, forces: list[str] | None = None) -> _Choice:
+        """The dataset covering the whole period for the most forces (KPI-file order on ties)."""
+        period = self.plan.period
+        forces = forces or self.universe
+        self.engine.preload(base, forces)
+        best: _Choice | None = None
+        for rule in base.rules:
+            choice = _Choice(rule.dataset, {}, {}, {}, datasets=base.datasets)
+            for force in forces:
+                s = self.engine.series(base, force, rule.dataset)
+                if s is None:
+                    continue
+                missing = s.missing(period)
+                if len(missing) == period.length:
+                    continue
+                if missing:
+                    shown = ", ".join(month_text(m) for m in missing[:6])
+                    more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+                    choice.status[force] = (
+                        INCOMPLETE_PERIOD,
+                        f"part of the period missing: no {rule.dataset} data for {shown}{more}",
+                    )
+                    continue
+                try:
+                    rows = s.window(period)
+                except UsageError as exc:
+                    choice.cut = exc
+                    continue
+                respondents = (
+                    float(rows["respondents"].sum()) if "respondents" in rows.columns else None
+                )
+                choice.totals[force] = (float(rows["n"].sum()), respondents)
+                choice.series[force] = s
+            if choice.cut is not None and not choice.totals:
+                self.cut_errors.append(choice.cut)
+            # Most forces covered wins; among datasets covering none, the one that holds
+            # part of the period explains best why nothing can be compared.
+            if (
+                best is None
+                or len(choice.totals) > len(best.totals)
+                or (not best.totals and not choice.totals and len(choice.status) > len(best.status))
+            ):
+                best = choice
+        if best is None or not best.totals:
+            return _Choice(None, {}, {}, best.status if best else {}, datasets=base.datasets)
+        # Forces the chosen dataset leaves out but another dataset covers.
+        for rule in base.rules:
+            if rule.dataset == best.dataset:
+                continue
+            for force in forces:
+                if force in best.totals or force in best.status:
+                    continue
+                s = self.engine.series(base, force, rule.dataset)
+                if s is not None and not s.missing(period):
+                    best.status[force] = (
+                        OTHER_DATASET,
+                        f"only {rule.dataset} data, while the others are counted from "
+                        f"{best.dataset}",
+                    )
+        return best
+
+    def volumes(self, dataset: str) -> dict[str, dict[Month, float]]:
+        if dataset not in self._volumes:
+            self._volumes[dataset] = dataset_volumes(self.engine.reader, dataset, self.universe)
+        return self._volumes[dataset]
+
+    def completeness(self, choice: _Choice, force: str) -> Completeness | None:
+        if choice.dataset is None or force not in choice.series:
+            return None
+        if measures_per_row(choice.dataset):
+            rows = choice.series[force].rows
+            series = spread_blocks(
+                (int(m), int(span), float(n))
+                for m, span, n in rows.select("m", "span", "n").iter_rows()
+            )
+        else:
+            series = self.volumes(choice.dataset).get(force, {})
+        return check_completeness(series, self.plan.period.months)
+
+    # -- one KPI ----------------------------------------------------------------------
+    def rank(self, kpi: Kpi) -> KpiRanking | None:
+        """The KPI's comparison, or None when no force in the comparison has data."""
+        measure, multiplier = measure_of(kpi)
+        period = self.plan.period
+        home = self.plan.home
+        if measure == "per-population":
+            # The reported force must have a population: an error naming it otherwise.
+            self.populations.lookup(home, period, name=self.registry.name(home))
+        if kpi.kind == "ratio":
+            assert kpi.numerator and kpi.denominator
+            choices = [
+                self.choose(self.engine.catalogue.kpis[kpi.numerator]),
+                self.choose(self.engine.catalogue.kpis[kpi.denominator]),
+            ]
+        else:
+            choices = [self.choose(kpi)]
+        if any(c.dataset is None for c in choices):
+            reasons = [c.status[home][1] for c in choices if home in c.status]
+            others = [d for c in choices for _, d in c.status.values()]
+            self.unavailable[kpi.id] = next(iter(reasons or others), "")
+            return None
+        dataset = "/".join(dict.fromkeys(str(c.dataset) for c in choices))
+        figures: dict[str, Figure] = {}
+        quality: dict[str, Completeness] = {}
+        years: dict[str, int] = {}
+        for force in self.universe:
+            fig = self._figure(kpi, measure, force, choices, years)
+            checks = [c for c in (self.completeness(ch, force) for ch in choices) if c]
+            flagged = [c for c in checks if c.probably_incomplete]
+            if flagged:
+                quality[force] = _merge(flagged)
+            elif checks:
+                quality[force] = checks[0]
+            if fig.status == OK and self.plan.exclude_incomplete and flagged:
+                fig = Figure(
+                    force, fig.numerator, fig.denominator, EXCLUDED, quality[force].describe()
+                )
+            figures[force] = fig
+        if not any(f.status == OK for f in figures.values()):
+            return None
+
+        def compare(forces: Sequence[str], detail: bool) -> Comparison:
+            return compare_figures(
+                [figures[f] for f in forces],
+                measure=measure,
+                polarity=kpi.polarity,
+                multiplier=multiplier,
+                mean_method=self.plan.mean_method,
+                ddof=self.plan.ddof,
+                detail=detail,
+            )
+
+        if self.plan.comparator.kind == "national":
+            national = group = compare(self.national, True)
+        else:
+            national = compare(self.national, False)
+            group = compare(self.plan.comparator.members, True)
+        return KpiRanking(
+            kpi, measure, multiplier, dataset, figures, quality, group, national, years, choices
+        )
+
+    def _figure(
+        self,
+        kpi: Kpi,
+        measure: Measure,
+        force: str,
+        choices: list[_Choice],
+        years: dict[str, int],
+    ) -> Figure:
+        for choice in choices:
+            if force not in choice.totals:
+                status, detail = choice.status.get(
+                    force,
+                    (
+                        NO_DATA,
+                        f"no {' or '.join(choice.datasets)} data for {self.plan.period.label}",
+                    ),
+                )
+                return Figure(force, status=status, detail=detail)
+        den: float | None
+        if kpi.kind == "ratio":
+            num = choices[0].totals[force][0]
+            den = choices[1].totals[force][0]
+        else:
+            num, respondents = choices[0].totals[force]
+            den = respondents if kpi.kind == "proportion" else None
+        if measure == "per-population":
+            est = self.populations.find(force, self.plan.period)
+            if est is None:
+                return Figure(
+                    force,
+                    num,
+                    None,
+                    NO_POPULATION,
+                    "no population estimate in the store",
+                )
+            years[force] = est.year
+            if est.fallback:
+                self.population_fallbacks.setdefault((est.wanted_year, est.year), []).append(force)
+            return Figure(force, num, est.population)
+        if measure == "proportion":
+            if not den:
+                return Figure(force, num, den, UNDEFINED, "the denominator is 0")
+            return Figure(force, num, den)
+        return Figure(force, num, None)
+
+    # -- positive outcome rate of a crime category (street data) ------------------------
+    def outcome_rate(self, kpi: Kpi) -> Comparison | None:
+        """The category's positive outcome rate in the group, from street data, or None."""
+        if not outcome_rate_applicable(kpi, self.engine.catalogue):
+            return None
+        pair = outcome_rate_kpis(kpi, self.engine.catalogue, OUTCOME_LIST)
+        if pair is None:
+            return None
+        members = list(self.plan.comparator.members)
+        num_choice = self.choose(pair[0], members)
+        den_choice = self.choose(pair[1], members)
+        if num_choice.dataset is None or den_choice.dataset is None:
+            return None
+        figures = []
+        for force in members:
+            if force not in num_choice.totals or force not in den_choice.totals:
+                figures.append(Figure(force, status=NO_DATA))
+                continue
+            x, n = num_choice.totals[force][0], den_choice.totals[force][0]
+            figures.append(Figure(force, x, n, OK if n > 0 else UNDEFINED))
+        if not any(f.status == OK for f in figures):
+            return None
+        return compare_figures(
+            figures,
+            measure="proportion",
+            polarity="higher-is-better",
+            multiplier=100.0,
+            mean_method=self.plan.mean_method,
+            ddof=self.plan.ddof,
+        )
+
+
+def outcome_rate_applicable(kpi: Kpi, catalogue: Catalogue) -> bool:
+    """A crime category whose street rule does not already select outcomes or non-crime.
+
+    ASB (the ``not-crime`` list) has no outcomes, and a KPI that already filters the
+    outcome column (positive outcomes) would divide a set by itself.
+    """
+    if kpi.kind != "count":
+        return False
+    rule = next((r for r in kpi.rules if r.dataset == "street"), None)
+    if rule is None:
+        return False
+    not_crime = set(catalogue.lists.get(NOT_CRIME_LIST, ()))
+    for cond in rule.conditions:
+        if cond.column == "last_outcome_category":
+            return False
+        if cond.column == "crime_type" and not cond.negate and set(cond.values) <= not_crime:
+            return False
+    return True
+
+
+def _merge(flagged: list[Completeness]) -> Completeness:
+    if len(flagged) == 1:
+        return flagged[0]
+    months = tuple(f for c in flagged for f in c.flagged)
+    checked = tuple(sorted({m for c in flagged for m in c.checked}))
+    unchecked = tuple(sorted({m for c in flagged for m in c.unchecked}))
+    return Completeness(months, checked, unchecked, flagged[0].drop)
+
+
+# -- the two output shapes -----------------------------------------------------------------
+FORCE_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "kpi": pl.String,
+    "label": pl.String,
+    "period": pl.String,
+    "period_start": pl.String,
+    "period_end": pl.String,
+    "dataset": pl.String,
+    "measure": pl.String,
+    "polarity": pl.String,
+    "force": pl.String,
+    "force_name": pl.String,
+    "home": pl.Boolean,
+    "status": pl.String,
+    "status_detail": pl.String,
+    "count": pl.Float64,
+    "denominator": pl.Float64,
+    "denominator_kind": pl.String,
+    "population_year": pl.Int32,
+    "rate": pl.Float64,
+    "ci_lower": pl.Float64,
+    "ci_upper": pl.Float64,
+    "ci_method": pl.String,
+    "group": pl.String,
+    "group_rank": pl.Int32,
+    "group_ranked": pl.Int32,
+    "group_members": pl.Int32,
+    "national_rank": pl.Int32,
+    "national_ranked": pl.Int32,
+    "national_total": pl.Int32,
+    "group_mean": pl.Float64,
+    "mean_method": pl.String,
+    "sd": pl.Float64,
+    "sd_ddof": pl.Int32,
+    "lower_line": pl.Float64,
+    "upper_line": pl.Float64,
+    "z": pl.Float64,
+    "rag": pl.String,
+    "peer_mean_excl": pl.Float64,
+    "z_excl": pl.Float64,
+    "group_rate": pl.Float64,
+    "funnel": pl.String,
+    "funnel_overdispersed": pl.String,
+    "difference": pl.String,
+    "meaningful": pl.Boolean,
+    "quality": pl.String,
+}
+
+KPI_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "force": pl.String,
+    "force_name": pl.String,
+    "section": pl.String,
+    "kpi": pl.String,
+    "label": pl.String,
+    "unit": pl.String,
+    "polarity": pl.String,
+    "dataset": pl.String,
+    "period": pl.String,
+    "baseline_period": pl.String,
+    "value": pl.Float64,
+    "baseline_value": pl.Float64,
+    "change": pl.Float64,
+    "pct_change": pl.Float64,
+    "measure": pl.String,
+    "count": pl.Float64,
+    "denominator": pl.Float64,
+    "population_year": pl.Int32,
+    "rate": pl.Float64,
+    "ci_lower": pl.Float64,
+    "ci_upper": pl.Float64,
+    "group": pl.String,
+    "group_rank": pl.Int32,
+    "group_ranked": pl.Int32,
+    "group_members": pl.Int32,
+    "national_rank": pl.Int32,
+    "national_ranked": pl.Int32,
+    "national_total": pl.Int32,
+    "group_mean": pl.Float64,
+    "sd": pl.Float64,
+    "lower_line": pl.Float64,
+    "upper_line": pl.Float64,
+    "z": pl.Float64,
+    "rag": pl.String,
+    "funnel": pl.String,
+    "difference": pl.String,
+    "meaningful": pl.Boolean,
+    "outcome_rate": pl.Float64,
+    "outcome_rate_lower": pl.Float64,
+    "outcome_rate_upper": pl.Float64,
+    "outcome_rate_group_rank": pl.Int32,
+    "outcome_rate_group_ranked": pl.Int32,
+    "outcome_rate_source": pl.String,
+    "status": pl.String,
+    "quality": pl.String,
+    "incomplete_peers": pl.String,
+    "missing_peers": pl.String,
+}
+
+
+def rank(
+    engine: Engine,
+    registry: ForceRegistry,
+    populations: PopulationTable,
+    plan: RankPlan,
+) -> RankResult:
+    """One KPI: a row per force of the comparator. Several KPIs: a row per KPI (seed 003)."""
+    ranker = Ranker(engine, registry, populations, plan)
+    if len(plan.kpis) == 1:
+        return _forces_table(ranker, plan.kpis[0])
+    return _kpis_table(ranker)
+
+
+def _forces_table(ranker: Ranker, kpi: Kpi) -> RankResult:
+    plan = ranker.plan
+    comp = plan.comparator
+    result = ranker.rank(kpi)
+    if result is None:
+        if ranker.cut_errors:
+            raise ranker.cut_errors[0]
+        reason = ranker.unavailable.get(kpi.id)
+        raise NoDataError(
+            f"no force in the comparison has {kpi.id} data for the whole of {plan.period.label}"
+            + (f" ({ranker.registry.name(plan.home)}: {reason})" if reason else ""),
+            hint=f"{kpi.id} is counted from: {', '.join(_datasets(ranker, kpi))}; "
+            "see which months the store holds with 'pcp periods'",
+        )
+    rows = [_force_row(ranker, result, force) for force in comp.members]
+    frame = pl.DataFrame(rows, schema=FORCE_COLUMNS).sort(
+        pl.col("group_rank").is_null(), "group_rank", "force_name", maintain_order=True
+    )
+    warnings = [
+        *_gap_lines(ranker, {kpi.id: result}),
+        *_quality_lines(ranker, {kpi.id: result}),
+        *_population_lines(ranker),
+    ]
+    statement = _home_statement(ranker, result)
+    notes = [*_group_note(ranker), _source_note(result)]
+    if comp.kind != "national":
+        notes.append(_national_note(ranker, result))
+    notes.append(statement)
+    unit = measure_label(result.measure, kpi)
+    title = f"{kpi.label} ({unit}), {plan.period.label}: {comp.label}"
+    caption = [*_caption(ranker, result), statement]
+    return RankResult(frame, title, caption, warnings, notes, "forces", comp, unit)
+
+
+def _force_row(ranker: Ranker, result: KpiRanking, force: str) -> dict[str, object]:
+    plan = ranker.plan
+    kpi = result.kpi
+    fig = result.figures[force]
+    gp = result.group.placed.get(force)
+    npl = result.national.placed.get(force)
+    summary = result.group.summary
+    return {
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "period": plan.period.label,
+        "period_start": month_text(plan.period.start),
+        "period_end": month_text(plan.period.end),
+        "dataset": result.dataset,
+        "measure": measure_label(result.measure, kpi),
+        "polarity": kpi.polarity,
+        "force": force,
+        "force_name": ranker.registry.name(force),
+        "home": force == plan.home,
+        "status": fig.status,
+        "status_detail": fig.detail,
+        "count": fig.numerator,
+        "denominator": fig.denominator,
+        "denominator_kind": _denominator_kind(kpi, result.measure),
+        "population_year": result.population_years.get(force),
+        "rate": gp.value if gp else _rate(fig, result),
+        "ci_lower": gp.lower if gp else None,
+        "ci_upper": gp.upper if gp else None,
+        "ci_method": gp.ci_method if gp else None,
+        "group": plan.comparator.name,
+        "group_rank": gp.rank if gp else None,
+        "group_ranked": result.group.ranked,
+        "group_members": len(plan.comparator.members),
+        "national_rank": npl.rank if npl else None,
+        "national_ranked": result.national.ranked,
+        "national_total": len(ranker.national),
+        "group_mean": summary.mean if summary else None,
+        "mean_method": plan.mean_method,
+        "sd": summary.sd if summary else None,
+        "sd_ddof": plan.ddof,
+        "lower_line": summary.lower if summary else None,
+        "upper_line": summary.upper if summary else None,
+        "z": gp.z if gp else None,
+        "rag": gp.rag if gp else None,
+        "peer_mean_excl": gp.peer_mean_excl if gp else None,
+        "z_excl": gp.z_excl if gp else None,
+        "group_rate": result.group.group_rate,
+        "funnel": gp.funnel if gp else None,
+        "funnel_overdispersed": gp.funnel_overdispersed if gp else None,
+        "difference": gp.difference if gp else None,
+        "meaningful": gp.meaningful if gp else None,
+        "quality": _quality_text(result.quality.get(force)),
+    }
+
+
+def _kpis_table(ranker: Ranker) -> RankResult:
+    plan = ranker.plan
+    comp = plan.comparator
+    home = plan.home
+    rows = []
+    results: dict[str, KpiRanking] = {}
+    left_out: list[str] = []
+    not_meaningful: list[str] = []
+    for kpi in plan.kpis:
+        result = ranker.rank(kpi)
+        if result is None:
+            left_out.append(kpi.id)
+            continue
+        results[kpi.id] = result
+        gp = result.group.placed.get(home)
+        if gp is not None and gp.meaningful is False:
+            not_meaningful.append(kpi.id)
+        rows.append(_kpi_row(ranker, result))
+    reasons = [f"{k}: {ranker.unavailable[k]}" for k in left_out if ranker.unavailable.get(k)]
+    example = f" (for example {reasons[0]})" if reasons else ""
+    if not results:
+        raise NoDataError(
+            f"none of the selected KPIs has comparable data for {plan.period.label}{example}",
+            hint="see which months the store holds with 'pcp periods'",
+        )
+    warnings: list[str] = []
+    if left_out:
+        warnings.append(
+            f"{len(left_out)} KPI(s) have no comparable data for {plan.period.label} and are "
+            f"left out: {', '.join(left_out)}{example}"
+        )
+    warnings += [
+        *_gap_lines(ranker, results),
+        *_quality_lines(ranker, results),
+        *_population_lines(ranker),
+    ]
+    datasets: dict[str, list[str]] = {}
+    for r in results.values():
+        datasets.setdefault(r.dataset, []).append(r.kpi.id)
+    notes = [
+        *_group_note(ranker),
+        "datasets used (one per KPI, the same for every force compared): "
+        + "; ".join(f"{d} for {', '.join(ids)}" for d, ids in datasets.items()),
+    ]
+    if comp.kind != "national":
+        sizes = sorted({r.national.ranked for r in results.values()})
+        notes.append(
+            "national ranks are over the territorial forces with data and a population "
+            f"({' to '.join(str(s) for s in sizes[:: max(len(sizes) - 1, 1)])} of "
+            f"{len(ranker.national)}; see national_ranked)"
+        )
+    statement = ""
+    if not_meaningful:
+        statement = (
+            f"{ranker.registry.name(home)}: the difference from the {comp.short} mean is not "
+            f"statistically meaningful for {', '.join(not_meaningful)} (the 95% CI includes "
+            "the mean, or the rate is within the control lines); read those ranks with care."
+        )
+        notes.append(statement)
+    frame = pl.DataFrame(rows, schema=KPI_COLUMNS)
+    title = (
+        f"{ranker.registry.name(home)}: {plan.period.label} against {plan.baseline.label}; "
+        f"ranks in {comp.label}"
+    )
+    caption = [
+        f"Ranks: 1 = best by the KPI's polarity, over the forces with data. {comp.short} mean: "
+        f"{_mean_text(plan.mean_method)}; control lines ± 1.96 {_sd_text(plan.ddof)}.",
+        "Positive outcome rate: crimes of the category recorded in the period whose last "
+        "outcome (street data) is in the positive-outcomes list.",
+    ]
+    if statement:
+        caption.append(statement)
+    return RankResult(frame, title, caption, warnings, notes, "kpis", comp)
+
+
+def _kpi_row(ranker: Ranker, result: KpiRanking) -> dict[str, object]:
+    plan = ranker.plan
+    comp = plan.comparator
+    home = plan.home
+    kpi = result.kpi
+    fig = result.figures[home]
+    gp = result.group.placed.get(home)
+    npl = result.national.placed.get(home)
+    summary = result.group.summary
+    value, base_value = _home_values(ranker, result)
+    change = pct = None
+    if value is not None and base_value is not None:
+        change = value - base_value
+        pct = change / base_value * 100 if base_value else None
+    outcome = ranker.outcome_rate(kpi)
+    op = outcome.placed.get(home) if outcome else None
+    others = [f for f in comp.members if f != home]
+    incomplete = [f for f in others if (c := result.quality.get(f)) and c.probably_incomplete]
+    missing = [f for f in others if result.figures[f].status != OK]
+    return {
+        "force": home,
+        "force_name": ranker.registry.name(home),
+        "section": kpi.section,
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "unit": kpi.unit,
+        "polarity": kpi.polarity,
+        "dataset": result.dataset,
+        "period": plan.period.label,
+        "baseline_period": plan.baseline.label,
+        "value": value,
+        "baseline_value": base_value,
+        "change": change,
+        "pct_change": pct,
+        "measure": measure_label(result.measure, kpi),
+        "count": fig.numerator,
+        "denominator": fig.denominator,
+        "population_year": result.population_years.get(home),
+        "rate": gp.value if gp else _rate(fig, result),
+        "ci_lower": gp.lower if gp else None,
+        "ci_upper": gp.upper if gp else None,
+        "group": comp.name,
+        "group_rank": gp.rank if gp else None,
+        "group_ranked": result.group.ranked,
+        "group_members": len(comp.members),
+        "national_rank": npl.rank if npl else None,
+        "national_ranked": result.national.ranked,
+        "national_total": len(ranker.national),
+        "group_mean": summary.mean if summary else None,
+        "sd": summary.sd if summary else None,
+        "lower_line": summary.lower if summary else None,
+        "upper_line": summary.upper if summary else None,
+        "z": gp.z if gp else None,
+        "rag": gp.rag if gp else None,
+        "funnel": gp.funnel if gp else None,
+        "difference": gp.difference if gp else None,
+        "meaningful": gp.meaningful if gp else None,
+        "outcome_rate": op.value if op else None,
+        "outcome_rate_lower": op.lower if op else None,
+        "outcome_rate_upper": op.upper if op else None,
+        "outcome_rate_group_rank": op.rank if op else None,
+        "outcome_rate_group_ranked": outcome.ranked if outcome else None,
+        "outcome_rate_source": (
+            f"street: last outcome in {OUTCOME_LIST}" if op else "not available"
+        ),
+        "status": fig.status if fig.status == OK else f"{fig.status}: {fig.detail}",
+        "quality": _quality_text(result.quality.get(home)),
+        "incomplete_peers": " ".join(incomplete),
+        "missing_peers": " ".join(missing),
+    }
+
+
+# -- helpers for the tables ----------------------------------------------------------------
+def _datasets(ranker: Ranker, kpi: Kpi) -> list[str]:
+    return list(dict.fromkeys(d for base in ranker.engine.base_kpis(kpi) for d in base.datasets))
+
+
+def _denominator_kind(kpi: Kpi, measure: Measure) -> str:
+    if measure == "per-population":
+        return "population"
+    if kpi.kind == "proportion":
+        return "respondents"
+    if kpi.kind == "ratio" and kpi.denominator:
+        return kpi.denominator
+    return "none"
+
+
+def _rate(fig: Figure, result: KpiRanking) -> float | None:
+    """The rate of an unranked force where it can still be worked out (else None)."""
+    if fig.numerator is None:
+        return None
+    if result.measure == "count":
+        return fig.numerator
+    if not fig.denominator:
+        return None
+    return result.multiplier * fig.numerator / fig.denominator
+
+
+def _quality_text(check: Completeness | None) -> str:
+    if check is None:
+        return ""
+    if check.probably_incomplete:
+        return check.describe()
+    return "ok" if check.checked else "not checked (no earlier month to compare)"
+
+
+def _window_totals(
+    choice: _Choice, force: str, period: Period
+) -> tuple[float, float | None] | None:
+    series = choice.series.get(force)
+    if series is None or series.missing(period):
+        return None
+    try:
+        rows = series.window(period)
+    except UsageError:
+        return None
+    respondents = float(rows["respondents"].sum()) if "respondents" in rows.columns else None
+    return float(rows["n"].sum()), respondents
+
+
+def _home_values(ranker: Ranker, result: KpiRanking) -> tuple[float | None, float | None]:
+    """The home force's KPI value now and in the baseline, from the datasets ranked."""
+    kpi = result.kpi
+    out: list[float | None] = []
+    for period in (ranker.plan.period, ranker.plan.baseline):
+        totals = [_window_totals(c, ranker.plan.home, period) for c in result.choices]
+        clean = [t for t in totals if t is not None]
+        if len(clean) < len(totals):
+            out.append(None)
+        elif kpi.kind == "ratio":
+            num, den = clean[0][0], clean[1][0]
+            out.append(num / den * kpi.scale if den else None)
+        elif kpi.kind == "proportion":
+            n, respondents = clean[0]
+            out.append(n / respondents * kpi.scale if respondents else None)
+        else:
+            out.append(clean[0][0])
+    return out[0], out[1]
+
+
+def _short_list(items: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _gap_lines(ranker: Ranker, results: Mapping[str, KpiRanking]) -> list[str]:
+    """Warnings for comparator forces that are not ranked: one line per force and reason."""
+    comp = ranker.plan.comparator
+    gaps: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for kid, result in results.items():
+        for force in comp.members:
+            fig = result.figures[force]
+            if fig.status != OK:
+                gaps.setdefault((force, fig.status), []).append((kid, fig.detail))
+    single = len(results) == 1
+    lines = []
+    if comp.kind == "national":
+        by_status: dict[str, list[str]] = {}
+        for force, status in gaps:
+            by_status.setdefault(status, []).append(force)
+        for status, forces in by_status.items():
+            what = f"for {next(iter(results))}" if single else "for at least one KPI"
+            where = f"shown as '{status}' rows" if single else "see missing_peers"
+            lines.append(
+                f"{len(forces)} of {len(comp.members)} territorial forces are not ranked "
+                f"({status}) {what}: {_short_list(forces)}; {where}"
+            )
+        return lines
+    for (force, status), items in gaps.items():
+        name = ranker.registry.name(force)
+        if single:
+            kid, detail = items[0]
+            ranked = results[kid].group.ranked
+            lines.append(
+                f"{name}: {status} for {kid} ({detail}); shown as a '{status}' row, the "
+                f"{comp.short} ranks are over {ranked} of {len(comp.members)} forces"
+            )
+        else:
+            ids = [k for k, _ in items]
+            lines.append(
+                f"{name}: {status} for {len(ids)} KPI(s) ({_short_list(ids)}); left out of "
+                f"those {comp.short} ranks (see missing_peers and status)"
+            )
+    return lines
+
+
+def _quality_lines(ranker: Ranker, results: Mapping[str, KpiRanking]) -> list[str]:
+    """One warning per comparator force and dataset whose data look incomplete."""
+    seen: dict[tuple[str, str], str] = {}
+    members = set(ranker.plan.comparator.members)
+    for result in results.values():
+        for force, check in result.quality.items():
+            if force in members and check.probably_incomplete:
+                seen.setdefault((force, result.dataset), check.describe())
+    action = (
+        "excluded from the ranks (--exclude-incomplete)"
+        if ranker.plan.exclude_incomplete
+        else "ranking it may flatter it"
+    )
+    return [
+        f"{ranker.registry.name(force)}: {dataset} data {text} "
+        f"in {ranker.plan.period.label}; {action}"
+        for (force, dataset), text in seen.items()
+    ]
+
+
+def _population_lines(ranker: Ranker) -> list[str]:
+    return [
+        f"no mid-{wanted} population estimate for {_short_list(list(dict.fromkeys(forces)), 8)}; "
+        f"using mid-{used}, the nearest year in the store"
+        for (wanted, used), forces in sorted(ranker.population_fallbacks.items())
+    ]
+
+
+def _group_note(ranker: Ranker) -> list[str]:
+    comp = ranker.plan.comparator
+    if comp.kind == "national":
+        return []
+    names = ", ".join(ranker.registry.name(f) for f in comp.members)
+    source = f" (from {comp.source})" if comp.source else ""
+    return [f"{comp.label}: {names}{source}"]
+
+
+def _source_note(result: KpiRanking) -> str:
+    titles = [f"{d} ({DATASETS[d].title})" for d in result.dataset.split("/") if d in DATASETS]
+    return (
+        f"{result.kpi.id}: counted from {' and '.join(titles) or result.dataset} for every "
+        "force compared"
+    )
+
+
+def _national_note(ranker: Ranker, result: KpiRanking) -> str:
+    lacking = [f for f in ranker.national if result.figures[f].status != OK]
+    if not lacking:
+        return f"national rank is over all {len(ranker.national)} territorial forces"
+    return (
+        f"national rank is over the {result.national.ranked} of {len(ranker.national)} "
+        f"territorial forces with {result.dataset} data for the period"
+        + (" and a population" if result.measure == "per-population" else "")
+        + f"; not ranked: {_short_list(lacking)}"
+    )
+
+
+def _fmt(value: float | None, decimals: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:,.{decimals}f}".replace("-", "−")
+
+
+def _mean_text(mean_method: MeanMethod) -> str:
+    if mean_method == "weighted":
+        return "weighted, Σcount / Σpopulation"
+    return "unweighted mean of the rates, force included, as HMIC"
+
+
+def _sd_text(ddof: int) -> str:
+    return "sample SD (n − 1)" if ddof == 1 else "population SD (n)"
+
+
+def _caption(ranker: Ranker, result: KpiRanking) -> list[str]:
+    plan = ranker.plan
+    comp = plan.comparator
+    summary = result.group.summary
+    lines = []
+    if summary is not None:
+        spread = (
+            f"{_sd_text(plan.ddof)} {_fmt(summary.sd)}; control lines "
+            f"{_fmt(summary.lower)} to {_fmt(summary.upper)}"
+            if summary.sd is not None
+            else (summary.note or "no SD")
+        )
+        lines.append(
+            f"{comp.short} mean {_fmt(summary.mean)} ({_mean_text(plan.mean_method)}); "
+            f"{spread}. Ranked: {result.group.ranked} of {len(comp.members)}."
+        )
+    lines.append(_source_note(result) + ".")
+    ci = (
+        "Wilson"
+        if result.measure == "proportion"
+        else "exact Poisson below 10 events, Byar's from 10"
+    )
+    lines.append(
+        f"Rank 1 = best by polarity ({result.kpi.polarity}). 95% CI: {ci}. "
+        f"Funnel: exact limits around the group rate {_fmt(result.group.group_rate)}; "
+        "OD: over-dispersed (random-effects) limits."
+    )
+    return lines
+
+
+def _home_statement(ranker: Ranker, result: KpiRanking) -> str:
+    """One sentence on the home force's position, saying whether the difference matters."""
+    plan = ranker.plan
+    comp = plan.comparator
+    home = plan.home
+    name = ranker.registry.name(home)
+    gp = result.group.placed.get(home)
+    summary = result.group.summary
+    if gp is None or summary is None:
+        fig = result.figures[home]
+        return f"{name}: not ranked ({fig.status}: {fig.detail})."
+    unit = measure_label(result.measure, result.kpi)
+    unit = unit if unit == "%" else f" {unit}"
+    ci = f" (95% CI {_fmt(gp.lower)} to {_fmt(gp.upper)})" if gp.lower is not None else ""
+    national = result.national.placed.get(home)
+    nat = f", {national.rank} of {result.national.ranked} nationally" if national else ""
+    if comp.kind == "national":
+        where, nat = "nationally", ""
+    else:
+        where = f"in the {comp.short}"
+    text = (
+        f"{name}: {_fmt(gp.value)}{unit}{ci}, rank {gp.rank} of {result.group.ranked} "
+        f"{where}{nat}; {comp.short} mean {_fmt(summary.mean)}"
+    )
+    if gp.z is not None:
+        text += f", z = {gp.z:+.2f}".replace("-", "−")
+    if gp.rag != "NONE":
+        text += f", {gp.rag}"
+    reason = gp.difference.split(": ", 1)[-1]
+    if gp.meaningful is False:
+        verdict = f"is not statistically meaningful ({reason})"
+    elif gp.meaningful:
+        verdict = f"is statistically meaningful ({reason})"
+    else:
+        verdict = f"cannot be judged ({reason})"
+    return f"{text}. The difference from the {comp.short} mean {verdict}."

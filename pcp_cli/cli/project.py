@@ -1,0 +1,208 @@
+"""`pcp project`: project a KPI's trend to a target date, with the seed-001 RAG."""
+
+from __future__ import annotations
+
+import click
+import polars as pl
+
+from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
+from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.output import TableView, emit, fmt_number
+from pcp_cli.engine import Engine
+from pcp_cli.errors import UsageError
+from pcp_cli.periods import Period, parse_month, parse_period
+from pcp_cli.stats.projection import TargetDirection
+
+
+@click.command()
+@click.option("--kpi", "kpi_id", required=True, help="One KPI id.")
+@click.option("--force", "force_name", default=None, help="Force id or name. Default: home force.")
+@click.option(
+    "--target",
+    "target_text",
+    required=True,
+    help="Target value on the fitted scale (a month's value, or a 12-month total with "
+    "--rolling-12), or a change against the baseline such as -5%.",
+)
+@click.option("--by", "by_month", required=True, metavar="YYYY-MM", help="Target month.")
+@click.option(
+    "--from",
+    "from_month",
+    metavar="YYYY-MM",
+    help="First month of the fitting window (default: 24 months back from --to).",
+)
+@click.option(
+    "--to",
+    "to_month",
+    metavar="YYYY-MM",
+    help="Last month of the fitting window (default: the latest month with data).",
+)
+@click.option(
+    "--rolling-12",
+    "rolling",
+    is_flag=True,
+    help="Fit rolling 12-month totals instead of monthly values (smooths seasonality).",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["at-most", "at-least"]),
+    default=None,
+    help="Target is a ceiling (at-most) or a floor (at-least). Default: from the polarity.",
+)
+@click.option(
+    "--current",
+    "current_text",
+    default=None,
+    help="Period tested against the baseline (default: the 12 months to the window's end).",
+)
+@click.option(
+    "--baseline",
+    "baseline_text",
+    default="previous",
+    show_default=True,
+    help="Baseline: previous, last-year, or a period such as 2012/13.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level of the test against the baseline.",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Level of the prediction interval.",
+)
+@output_options
+@common_options
+def project(
+    app: App,
+    kpi_id: str,
+    force_name: str | None,
+    target_text: str,
+    by_month: str,
+    from_month: str | None,
+    to_month: str | None,
+    rolling: bool,
+    direction: TargetDirection | None,
+    current_text: str | None,
+    baseline_text: str,
+    alpha: float,
+    confidence: float,
+    out: OutputOptions,
+) -> None:
+    """Project a KPI's linear trend to a target date and rate it (seed 001 RAG).
+
+    \b
+    Examples:
+      pcp project --kpi all-crime --target 1800 --by 2019-03
+      pcp project --kpi burglary --target -5% --by 2017-03 --baseline 2012/13
+      pcp project --kpi all-crime --rolling-12 --target 21000 --by 2019-03
+
+    \b
+    Fits y = a + b·t (ordinary least squares, t = 1..K) to the fitting window and
+    reports the projection at --by with its prediction interval and the
+    probability of meeting the target. RAG (seed 001): GREEN significant
+    improvement against the baseline now and the trend meets the target; AMBER
+    one of the two; RED neither. See docs/statistics.md.
+    """
+    kpi = app.catalogue.select(kpi_id)
+    if len(kpi) != 1:
+        raise UsageError("pcp project takes one KPI", hint="give a single KPI id to --kpi")
+    target = parse_target(target_text)
+    by = parse_month(by_month)
+    start = parse_month(from_month) if from_month else None
+    end = parse_month(to_month) if to_month else None
+    if start is not None and end is not None and end < start:
+        raise UsageError(f"--to {to_month} is before --from {from_month}")
+    with app.store.reading(wait=app.wait) as reader:
+        engine = Engine(reader, app.catalogue)
+        available = sorted(
+            {
+                k.split("/")[0]
+                for ds in reader.manifest.datasets.values()
+                for k in ds.get("partitions", {})
+                if k != "all"
+            }
+        )
+        forces = app.resolve_forces((force_name,) if force_name else (), available)
+        if len(forces) != 1:
+            raise UsageError("pcp project takes one force", hint="give a single --force")
+        force = forces[0]
+        latest = end if end is not None else engine.latest_month(kpi, force)
+        current: Period | None = None
+        if current_text:
+            current = parse_period(current_text, latest=latest)
+        baseline: Period | None = None
+        vs = baseline_text.strip().lower()
+        if vs not in ("previous", "prev", "preceding", "last-year", "year"):
+            baseline = parse_period(baseline_text, latest=latest)
+        plan = ProjectPlan(
+            target=target,
+            by=by,
+            start=start,
+            end=end,
+            rolling=rolling,
+            direction=direction,
+            current=current,
+            baseline=baseline,
+            baseline_vs="last-year" if vs in ("last-year", "year") else "previous",
+            alpha=alpha,
+            confidence=confidence,
+        )
+        outcome = project_kpi(engine, kpi[0], force, app.forces.name(force), plan)
+    for line in outcome.warnings:
+        warn(line)
+    if not app.quiet:
+        note(outcome.summary)
+    emit(outcome.frame, out, _view)
+
+
+def _num(value: float | None, decimals: int = 1) -> str:
+    return fmt_number(value, decimals)
+
+
+_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
+
+
+def _view(frame: pl.DataFrame) -> TableView:
+    r = frame.row(0, named=True)
+    pct = "%" if r["unit"] == "%" else ""
+    p_change = r["change_p"]
+    rows = [
+        ["Method", f"{r['method']}, {r['series']}"],
+        ["Fitting window", f"{r['fit_from']}..{r['fit_to']} ({r['points']} points)"],
+        ["Slope (per month)", f"{fmt_number(r['slope'], 3, signed=True)} (p {r['p_slope']:.3g})"],
+        ["R²", _num(r["r_squared"], 3)],
+        [
+            "Target",
+            f"{'≤' if r['target_direction'] == 'at-most' else '≥'} {_num(r['target'])}{pct} "
+            f"by {r['by']}",
+        ],
+        ["Projection", f"{_num(r['projection'])}{pct}"],
+        [
+            f"{r['confidence']:.0%} prediction interval",
+            f"{_num(r['pi_lower'])} to {_num(r['pi_upper'])}{pct}",
+        ],
+        ["Probability of meeting the target", f"{r['probability']:.1%}"],
+        ["Trend reaches the target", r["reaches_target"] or "–"],
+        [
+            "Against the baseline",
+            f"{r['current_period']} vs {r['baseline_period']}: "
+            + (r["change_verdict"] or "not tested")
+            + (f" ({r['change_test']} p {p_change:.3g})" if p_change is not None else ""),
+        ],
+        ["RAG", r["rag"]],
+        ["Why", r["rag_reason"]],
+    ]
+    return TableView(
+        f"Projection: {r['label']}, {r['force_name']}",
+        ["Measure", "Value"],
+        rows,
+        cell_styles={(10, 1): _RAG_STYLE[r["rag"]]} if r["rag"] in _RAG_STYLE else {},
+        caption="RAG key (seed 001): GREEN significant improvement now and the trend meets the "
+        "target; AMBER one of the two; RED neither.",
+    )

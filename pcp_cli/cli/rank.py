@@ -1,0 +1,336 @@
+"""`pcp rank`: a force against its Most Similar Group and nationally, per 1,000 population."""
+
+from __future__ import annotations
+
+import click
+import polars as pl
+
+from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.rank import OK, RankPlan, RankResult, resolve_comparator
+from pcp_cli.analysis.rank import rank as run_rank
+from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
+from pcp_cli.engine import Engine, parse_to
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.periods import baseline_for, parse_period
+
+RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
+
+
+@click.command()
+@click.option(
+    "--kpi",
+    "kpi_spec",
+    default="all",
+    show_default=True,
+    help="KPI id (a row per force), or several ids, a section or all (a row per KPI).",
+)
+@click.option(
+    "--period",
+    required=True,
+    help="Q3, 'Q3 2018/19', 2017/18, FYTD, 12m, 2018-10..2018-12.",
+)
+@click.option(
+    "--force",
+    "force_name",
+    default=None,
+    help="The force to rank (id or any spelling). Default: home_force in pcp.toml.",
+)
+@click.option(
+    "--group",
+    "group_spec",
+    default="msg",
+    show_default=True,
+    help="Comparator: msg, national, a [groups] name from pcp.toml, or forces a,b,c.",
+)
+@click.option(
+    "--weighted",
+    is_flag=True,
+    help="Group mean = Σcount/Σpopulation instead of the unweighted mean of rates (HMIC).",
+)
+@click.option(
+    "--sd",
+    "sd_kind",
+    type=click.Choice(["sample", "population"], case_sensitive=False),
+    default="sample",
+    show_default=True,
+    help="SD of the group's rates: sample (n − 1) or population (n).",
+)
+@click.option(
+    "--vs",
+    "vs",
+    default="last-year",
+    show_default=True,
+    help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.",
+)
+@click.option(
+    "--exclude-incomplete",
+    is_flag=True,
+    help="Leave forces whose data look incomplete in the period out of the ranks.",
+)
+@click.option(
+    "--to",
+    "to_month",
+    default=None,
+    metavar="YYYY-MM",
+    help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.",
+)
+@output_options
+@common_options
+def rank(
+    app: App,
+    kpi_spec: str,
+    period: str,
+    force_name: str | None,
+    group_spec: str,
+    weighted: bool,
+    sd_kind: str,
+    vs: str,
+    exclude_incomplete: bool,
+    to_month: str | None,
+    out: OutputOptions,
+) -> None:
+    """Rank a force in its Most Similar Group (MSG) and nationally, per 1,000 population.
+
+    With one KPI: a row per force of the group with count, population, rate per 1,000,
+    95% CI, MSG and national rank, z, RAG against the control lines and funnel position.
+    With several KPIs (--kpi all, a section, a,b): a row per KPI for the force, as in the
+    panel papers: latest and previous period, change, ranks and positive outcome rate.
+
+    \b
+    Examples:
+      pcp rank --kpi all-crime --period "Q3 2018/19" --force leicestershire
+      pcp rank --kpi all --period 12m --force leicestershire
+      pcp rank --kpi burglary --period 2017/18 --group national --format csv
+      pcp rank --kpi all-crime --period 12m --group sussex,kent,essex --weighted
+    """
+    kpis = app.catalogue.select(kpi_spec)
+    with app.store.reading(wait=app.wait) as reader:
+        engine = Engine(reader, app.catalogue)
+        available = sorted(
+            {
+                k.split("/")[0]
+                for ds in reader.manifest.datasets.values()
+                for k in ds.get("partitions", {})
+                if k != "all"
+            }
+        )
+        forces = app.resolve_forces((force_name,) if force_name else (), available)
+        if len(forces) != 1:
+            raise UsageError("rank compares one force with its group: give one --force")
+        home = app.forces.forces[forces[0]]
+        if not home.territorial:
+            raise UsageError(
+                f"{home.name} is not a territorial police force: it has no population and "
+                "is never ranked",
+                hint="give one of the 43 territorial forces",
+            )
+        latest = parse_to(to_month)
+        if latest is None:
+            latest = engine.latest_month(kpis, home.id)
+            if latest is None:
+                raise NoDataError(
+                    f"the store holds no data for {home.name} for the selected KPIs",
+                    hint="run 'pcp periods' to see what the store holds",
+                )
+        current = parse_period(period, latest=latest)
+        baseline = baseline_for(current, vs, latest=latest)
+        comparator, group_warnings = resolve_comparator(
+            group_spec, home, app.forces, app.settings.groups, current
+        )
+        for message in group_warnings:
+            warn(message)
+        app.info(f"ranking {home.id} in {comparator.label} for {current.label}")
+        plan = RankPlan(
+            kpis=kpis,
+            home=home.id,
+            period=current,
+            baseline=baseline,
+            comparator=comparator,
+            mean_method="weighted" if weighted else "unweighted",
+            ddof=1 if sd_kind.lower() == "sample" else 0,
+            exclude_incomplete=exclude_incomplete,
+        )
+        result = run_rank(engine, app.forces, PopulationTable.from_reader(reader), plan)
+    for message in result.warnings:
+        warn(message)
+    if not app.quiet:
+        for message in result.notes:
+            note(message)
+    emit(result.frame, out, lambda frame: _view(frame, result))
+
+
+def _view(frame: pl.DataFrame, result: RankResult) -> TableView:
+    if result.mode == "forces":
+        return _forces_view(frame, result)
+    return _kpis_view(frame, result)
+
+
+def _verdict(meaningful: bool | None) -> str:
+    """Is the difference from the group mean statistically meaningful?"""
+    if meaningful is None:
+        return "–"
+    return "meaningful" if meaningful else "not meaningful"
+
+
+def _rank_header(kind: str) -> str:
+    return {"msg": "MSG rank", "national": "National rank"}.get(kind, "Group rank")
+
+
+def _rank_text(rank: int | None, of: int | None) -> str:
+    return "–" if rank is None else f"{rank} of {of}"
+
+
+def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
+    comp = result.comparator
+    first = frame.row(0, named=True) if frame.height else {}
+    per_population = first.get("denominator_kind") == "population"
+    unit = result.measure_label
+    headers = [
+        _rank_header(comp.kind),
+        "Force",
+        "Count",
+        "Population" if per_population else str(first.get("denominator_kind", "Base")),
+        f"Rate {unit}" if unit != "%" else "Rate %",
+        "95% CI",
+        *(["National rank"] if comp.kind != "national" else []),
+        "z",
+        "RAG",
+        "Funnel",
+        "Funnel (OD)",
+        "vs mean",
+        "Note",
+    ]
+    rows: list[list[str]] = []
+    styles: list[str | None] = []
+    cells: dict[tuple[int, int], str] = {}
+    rag_col = headers.index("RAG")
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        ranked = r["status"] == OK
+        note_text = r["quality"] if r["quality"].startswith("probably") else ""
+        if not ranked:
+            note_text = r["status_detail"] or r["status"]
+        ci = (
+            f"{fmt_number(r['ci_lower'], 2)}–{fmt_number(r['ci_upper'], 2)}"
+            if r["ci_lower"] is not None
+            else "–"
+        )
+        verdict = _verdict(r["meaningful"])
+        row = [
+            _rank_text(r["group_rank"], r["group_ranked"]),
+            r["force_name"] + (" ◀" if r["home"] else ""),
+            fmt_number(r["count"], 0) if r["count"] is not None else "–",
+            fmt_number(r["denominator"], 0) if r["denominator"] is not None else "–",
+            fmt_number(r["rate"], 3) if r["rate"] is not None else "–",
+            ci,
+            *(
+                [_rank_text(r["national_rank"], r["national_ranked"])]
+                if comp.kind != "national"
+                else []
+            ),
+            fmt_number(r["z"], 2, signed=True) if r["z"] is not None else "–",
+            r["rag"] if r["rag"] and r["rag"] != "NONE" else "–",
+            r["funnel"] or "–",
+            r["funnel_overdispersed"] or "–",
+            verdict,
+            note_text,
+        ]
+        rows.append(row)
+        styles.append("bold" if r["home"] else (None if ranked else "dim"))
+        if r["rag"] in RAG_STYLES:
+            cells[(i, rag_col)] = RAG_STYLES[r["rag"]]
+    right = {0, 2, 3, 4, 5, 6, 7} if comp.kind != "national" else {0, 2, 3, 4, 5, 6}
+    return TableView(
+        result.title,
+        headers,
+        rows,
+        right_align=right,
+        row_styles=styles,
+        cell_styles=cells,
+        caption="\n".join(result.caption),
+    )
+
+
+def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
+    comp = result.comparator
+    first = frame.row(0, named=True) if frame.height else {}
+    short = _rank_header(comp.kind).removesuffix(" rank")
+    headers = [
+        "Category",
+        f"{first.get('period', 'Latest')}",
+        f"{first.get('baseline_period', 'Previous')}",
+        "Change",
+        "% change",
+        f"{short} rank",
+        *(["National rank"] if comp.kind != "national" else []),
+        "+ve outcome rate",
+        f"{short} rank (+ve)",
+        "Rate",
+        "RAG",
+        "vs mean",
+        "Note",
+    ]
+    rows: list[list[str]] = []
+    cells: dict[tuple[int, int], str] = {}
+    styles: list[str | None] = []
+    rag_col = headers.index("RAG")
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        unit = r["unit"]
+        change = r["change"]
+        pct = r["pct_change"]
+        if change is None:
+            change_text = "–"
+        elif unit == "%":
+            change_text = fmt_number(change, 1, signed=True) + " pts"
+        else:
+            change_text = fmt_number(change, 0 if float(change).is_integer() else 2, signed=True)
+        outcome = fmt_number(r["outcome_rate"], 1) + "%" if r["outcome_rate"] is not None else "n/a"
+        notes = []
+        if r["status"] != OK:
+            notes.append(r["status"])
+        if r["quality"].startswith("probably"):
+            notes.append("probably incomplete")
+        if r["incomplete_peers"]:
+            notes.append(f"incomplete peers: {r['incomplete_peers']}")
+        rate = r["rate"]
+        rate_text = (
+            "–"
+            if rate is None
+            else fmt_number(rate, 3) + ("/1,000" if r["measure"].startswith("per 1,000") else "")
+        )
+        if r["measure"] == "%" and rate is not None:
+            rate_text = fmt_number(rate, 1) + "%"
+        rows.append(
+            [
+                r["label"],
+                fmt_value(r["value"], unit),
+                fmt_value(r["baseline_value"], unit),
+                change_text,
+                (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
+                _rank_text(r["group_rank"], r["group_ranked"]),
+                *(
+                    [_rank_text(r["national_rank"], r["national_ranked"])]
+                    if comp.kind != "national"
+                    else []
+                ),
+                outcome,
+                _rank_text(r["outcome_rate_group_rank"], r["outcome_rate_group_ranked"]),
+                rate_text,
+                r["rag"] if r["rag"] and r["rag"] != "NONE" else "–",
+                _verdict(r["meaningful"]),
+                "; ".join(notes),
+            ]
+        )
+        styles.append(None if r["status"] == OK else "dim")
+        if r["rag"] in RAG_STYLES:
+            cells[(i, rag_col)] = RAG_STYLES[r["rag"]]
+    numeric = set(range(1, rag_col))
+    return TableView(
+        result.title,
+        headers,
+        rows,
+        right_align=numeric,
+        row_styles=styles,
+        cell_styles=cells,
+        caption="\n".join(result.caption),
+    )

@@ -1,0 +1,336 @@
+"""`pcp spc`: statistical process control charts of a KPI's monthly series."""
+
+from __future__ import annotations
+
+import click
+import polars as pl
+
+from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, run
+from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
+from pcp_cli.engine import Engine
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.periods import parse_month
+from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
+
+# (screen moving ranges, 2-in-3 logic) per preset; explicit options override.
+PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
+    "pcp": (True, "mdc2023"),
+    "mdc-excel": (False, "mdc2023"),
+    "nhsr": (True, "nhsr"),
+}
+
+# MDC colours (methods.md §1.6): improvement blue, concern orange, neutral purple.
+POINT_STYLES = {
+    "special_cause_improvement": "bold #00b0f0",
+    "special_cause_concern": "bold #e46c0a",
+    "special_cause_neutral_high": "bold #490092",
+    "special_cause_neutral_low": "bold #490092",
+    "missing": "dim",
+    "undefined": "dim",
+}
+
+
+@click.command()
+@click.option(
+    "--kpi",
+    "kpi_spec",
+    required=True,
+    help="KPI id, several ids separated by commas, or a section name.",
+)
+@click.option(
+    "--force",
+    "force_names",
+    multiple=True,
+    help="Force id or name; repeat or separate with commas. Default: home force.",
+)
+@click.option("--from", "from_month", metavar="YYYY-MM", help="First month (default: all data).")
+@click.option("--to", "to_month", metavar="YYYY-MM", help="Last month (default: the latest).")
+@click.option(
+    "--method",
+    type=click.Choice(["xmr", "iquanta"]),
+    default="xmr",
+    show_default=True,
+    help="xmr: NHS Making Data Count XmR chart; iquanta: recent 6 vs previous 12 months.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(list(PRESETS)),
+    default="pcp",
+    show_default=True,
+    help="pcp: screened, MDC 2023 2-in-3; mdc-excel: not screened (MDC Excel parity); "
+    "nhsr: NHSRplotthedots v0.2.2 (screened, older 2-in-3).",
+)
+@click.option(
+    "--screen/--no-screen",
+    default=None,
+    help="Screen moving ranges at 3.267 × mean MR before the limits (default: on; "
+    "--no-screen matches the MDC Excel tools).",
+)
+@click.option(
+    "--two-in-three",
+    type=click.Choice(["mdc2023", "nhsr"]),
+    default=None,
+    help="2-in-3 rule: mdc2023 (points beyond the limits count; default) or nhsr (older).",
+)
+@click.option(
+    "--run-length",
+    type=click.Choice(["6", "7"]),
+    default="7",
+    show_default=True,
+    help="Points in a trend or a shift (run on one side of the mean).",
+)
+@click.option(
+    "--trend-ties",
+    type=click.Choice(["break", "ignore"]),
+    default="break",
+    show_default=True,
+    help="A repeated value breaks a trend (NHSRplotthedots) or is ignored (MDC guidance).",
+)
+@click.option(
+    "--baseline",
+    type=click.IntRange(min=5),
+    default=None,
+    metavar="N",
+    help="Fix the limits on the first N points (of each group); MDC uses 12 to 20.",
+)
+@click.option(
+    "--rebase",
+    "rebase_months",
+    multiple=True,
+    metavar="YYYY-MM",
+    help="Start new limits at this month (repeatable). Rebase once the cause is known.",
+)
+@click.option(
+    "--target",
+    type=float,
+    default=None,
+    help="Target value: adds the MDC assurance (consistent pass / fail / inconsistent).",
+)
+@click.option(
+    "--lines",
+    type=click.Choice(["monthly", "mean-level"]),
+    default="monthly",
+    show_default=True,
+    help="iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="iquanta: significance level of the Poisson comparison of the two windows.",
+)
+@output_options
+@common_options
+def spc(
+    app: App,
+    kpi_spec: str,
+    force_names: tuple[str, ...],
+    from_month: str | None,
+    to_month: str | None,
+    method: SpcMethod,
+    preset: str,
+    screen: bool | None,
+    two_in_three: TwoInThreeLogic | None,
+    run_length: str,
+    trend_ties: TrendTies,
+    baseline: int | None,
+    rebase_months: tuple[str, ...],
+    target: float | None,
+    lines: str,
+    alpha: float,
+    out: OutputOptions,
+) -> None:
+    """Chart a KPI's monthly series: special cause or common cause variation?
+
+    \b
+    Examples:
+      pcp spc --kpi all-crime --force city-of-london
+      pcp spc --kpi all-crime --baseline 24 --no-screen --format csv
+      pcp spc --kpi burglary --from 2018-01 --to 2021-06 --rebase 2020-04
+      pcp spc --kpi all-crime --method iquanta --lines mean-level
+
+    \b
+    XmR (default): mean ± 2.66 × mean moving range, MDC rules in order: outside
+    the limits, trend, 2 in 3 near a limit, run on one side of the mean. The
+    KPI's polarity sets the improvement direction. A summary line per KPI and
+    force goes to stderr. Gaps are reported and the chart restarts after them.
+    Fewer than 12 points: trial limits (warning); fewer than 5: refused (exit 5).
+    See docs/statistics.md.
+    """
+    start = parse_month(from_month) if from_month else None
+    end = parse_month(to_month) if to_month else None
+    if start is not None and end is not None and end < start:
+        raise UsageError(f"--to {to_month} is before --from {from_month}")
+    screen_default, logic_default = PRESETS[preset]
+    options = SpcOptions(
+        screen=screen_default if screen is None else screen,
+        two_in_three=logic_default if two_in_three is None else two_in_three,
+        run_length=int(run_length),
+        trend_ties=trend_ties,
+        baseline=baseline,
+        rebase=tuple(parse_month(m) for m in rebase_months),
+        target=target,
+        lines="mean-level" if lines == "mean-level" else "monthly",
+        alpha=alpha,
+    )
+    kpis = app.catalogue.select(kpi_spec)
+    outcomes: list[SpcOutcome] = []
+    with app.store.reading(wait=app.wait) as reader:
+        engine = Engine(reader, app.catalogue)
+        available = sorted(
+            {
+                k.split("/")[0]
+                for ds in reader.manifest.datasets.values()
+                for k in ds.get("partitions", {})
+                if k != "all"
+            }
+        )
+        forces = app.resolve_forces(force_names, available)
+        single = len(kpis) == 1 and len(forces) == 1
+        for force in forces:
+            for kpi in kpis:
+                try:
+                    points = engine.points(kpi, force, start, end)
+                    outcome = run(points, method, options, app.forces.name(force))
+                except NoDataError as exc:
+                    if single:
+                        raise
+                    warn(f"{kpi.id} ({force}) left out: {exc}")
+                    continue
+                for line in points.notes:
+                    warn(f"{kpi.id} ({force}): {line}")
+                outcomes.append(outcome)
+    if not outcomes:
+        raise NoDataError("none of the selected KPIs has enough data for a chart")
+    for outcome in outcomes:
+        for line in outcome.warnings:
+            warn(line)
+        if not app.quiet:
+            note(outcome.summary)
+    frame = pl.concat([o.frame for o in outcomes], how="vertical")
+    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
+
+
+def _several(frame: pl.DataFrame) -> tuple[bool, bool]:
+    return frame["force"].n_unique() > 1, frame["kpi"].n_unique() > 1
+
+
+def _num(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    return fmt_number(value, 1)
+
+
+def _xmr_view(frame: pl.DataFrame) -> TableView:
+    multi_force, multi_kpi = _several(frame)
+    first = frame.row(0, named=True)
+    headers = [
+        *(["Force"] if multi_force else []),
+        *(["KPI"] if multi_kpi else []),
+        "Period",
+        "Value",
+        "Mean",
+        "Lower limit",
+        "Upper limit",
+        "Rule",
+        "Point type",
+    ]
+    offset = int(multi_force) + int(multi_kpi)
+    rows = []
+    styles: list[str | None] = []
+    for r in frame.iter_rows(named=True):
+        unit = r["unit"]
+        rows.append(
+            [
+                *([r["force_name"]] if multi_force else []),
+                *([r["label"]] if multi_kpi else []),
+                r["period"] + (" *" if r["in_baseline"] and r["baseline_points"] else ""),
+                fmt_value(r["value"], unit) if r["value"] is not None else "no data",
+                _num(r["mean"], unit),
+                _num(r["lpl"], unit),
+                _num(r["upl"], unit),
+                r["rule"] or "",
+                (r["point_type"] or "")
+                .replace("special_cause_", "special cause ")
+                .replace("_", " "),
+            ]
+        )
+        styles.append(POINT_STYLES.get(r["point_type"] or ""))
+    title = (
+        f"SPC: {first['label']}, {first['force_name']}" if not (multi_force or multi_kpi) else "SPC"
+    )
+    caption = (
+        f"{first['method']}. Limits: mean ± 2.66 × mean moving range. "
+        "Blue: special cause improvement; orange: concern; purple: neutral special cause."
+        + (" *: baseline points that fix the limits." if first["baseline_points"] else "")
+    )
+    return TableView(
+        title,
+        headers,
+        rows,
+        right_align={offset + 1, offset + 2, offset + 3, offset + 4},
+        row_styles=styles,
+        caption=caption,
+    )
+
+
+_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
+
+
+def _iquanta_view(frame: pl.DataFrame) -> TableView:
+    multi_force, multi_kpi = _several(frame)
+    headers = [
+        *(["Force"] if multi_force else []),
+        *(["KPI"] if multi_kpi else []),
+        "Month",
+        "Window",
+        "Value",
+        "Baseline mean",
+        "Lines",
+        "Recent mean",
+        "RAG",
+        "Poisson test",
+    ]
+    offset = int(multi_force) + int(multi_kpi)
+    rows = []
+    cell_styles: dict[tuple[int, int], str] = {}
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        unit = r["unit"]
+        last = r["window"] == "recent" and (
+            i + 1 == frame.height or frame["window"][i + 1] == "baseline"
+        )
+        poisson = ""
+        if last and r["poisson_p"] is not None:
+            poisson = f"{r['poisson_verdict']} (p {r['poisson_p']:.3g}, {r['poisson_test']})"
+        rows.append(
+            [
+                *([r["force_name"]] if multi_force else []),
+                *([r["label"]] if multi_kpi else []),
+                r["period"],
+                r["window"],
+                fmt_value(r["value"], unit),
+                _num(r["baseline_mean"], unit) if last else "",
+                f"{_num(r['lower_line'], unit)} to {_num(r['upper_line'], unit)}" if last else "",
+                _num(r["recent_mean"], unit) if last else "",
+                r["rag"] if last else "",
+                poisson,
+            ]
+        )
+        if last and r["rag"] in _RAG_STYLE:
+            cell_styles[(i, offset + 6)] = _RAG_STYLE[r["rag"]]
+    first = frame.row(0, named=True)
+    title = (
+        f"SPC (iQuanta-style): {first['label']}, {first['force_name']}"
+        if not (multi_force or multi_kpi)
+        else "SPC (iQuanta-style)"
+    )
+    return TableView(
+        title,
+        headers,
+        rows,
+        right_align={offset + 2, offset + 3, offset + 5},
+        cell_styles=cell_styles,
+        caption=f"{first['method']}. RAG by the KPI's polarity (seed 001 key).",
+    )
