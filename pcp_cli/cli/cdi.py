@@ -156,15 +156,7 @@ def cdi(
             raise UsageError("pcp cdi counts one KPI", hint="give a single KPI id to --kpi")
         with app.store.reading(wait=app.wait) as reader:
             engine = Engine(reader, app.catalogue)
-            available = sorted(
-                {
-                    k.split("/")[0]
-                    for ds in reader.manifest.datasets.values()
-                    for k in ds.get("partitions", {})
-                    if k != "all"
-                }
-            )
-            forces = app.resolve_forces((force_name,) if force_name else (), available)
+            forces = app.resolve_forces((force_name,) if force_name else (), reader)
             force = forces[0]
             kpi = kpis[0]
             if kpi.kind != "count":

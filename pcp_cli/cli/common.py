@@ -15,7 +15,7 @@ from pcp_cli.config import Settings, resolve_settings
 from pcp_cli.errors import UsageError
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
-from pcp_cli.store import Store
+from pcp_cli.store import Store, StoreReader
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,8 +67,9 @@ class App:
         if s.project_file:
             self.info(f"project file {s.project_file}")
 
-    def resolve_forces(self, given: tuple[str, ...], available: list[str]) -> list[str]:
-        """--force values (repeatable or comma-separated), else the home force."""
+    def resolve_forces(self, given: tuple[str, ...], reader: StoreReader) -> list[str]:
+        """--force values (repeatable or comma-separated), else the home force, else the
+        only territorial force in the store."""
         names = [n for g in given for n in split_names(g, self.forces)]
         if names:
             return list(dict.fromkeys(self.forces.require(n).id for n in names))
@@ -76,7 +77,9 @@ class App:
         if home:
             return [self.forces.require(home).id]
         territorial = [
-            f for f in available if f in self.forces.forces and self.forces.forces[f].territorial
+            f
+            for f in forces_in_store(reader)
+            if f in self.forces.forces and self.forces.forces[f].territorial
         ]
         if len(territorial) == 1:
             self.info(f"using {territorial[0]}, the only force in the store")
@@ -87,6 +90,18 @@ class App:
             if territorial
             else "the store holds no force yet",
         )
+
+
+def forces_in_store(reader: StoreReader) -> list[str]:
+    """Every force with at least one partition in the store."""
+    return sorted(
+        {
+            key.split("/")[0]
+            for ds in reader.manifest.datasets.values()
+            for key in ds.get("partitions", {})
+            if key != "all"
+        }
+    )
 
 
 def split_names(value: str, registry: ForceRegistry) -> list[str]:

@@ -92,15 +92,7 @@ def compare(
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        available = sorted(
-            {
-                k.split("/")[0]
-                for ds in reader.manifest.datasets.values()
-                for k in ds.get("partitions", {})
-                if k != "all"
-            }
-        )
-        forces = app.resolve_forces(force_names, available)
+        forces = app.resolve_forces(force_names, reader)
         selected: list[Kpi] = []
         left_out: list[Kpi] = []
         for kpi in kpis:

@@ -120,15 +120,7 @@ def project(
         raise UsageError(f"--to {to_month} is before --from {from_month}")
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        available = sorted(
-            {
-                k.split("/")[0]
-                for ds in reader.manifest.datasets.values()
-                for k in ds.get("partitions", {})
-                if k != "all"
-            }
-        )
-        forces = app.resolve_forces((force_name,) if force_name else (), available)
+        forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("pcp project takes one force", hint="give a single --force")
         force = forces[0]

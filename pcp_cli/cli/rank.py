@@ -107,15 +107,7 @@ def rank(
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        available = sorted(
-            {
-                k.split("/")[0]
-                for ds in reader.manifest.datasets.values()
-                for k in ds.get("partitions", {})
-                if k != "all"
-            }
-        )
-        forces = app.resolve_forces((force_name,) if force_name else (), available)
+        forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("rank compares one force with its group: give one --force")
         home = app.forces.forces[forces[0]]

@@ -179,15 +179,7 @@ def spc(
     outcomes: list[SpcOutcome] = []
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        available = sorted(
-            {
-                k.split("/")[0]
-                for ds in reader.manifest.datasets.values()
-                for k in ds.get("partitions", {})
-                if k != "all"
-            }
-        )
-        forces = app.resolve_forces(force_names, available)
+        forces = app.resolve_forces(force_names, reader)
         single = len(kpis) == 1 and len(forces) == 1
         for force in forces:
             for kpi in kpis:
