@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Literal
 
-from scipy.stats import norm
+from pcp_cli.stats.dist import norm_ppf
 
 Polarity = Literal["lower-is-better", "higher-is-better", "neutral"]
 """Which direction of change is good for a measure (crime counts: lower-is-better)."""
@@ -33,7 +33,7 @@ def z_for_confidence(confidence: float) -> float:
     """Two-sided normal quantile for a confidence level, e.g. 0.95 -> 1.959964."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be strictly between 0 and 1; got {confidence!r}")
-    return float(norm.ppf(0.5 + confidence / 2.0))
+    return norm_ppf(0.5 + confidence / 2.0)
 
 
 def check_finite(values: Iterable[float], what: str = "values") -> list[float]:

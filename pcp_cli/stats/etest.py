@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import binomtest, norm, poisson
+
+from pcp_cli.stats.dist import norm_sf, poisson_pmf
 
 PoissonTestMethod = Literal["e-test", "score z-test"]
 
@@ -64,7 +65,7 @@ def poisson_score_test(
         return None
     lam = (k1 + k2) / (n1 + n2)
     z = (k1 / n1 - k2 / n2) / math.sqrt(lam * (1.0 / n1 + 1.0 / n2))
-    return PoissonTestResult(float(2.0 * norm.sf(abs(z))), z, "score z-test")
+    return PoissonTestResult(2.0 * norm_sf(abs(z)), z, "score z-test")
 
 
 def _axis(mu: float) -> np.ndarray:
@@ -107,8 +108,8 @@ def poisson_etest(
     t_obs = abs(k1 / n1 - k2 / n2) / math.sqrt(lam)
     x1 = _axis(n1 * lam)
     x2 = _axis(n2 * lam)
-    p1 = poisson.pmf(x1, n1 * lam)
-    p2 = poisson.pmf(x2, n2 * lam)
+    p1 = poisson_pmf(x1, n1 * lam)
+    p2 = poisson_pmf(x2, n2 * lam)
     xx1 = x1[:, None]
     xx2 = x2[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -127,6 +128,8 @@ def poisson_conditional_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0)
     _check(k1, k2, n1, n2)
     if k1 + k2 == 0:
         return None
+    from scipy.stats import binomtest  # slow to import; only this test needs it
+
     return float(binomtest(int(k1), int(k1 + k2), n1 / (n1 + n2)).pvalue)
 
 

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.optimize import brentq
-from scipy.stats import chi2
-
 from pcp_cli.stats.common import z_for_confidence
+from pcp_cli.stats.dist import chi2_ppf
 from pcp_cli.stats.intervals import count_interval
 
 Significance = Literal[
@@ -132,8 +130,8 @@ def funnel_expected_counts(observed: float, confidence: float = CONFIDENCE_95) -
     _check_nonneg(observed, "observed")
     z_for_confidence(confidence)
     p = (1.0 - confidence) / 2.0
-    lower = float(chi2.ppf(1.0 - p, 2.0 * observed + 2.0)) / 2.0
-    upper = 0.0 if observed == 0 else float(chi2.ppf(p, 2.0 * observed)) / 2.0
+    lower = chi2_ppf(1.0 - p, 2.0 * observed + 2.0) / 2.0
+    upper = 0.0 if observed == 0 else chi2_ppf(p, 2.0 * observed) / 2.0
     return FunnelExpected(lower, upper)
 
 
@@ -152,18 +150,20 @@ def _observed_on_funnel(expected: float, p: float, side: Literal["lower", "upper
     """Continuous observed count O on the lower/upper funnel at ``expected`` (inverse of above)."""
     if side == "lower":
         # chi2.ppf(1-p, 2O+2)/2 = E, increasing in O; below O=0 the lower limit is 0.
-        if float(chi2.ppf(1.0 - p, 2.0)) / 2.0 >= expected:
+        if chi2_ppf(1.0 - p, 2.0) / 2.0 >= expected:
             return 0.0
 
         def f(o: float) -> float:
-            return float(chi2.ppf(1.0 - p, 2.0 * o + 2.0)) / 2.0 - expected
+            return chi2_ppf(1.0 - p, 2.0 * o + 2.0) / 2.0 - expected
 
     else:
 
         def f(o: float) -> float:
-            return float(chi2.ppf(p, 2.0 * o)) / 2.0 - expected
+            return chi2_ppf(p, 2.0 * o) / 2.0 - expected
 
     hi = expected + 20.0 * math.sqrt(expected) + 50.0
+    from scipy.optimize import brentq  # slow to import; only the bisection needs it
+
     return float(brentq(f, 1e-12, hi, xtol=1e-12, rtol=1e-12))
 
 

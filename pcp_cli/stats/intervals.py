@@ -10,9 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.stats import chi2
-
 from pcp_cli.stats.common import z_for_confidence
+from pcp_cli.stats.dist import chi2_ppf
 
 RateMethod = Literal["Exact", "Byars"]
 
@@ -110,8 +109,8 @@ def exact_poisson_interval(x: float, confidence: float = 0.95) -> Interval:
     _check_count(x)
     z_for_confidence(confidence)  # validates confidence
     alpha = 1.0 - confidence
-    lower = 0.0 if x == 0 else float(chi2.ppf(alpha / 2.0, 2.0 * x)) / 2.0
-    upper = float(chi2.ppf(1.0 - alpha / 2.0, 2.0 * x + 2.0)) / 2.0
+    lower = 0.0 if x == 0 else chi2_ppf(alpha / 2.0, 2.0 * x) / 2.0
+    upper = chi2_ppf(1.0 - alpha / 2.0, 2.0 * x + 2.0) / 2.0
     return Interval(lower, upper)
 
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import kendalltau, theilslopes
-from scipy.stats import t as t_dist
 
 from pcp_cli.stats.common import InsufficientDataError, Rag, check_finite
+from pcp_cli.stats.dist import t_cdf, t_ppf, t_sf
 
 TargetDirection = Literal["at-most", "at-least"]
 """"at-most": the target is met when the value is <= target (crime); "at-least": >=."""
@@ -111,7 +110,7 @@ def fit_linear_trend(values: Sequence[float]) -> LinearFit:
     se_intercept = sigma * math.sqrt(1.0 / n + t_mean**2 / sxx)
     if se_slope > 0:
         t_slope = slope / se_slope
-        p_slope = float(2.0 * t_dist.sf(abs(t_slope), df))
+        p_slope = 2.0 * t_sf(abs(t_slope), df)
     else:  # a perfect straight line
         t_slope = math.inf if slope else 0.0
         p_slope = 0.0 if slope else 1.0
@@ -145,7 +144,7 @@ def project(fit: LinearFit, h: float, confidence: float = 0.95) -> Projection:
     value = fit.intercept + fit.slope * h
     se_mean = _se_mean(fit, h)
     se_pred = math.hypot(se_mean, fit.sigma)
-    q = float(t_dist.ppf(0.5 + confidence / 2.0, fit.df))
+    q = t_ppf(0.5 + confidence / 2.0, fit.df)
     warnings = ("projection is negative",) if value < 0 else ()
     return Projection(
         h=h,
@@ -170,7 +169,7 @@ def probability_of_meeting(
     if se_pred == 0:
         below = 1.0 if value <= target else 0.0
     else:
-        below = float(t_dist.cdf((target - value) / se_pred, fit.df))
+        below = t_cdf((target - value) / se_pred, fit.df)
     if direction == "at-most":
         return below
     if direction == "at-least":
@@ -212,6 +211,8 @@ def theil_sen_trend(values: Sequence[float], confidence: float = 0.95) -> TheilS
     """Robust Theil–Sen slope (scipy ``theilslopes``) with Kendall's τ test on t = 1..K."""
     y = _series(values)
     t = np.arange(1, len(y) + 1, dtype=np.float64)
+    from scipy.stats import kendalltau, theilslopes  # slow to import; only used here
+
     res = theilslopes(y, t, alpha=confidence)
     tau = kendalltau(t, y)
     return TheilSenFit(

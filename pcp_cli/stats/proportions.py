@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.stats import fisher_exact, norm
-
 from pcp_cli.stats.common import Polarity, Rag, check_polarity, z_for_confidence
+from pcp_cli.stats.dist import norm_sf
 from pcp_cli.stats.intervals import Interval, wilson_interval
 
 RagTest = Literal["z-test", "newcombe"]
@@ -81,7 +80,7 @@ def two_proportion_ztest(
     if continuity_correction:
         num = max(0.0, num - 0.5 * (1.0 / n1 + 1.0 / n2))
     z = math.copysign(num, d) / math.sqrt(var)
-    return TwoProportionTest(d, z, float(2.0 * norm.sf(abs(z))), continuity_correction)
+    return TwoProportionTest(d, z, 2.0 * norm_sf(abs(z)), continuity_correction)
 
 
 def newcombe_interval(
@@ -110,6 +109,8 @@ def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
     if any(v != int(v) for v in (x1, n1, x2, n2)):
         raise ValueError("Fisher's exact test needs whole-number counts")
     table = [[int(x1), int(n1 - x1)], [int(x2), int(n2 - x2)]]
+    from scipy.stats import fisher_exact  # slow to import; only used for small cells
+
     return float(fisher_exact(table, alternative="two-sided").pvalue)
 
 
