@@ -1,29 +1,156 @@
-"""`pcp chart KIND`: the panel paper's charts as PNG or SVG files."""
+"""`pcp chart KIND`: the panel paper's charts as PNG or SVG files.
+
+The figures come from the same analysis as the commands that print them (`pcp spc`,
+`pcp rank`), and ``--data FILE`` writes the figures the chart plots, so a chart can always
+be checked against a table.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
+from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.trend import year_on_year
-from pcp_cli.charts import Chart, trend_chart
-from pcp_cli.cli.common import App, common_options, note
-from pcp_cli.cli.output import write_atomic
+from pcp_cli.charts import (
+    Chart,
+    ChartError,
+    RankStyle,
+    rank_chart_from_frame,
+    spc_chart_from_frame,
+    trend_chart,
+)
+from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.output import TableView, render, write_atomic
+from pcp_cli.cli.spc import PRESETS
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Month, baseline_for, parse_month, parse_period
+from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
+
+Kind = Literal["trend", "spc", "rank"]
+
+# Options that only make sense for some kinds: given for another kind, they are an error.
+ONLY_FOR: dict[str, tuple[str, ...]] = {
+    "spc": (
+        "from_month",
+        "preset",
+        "screen",
+        "two_in_three",
+        "run_length",
+        "trend_ties",
+        "baseline",
+        "rebase_months",
+        "target",
+    ),
+    "rank": ("style", "group_spec", "weighted", "sd_kind", "exclude_incomplete"),
+    "spc,rank": ("period",),
+}
+
+DATA_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl"}
+DATA_FORMATS[".parquet"] = "parquet"
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["trend"]))
+@click.argument("kind", type=click.Choice(["trend", "spc", "rank"]))
 @click.option("--kpi", "kpi_id", required=True, help="The KPI to chart (one id).")
 @click.option("--force", "force_names", multiple=True, help="Force (default: home force).")
+@click.option(
+    "--period",
+    default=None,
+    help="rank: the period compared (default 12m). spc: the months charted, "
+    "e.g. 2017/18 or 2017-04..2019-03 (instead of --from/--to).",
+)
+@click.option("--from", "from_month", metavar="YYYY-MM", help="spc: first month (default: all).")
 @click.option(
     "--to",
     "to_month",
     default=None,
     metavar="YYYY-MM",
-    help="Last month to show (default: the latest in the store).",
+    help="Last month shown (spc, trend), or the month relative periods end at (rank). "
+    "Default: the latest in the store.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(list(PRESETS)),
+    default="pcp",
+    show_default=True,
+    help="spc: pcp, mdc-excel or nhsr (as pcp spc).",
+)
+@click.option("--screen/--no-screen", default=None, help="spc: screen moving ranges (as pcp spc).")
+@click.option(
+    "--two-in-three",
+    type=click.Choice(["mdc2023", "nhsr"]),
+    default=None,
+    help="spc: 2-in-3 rule (as pcp spc).",
+)
+@click.option(
+    "--run-length",
+    type=click.Choice(["6", "7"]),
+    default="7",
+    show_default=True,
+    help="spc: points in a trend or shift.",
+)
+@click.option(
+    "--trend-ties",
+    type=click.Choice(["break", "ignore"]),
+    default="break",
+    show_default=True,
+    help="spc: a repeated value breaks a trend, or is ignored.",
+)
+@click.option(
+    "--baseline",
+    type=click.IntRange(min=5),
+    default=None,
+    metavar="N",
+    help="spc: fix the limits on the first N points (of each group).",
+)
+@click.option(
+    "--rebase",
+    "rebase_months",
+    multiple=True,
+    metavar="YYYY-MM",
+    help="spc: start new limits at this month (repeatable); shown on the chart.",
+)
+@click.option("--target", type=float, default=None, help="spc: draw a target line.")
+@click.option(
+    "--style",
+    type=click.Choice(["bar", "funnel"]),
+    default="bar",
+    show_default=True,
+    help="rank: bars of the rates with the mean and control lines, or a funnel plot.",
+)
+@click.option(
+    "--group",
+    "group_spec",
+    default="msg",
+    show_default=True,
+    help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.",
+)
+@click.option("--weighted", is_flag=True, help="rank: group mean Σcount/Σpopulation.")
+@click.option(
+    "--sd",
+    "sd_kind",
+    type=click.Choice(["sample", "population"], case_sensitive=False),
+    default="sample",
+    show_default=True,
+    help="rank: SD of the group's rates.",
+)
+@click.option(
+    "--exclude-incomplete",
+    is_flag=True,
+    help="rank: leave forces whose data look incomplete out of the ranks.",
+)
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the figures the chart plots to this file (.csv, .tsv, .json, "
+    ".jsonl, .parquet).",
 )
 @click.option(
     "-o",
@@ -35,44 +162,156 @@ from pcp_cli.errors import NoDataError, UsageError
 @common_options
 def chart(
     app: App,
-    kind: str,
+    kind: Kind,
     kpi_id: str,
     force_names: tuple[str, ...],
+    period: str | None,
+    from_month: str | None,
     to_month: str | None,
+    preset: str,
+    screen: bool | None,
+    two_in_three: TwoInThreeLogic | None,
+    run_length: str,
+    trend_ties: TrendTies,
+    baseline: int | None,
+    rebase_months: tuple[str, ...],
+    target: float | None,
+    style: RankStyle,
+    group_spec: str,
+    weighted: bool,
+    sd_kind: str,
+    exclude_incomplete: bool,
+    data_path: Path | None,
     output: Path,
 ) -> None:
     """Draw a chart to a PNG or SVG file.
 
     \b
     trend: this financial year's months against last year's (previous blue, current red).
+    spc:   the XmR chart of pcp spc: mean, process limits, near-limit bands, special
+           cause points coloured as in Making Data Count (blue improvement, orange
+           concern, purple neutral; shapes differ too), rebases marked, gaps shaded.
+    rank:  the comparison of pcp rank: --style bar (rates, 95% CIs, group mean and
+           control lines) or --style funnel (rate against population with 95% and
+           99.8% limits); the home force highlighted.
 
     \b
     Examples:
       pcp chart trend --kpi all-crime -o all-crime-trend.png
-      pcp chart trend --kpi calls-999 --to 2018-09 -o calls.svg
+      pcp chart spc --kpi all-crime --force city-of-london --baseline 24 -o col.svg
+      pcp chart spc --kpi burglary --from 2018-01 --rebase 2020-04 -o burglary.png
+      pcp chart rank --kpi all-crime --period "Q3 2018/19" -o msg.png
+      pcp chart rank --kpi all-crime --period 2017/18 --group national --style funnel \\
+          -o funnel.svg --data funnel.csv
     """
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise UsageError(
             f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
         )
-    (kpi,) = app.catalogue.select(kpi_id)
+    data_fmt = None
+    if data_path is not None:
+        data_fmt = DATA_FORMATS.get(data_path.suffix.lower())
+        if data_fmt is None:
+            raise UsageError(
+                f"cannot tell the data format from '{data_path.name}'",
+                hint="name the --data file .csv, .tsv, .json, .jsonl or .parquet",
+            )
+    _check_kind_options(kind)
+    kpis = app.catalogue.select(kpi_id)
+    if len(kpis) != 1:
+        raise UsageError(
+            f"a chart shows one KPI; '{kpi_id}' selects {len(kpis)}",
+            hint="give one KPI id (see 'pcp kpis')",
+        )
+    kpi = kpis[0]
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        available = sorted(
-            {
-                k.split("/")[0]
-                for ds in reader.manifest.datasets.values()
-                for k in ds.get("partitions", {})
-                if k != "all"
-            }
+        forces = app.resolve_forces(force_names, reader)
+        if len(forces) != 1:
+            raise UsageError(
+                f"a chart shows one force; {len(forces)} were given",
+                hint="give one --force (one chart per force)",
+            )
+        force = forces[0]
+        if kind == "trend":
+            drawn = _trend(app, engine, kpi, force, to_month)
+        elif kind == "spc":
+            drawn = _spc(
+                app,
+                engine,
+                kpi,
+                force,
+                period=period,
+                from_month=from_month,
+                to_month=to_month,
+                preset=preset,
+                screen=screen,
+                two_in_three=two_in_three,
+                run_length=int(run_length),
+                trend_ties=trend_ties,
+                baseline=baseline,
+                rebase=tuple(parse_month(m) for m in rebase_months),
+                target=target,
+            )
+        else:
+            drawn = _rank(
+                app,
+                engine,
+                PopulationTable.from_reader(reader),
+                kpi,
+                force,
+                period=period or "12m",
+                to_month=to_month,
+                style=style,
+                group_spec=group_spec,
+                weighted=weighted,
+                ddof=1 if sd_kind.lower() == "sample" else 0,
+                exclude_incomplete=exclude_incomplete,
+            )
+    try:
+        write_atomic(output, drawn.render("png" if fmt == "png" else "svg"))
+        if data_path is not None and data_fmt is not None:
+            write_atomic(data_path, render(drawn.data, data_fmt, _no_view))
+    finally:
+        drawn.close()
+    if not app.quiet:
+        note(f"wrote {output} ({drawn.title})")
+
+
+def _no_view(frame: object) -> TableView:  # pragma: no cover - machine formats only
+    raise AssertionError("chart data is written in machine formats only")
+
+
+def _check_kind_options(kind: str) -> None:
+    ctx = click.get_current_context()
+    for kinds, names in ONLY_FOR.items():
+        if kind in kinds.split(","):
+            continue
+        for name in names:
+            source = ctx.get_parameter_source(name)
+            if source is not None and source != click.core.ParameterSource.DEFAULT:
+                option = next(p for p in ctx.command.params if p.name == name)
+                flag = option.opts[0] if option.opts else name
+                raise UsageError(
+                    f"{flag} does not apply to a {kind} chart",
+                    hint=f"it is an option of: {kinds.replace(',', ', ')} charts",
+                )
+
+
+def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month:
+    latest = parse_to(to_month) or engine.latest_month([kpi], force)
+    if latest is None:
+        raise NoDataError(
+            f"no data for KPI {kpi.id} for {force}",
+            hint="see which months the store holds with 'pcp periods'",
         )
-        (force,) = app.resolve_forces(force_names, available)[:1]
-        latest = parse_to(to_month) or engine.latest_month([kpi], force)
-        if latest is None:
-            raise NoDataError(f"no data for KPI {kpi.id} for {force}")
-        trend = year_on_year(engine, kpi, force, latest)
-    drawn: Chart = trend_chart(
+    return latest
+
+
+def _trend(app: App, engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Chart:
+    trend = year_on_year(engine, kpi, force, _latest(engine, kpi, force, to_month))
+    return trend_chart(
         kpi_label=kpi.label,
         unit=kpi.unit,
         force_name=app.forces.name(force),
@@ -81,9 +320,103 @@ def chart(
         previous_label=trend.previous_label,
         previous=trend.previous,
     )
-    try:
-        write_atomic(output, drawn.render("png" if fmt == "png" else "svg"))
-    finally:
-        drawn.close()
+
+
+def _spc(
+    app: App,
+    engine: Engine,
+    kpi: Kpi,
+    force: str,
+    *,
+    period: str | None,
+    from_month: str | None,
+    to_month: str | None,
+    preset: str,
+    screen: bool | None,
+    two_in_three: TwoInThreeLogic | None,
+    run_length: int,
+    trend_ties: TrendTies,
+    baseline: int | None,
+    rebase: tuple[Month, ...],
+    target: float | None,
+) -> Chart:
+    from pcp_cli.analysis.spc import SpcOptions, run
+
+    start = parse_month(from_month) if from_month else None
+    end = parse_to(to_month)
+    if period is not None:
+        if start is not None:
+            raise UsageError("give --period or --from, not both")
+        chosen = parse_period(period, latest=_latest(engine, kpi, force, to_month))
+        start, end = chosen.start, chosen.end
+    if start is not None and end is not None and end < start:
+        raise UsageError(f"--to {to_month} is before --from {from_month}")
+    screen_default, logic_default = PRESETS[preset]
+    options = SpcOptions(
+        screen=screen_default if screen is None else screen,
+        two_in_three=logic_default if two_in_three is None else two_in_three,
+        run_length=run_length,
+        trend_ties=trend_ties,
+        baseline=baseline,
+        rebase=rebase,
+        target=target,
+    )
+    points = engine.points(kpi, force, start, end)
+    outcome = run(points, "xmr", options, app.forces.name(force))
+    for line in (*points.notes, *outcome.warnings):
+        warn(line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}")
     if not app.quiet:
-        note(f"wrote {output} ({drawn.title})")
+        note(outcome.summary)
+    return spc_chart_from_frame(outcome.frame, rebase_months=rebase)
+
+
+def _rank(
+    app: App,
+    engine: Engine,
+    populations: PopulationTable,
+    kpi: Kpi,
+    force: str,
+    *,
+    period: str,
+    to_month: str | None,
+    style: RankStyle,
+    group_spec: str,
+    weighted: bool,
+    ddof: int,
+    exclude_incomplete: bool,
+) -> Chart:
+    from pcp_cli.analysis.rank import RankPlan, rank, resolve_comparator
+
+    home = app.forces.forces[force]
+    if not home.territorial:
+        raise UsageError(
+            f"{home.name} is not a territorial police force: it has no population and is "
+            "never ranked",
+            hint="give one of the 43 territorial forces",
+        )
+    latest = _latest(engine, kpi, force, to_month)
+    current = parse_period(period, latest=latest)
+    comparator, group_warnings = resolve_comparator(
+        group_spec, home, app.forces, app.settings.groups, current
+    )
+    for message in group_warnings:
+        warn(message)
+    plan = RankPlan(
+        kpis=[kpi],
+        home=home.id,
+        period=current,
+        baseline=baseline_for(current, "last-year", latest=latest),
+        comparator=comparator,
+        mean_method="weighted" if weighted else "unweighted",
+        ddof=ddof,
+        exclude_incomplete=exclude_incomplete,
+    )
+    result = rank(engine, app.forces, populations, plan)
+    for message in result.warnings:
+        warn(message)
+    if not app.quiet and result.notes:
+        note(result.notes[-1])
+    try:
+        return rank_chart_from_frame(result.frame, style=style)
+    except ChartError as exc:
+        raise UsageError(str(exc), hint="use --style bar") from None

@@ -44,7 +44,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Project a KPI's trend to a target date, with RAG.",
     ),
     "cdi": ("pcp_cli.cli.cdi", "cdi", "Estimate how much of a crime rise is better recording."),
-    "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend) to a PNG or SVG file."),
+    "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend, spc, rank) to PNG or SVG."),
+    "check": (
+        "pcp_cli.cli.check",
+        "check",
+        "Check for breaches; exit 10 if any (for scheduled jobs).",
+    ),
 }
 
 
@@ -81,7 +86,8 @@ def cli() -> None:
       pcp compare --kpi all --period "Q2 2018/19"
       pcp kpis
     Exit codes: 0 ok, 1 internal error, 2 usage, 3 configuration, 4 input data,
-    5 no data for the period, 6 store locked or damaged, 141 output pipe closed.
+    5 no data for the period, 6 store locked or damaged, 10 pcp check found a
+    breach, 141 output pipe closed.
     """
 
 

@@ -1,0 +1,288 @@
+"""`pcp check`: exit 10 when the latest figures need attention, for scheduled jobs."""
+
+from __future__ import annotations
+
+import click
+import polars as pl
+
+from pcp_cli.analysis.check import (
+    CHECKS,
+    DEFAULT_RECENT,
+    FAIL_RULES,
+    CheckKind,
+    CheckPlan,
+    parse_fail_on,
+    run_checks,
+    summary_text,
+)
+from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.rank import Comparator, resolve_comparator
+from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.output import TableView, emit
+from pcp_cli.engine import Engine, parse_to
+from pcp_cli.errors import EXIT_BREACH, EXIT_OK, NoDataError, UsageError
+from pcp_cli.periods import Period, baseline_for, parse_period
+
+
+@click.command()
+@click.option(
+    "--kpi",
+    "kpi_spec",
+    default="all",
+    show_default=True,
+    help="KPI id, several ids separated by commas, a section name, or all.",
+)
+@click.option(
+    "--period",
+    default="12m",
+    show_default=True,
+    help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09.",
+)
+@click.option(
+    "--vs",
+    "vs",
+    default="last-year",
+    show_default=True,
+    help="Baseline for the significance and survey checks: last-year, previous or a period.",
+)
+@click.option(
+    "--force",
+    "force_names",
+    multiple=True,
+    help="Force id or name; repeat or separate with commas. Default: home force.",
+)
+@click.option(
+    "--to",
+    "to_month",
+    default=None,
+    metavar="YYYY-MM",
+    help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    metavar="RULES",
+    help=f"Rules that make a breach, comma-separated or repeated: {', '.join(FAIL_RULES)}. "
+    "Default: red,exceptional.",
+)
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    metavar="CHECKS",
+    help=f"Run only these checks: {', '.join(CHECKS)} (comma-separated; default: all).",
+)
+@click.option(
+    "--recent",
+    type=click.IntRange(1, 24),
+    default=DEFAULT_RECENT,
+    show_default=True,
+    help="SPC: how many of the latest points are looked at.",
+)
+@click.option(
+    "--group",
+    "group_spec",
+    default="msg",
+    show_default=True,
+    help="Comparator for the RAG: msg, national, a [groups] name, or forces a,b,c.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level for the compare verdict and the survey RAG.",
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Print every finding (with a breach column), not only the breaches.",
+)
+@output_options
+@common_options
+def check(
+    app: App,
+    kpi_spec: str,
+    period: str,
+    vs: str,
+    force_names: tuple[str, ...],
+    to_month: str | None,
+    fail_on: tuple[str, ...],
+    checks: tuple[str, ...],
+    recent: int,
+    group_spec: str,
+    alpha: float,
+    show_all: bool,
+    out: OutputOptions,
+) -> int:
+    """Check the latest figures for anything that needs attention (for cron jobs).
+
+    Runs the period comparison (significance), the SPC chart of the latest months,
+    the MSG RAG and the survey RAG for each KPI and force, and prints one line per
+    breach: a finding that matches a --fail-on rule. A one-line summary goes to stderr.
+
+    \b
+    Exit codes: 0 nothing breaches; 10 something breaches (the numbers need
+    attention); 2-6 the job itself failed (2 usage, 3 configuration, 4 input data,
+    5 no data, 6 store), 1 internal error.
+
+    \b
+    Rules (--fail-on):
+      red                   MSG RAG RED, or a survey significantly worse (seed 001 key)
+      amber                 MSG RAG AMBER, or a survey with no evidence of change
+      exceptional           one of the latest --recent SPC points outside the limits
+      concern               one of the latest --recent SPC points special cause of concern
+      worse                 a significant change in the bad direction (by polarity)
+      significant-increase  a significant increase (never for neutral KPIs)
+      significant-decrease  a significant decrease (never for neutral KPIs)
+
+    \b
+    Examples:
+      pcp check --period 12m
+      pcp check --period Q2 --fail-on red,amber,worse --force leicestershire
+      pcp check --kpi Crime --fail-on exceptional --recent 1 --format csv
+      pcp check --period 12m --all --format json -o status.json
+    """
+    rules = parse_fail_on(fail_on)
+    wanted = _parse_checks(checks)
+    kpis = app.catalogue.select(kpi_spec)
+    frames: list[pl.DataFrame] = []
+    labels: list[str] = []
+    checked = 0
+    with app.store.reading(wait=app.wait) as reader:
+        engine = Engine(reader, app.catalogue)
+        populations = PopulationTable.from_reader(reader)
+        forces = app.resolve_forces(force_names, reader)
+        for force in forces:
+            latest = parse_to(to_month)
+            if latest is None:
+                latest = engine.latest_month(kpis, force)
+                if latest is None:
+                    raise NoDataError(
+                        f"the store holds no data for {app.forces.name(force)} for the "
+                        "selected KPIs",
+                        hint="run 'pcp periods' to see what the store holds",
+                    )
+            current = parse_period(period, latest=latest)
+            baseline = baseline_for(current, vs, latest=latest)
+            comparator = _comparator(app, force, group_spec, current, wanted)
+            plan = CheckPlan(
+                kpis=kpis,
+                force=force,
+                period=current,
+                baseline=baseline,
+                fail_on=rules,
+                recent=recent,
+                alpha=alpha,
+                comparator=comparator,
+                checks=wanted,
+            )
+            app.info(f"checking {force}: {current.label} against {baseline.label}")
+            result = run_checks(engine, app.forces, populations, plan)
+            for message in result.warnings:
+                warn(message)
+            frames.append(result.frame)
+            labels.append(current.label)
+            checked = max(checked, result.kpis_checked)
+    frame = pl.concat(frames, how="vertical")
+    shown = frame if show_all else frame.filter(pl.col("breach"))
+    label = labels[0] if len(set(labels)) == 1 else "periods by force"
+    emit(shown, out, lambda f: _view(f, show_all, label))
+    if not app.quiet:
+        note(summary_text(frame, rules, label, checked, len(forces)))
+    return EXIT_BREACH if frame["breach"].any() else EXIT_OK
+
+
+def _parse_checks(values: tuple[str, ...]) -> tuple[CheckKind, ...]:
+    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
+    if not names:
+        return CHECKS
+    out: list[CheckKind] = []
+    for name in names:
+        kind = next((c for c in CHECKS if c == name), None)
+        if kind is None:
+            raise UsageError(
+                f"--check {name}: unknown check", hint=f"use one or more of {', '.join(CHECKS)}"
+            )
+        out.append(kind)
+    return tuple(dict.fromkeys(out))
+
+
+def _comparator(
+    app: App, force: str, group_spec: str, period: Period, wanted: tuple[CheckKind, ...]
+) -> Comparator | None:
+    """The MSG (or --group) of a territorial force; None for other forces (no RAG)."""
+    home = app.forces.forces[force]
+    if "rank" not in wanted or not home.territorial:
+        if "rank" in wanted:
+            app.info(f"{home.name} is not a territorial force: no MSG RAG")
+        return None
+    comparator, messages = resolve_comparator(
+        group_spec, home, app.forces, app.settings.groups, period
+    )
+    for message in messages:
+        warn(message)
+    return comparator
+
+
+_STATUS_STYLE = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
+
+
+def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
+    multi_force = frame.height > 0 and frame["force"].n_unique() > 1
+    headers = [
+        *(["Force"] if multi_force else []),
+        "KPI",
+        "Check",
+        "Value",
+        "Status",
+        *(["Breach"] if show_all else []),
+        "Rule",
+        "Finding",
+    ]
+    rows: list[list[str]] = []
+    styles: list[str | None] = []
+    cells: dict[tuple[int, int], str] = {}
+    status_col = headers.index("Status")
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        value = r["value"]
+        unit = r["measure"] or ""
+        if value is None:
+            value_text = "–"
+        elif unit == "%":
+            value_text = f"{value:,.1f}%"
+        elif float(value).is_integer() or abs(value) >= 1000:
+            value_text = f"{value:,.0f}"
+        else:
+            value_text = f"{value:,.2f}"
+        rows.append(
+            [
+                *([r["force_name"]] if multi_force else []),
+                r["label"],
+                r["check"],
+                value_text,
+                r["status"] or "",
+                *(["yes" if r["breach"] else ""] if show_all else []),
+                r["rule"] or "",
+                r["detail"] or "",
+            ]
+        )
+        styles.append("bold" if r["breach"] and show_all else None)
+        if r["status"] in _STATUS_STYLE:
+            cells[(i, status_col)] = _STATUS_STYLE[r["status"]]
+    if show_all:
+        what = "every finding"
+    else:
+        what = f"{frame.height} breach(es)" if frame.height else "no breaches"
+    title = f"pcp check, {period}: {what}"
+    return TableView(
+        title,
+        headers,
+        rows,
+        right_align={int(multi_force) + 2},
+        row_styles=styles,
+        cell_styles=cells,
+        caption="Exit 10 when anything breaches a --fail-on rule; see docs/charts-and-checks.md.",
+    )
