@@ -227,6 +227,8 @@ class Engine:
             return
         self._checked.add((kpi.id, rule.dataset))
         for cond in rule.conditions:
+            if cond.column in DATASETS[rule.dataset].coverage_by:
+                continue  # an absent measure means no data (reported as such), not zero
             key = (rule.dataset, cond.column)
             if key not in self._present:
                 values = self.reader.aggregate(rule.dataset).select(pl.col(cond.column).unique())

@@ -1,6 +1,6 @@
 """The local Parquet store.
 
-Layout (documented in the README so other Arrow engines can read it)::
+Layout (documented in docs/store.md so other Arrow engines can read it)::
 
     <store>/
       manifest.json                      the catalogue: partitions, aggregates, sources
@@ -8,13 +8,19 @@ Layout (documented in the README so other Arrow engines can read it)::
       data/<dataset>/force=<id>/part-<txid>.parquet                   (counts, survey)
       data/<dataset>/part-<txid>.parquet                              (population)
       agg/<dataset>/part-<txid>.parquet  counts by force, month and the KPI filter columns
+      .lock, .write.lock                 lock files (readers / writers)
+      journal.json, .staging/            only while a write is in progress (or was killed)
 
-Every write is a transaction: new files are staged, a journal lists them, they are
-moved into place with fresh names (nothing is overwritten), and the manifest is
-replaced atomically; that rename is the commit. Files the manifest no longer names
-are deleted afterwards. A writer killed at any point leaves the previous manifest in
-force; the next writer finishes or undoes the journal. Writers hold an exclusive
-lock, readers a shared one, so readers never see a half-written state.
+Every write is a transaction: new files are staged as they are produced, a journal lists
+them, they are moved into place with fresh names (nothing is overwritten), and the
+manifest is replaced atomically; that rename is the commit. Files the manifest no longer
+names are deleted afterwards. A writer killed at any point leaves the previous manifest
+in force; the next writer finishes or undoes the journal.
+
+Locks: writers hold ``.write.lock`` exclusively for the whole run, so two ingests never
+mix. Readers hold ``.lock`` shared; a writer takes it exclusively only to delete the
+files its commit superseded, so readers are not held up by a long ingest and never see
+a file vanish under them.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,7 +50,16 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 JOURNAL = "journal.json"
 LOCK = ".lock"
+WRITE_LOCK = ".write.lock"
 STAGING = ".staging"
+PAUSE_ENV = "PCP_TEST_PAUSE_AT"  # tests: stage|journal|rename|manifest -> stop there a while
+
+REBUILD_HINT = "the store was damaged; rebuild it with 'pcp ingest --rebuild'"
+MANIFEST_HINT = (
+    "the store's catalogue is damaged: restore the store from a backup, or move it aside "
+    "and ingest the extracts again into a new store ('pcp periods --sources' on a good "
+    "copy lists them)"
+)
 
 
 def partition_key(spec: DatasetSpec, force: str | None, month: str | None) -> str:
@@ -66,6 +83,14 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def pause_for_tests(point: str) -> None:
+    """Test hook: with PCP_TEST_PAUSE_AT=<point>, say so on stderr and sleep, to be killed."""
+    if os.environ.get(PAUSE_ENV) == point:
+        sys.stderr.write(f"pcp: test pause at {point}\n")
+        sys.stderr.flush()
+        time.sleep(float(os.environ.get("PCP_TEST_PAUSE_SECONDS", "60")))
+
+
 @dataclass
 class Manifest:
     txid: str = ""
@@ -80,11 +105,14 @@ class Manifest:
                 f"{path}: store format {doc.get('format')!r} is not supported (expected {FORMAT})",
                 hint="rebuild the store by ingesting the extracts again into a new --store",
             )
+        sources, datasets = doc.get("sources", {}), doc.get("datasets", {})
+        if not isinstance(sources, dict) or not isinstance(datasets, dict):
+            raise StoreError(f"the store manifest {path} is malformed", hint=MANIFEST_HINT)
         return cls(
             txid=str(doc.get("txid", "")),
             updated_at=str(doc.get("updated_at", "")),
-            sources=dict(doc.get("sources", {})),
-            datasets=dict(doc.get("datasets", {})),
+            sources=dict(sources),
+            datasets=dict(datasets),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -119,10 +147,37 @@ class Manifest:
                 names.add(ds["aggregate"])
         return names
 
+    def file_sizes(self) -> dict[str, int]:
+        """Recorded byte sizes of the store's files (stores written before 0.1 lack them)."""
+        sizes: dict[str, int] = {}
+        for ds in self.datasets.values():
+            for part in ds.get("partitions", {}).values():
+                if "bytes" in part:
+                    sizes[part["file"]] = int(part["bytes"])
+            if ds.get("aggregate") and "aggregate_bytes" in ds:
+                sizes[ds["aggregate"]] = int(ds["aggregate_bytes"])
+        return sizes
+
+    def sources_in_order(self) -> list[dict[str, Any]]:
+        """Recorded sources in the order they were ingested (later ones win on replacement)."""
+        items = list(self.sources.items())
+        return [
+            {"sha256": sha, **info}
+            for sha, info in sorted(
+                items,
+                key=lambda kv: (
+                    int(kv[1].get("seq", 0)),
+                    str(kv[1].get("ingested_at", "")),
+                    str(kv[1].get("path", "")),
+                ),
+            )
+        ]
+
 
 class Store:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.leftover: list[str] = []  # superseded files a recovery could not delete yet
 
     @property
     def manifest_path(self) -> Path:
@@ -133,12 +188,15 @@ class Store:
 
     # -- locking -------------------------------------------------------------------
     @contextlib.contextmanager
-    def _lock(self, exclusive: bool, wait: float) -> Iterator[None]:
-        lock_path = self.root / LOCK
+    def _lock(self, name: str, exclusive: bool, wait: float, what: str) -> Iterator[None]:
+        lock_path = self.root / name
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot open the store lock {lock_path}: {exc.strerror}") from None
+            raise StoreError(
+                f"cannot open the store lock {lock_path}: {exc.strerror}",
+                hint="check the store folder exists and is writable",
+            ) from None
         try:
             mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
             deadline = time.monotonic() + wait
@@ -148,19 +206,22 @@ class Store:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        what = (
-                            "another pcp process is writing to"
-                            if not exclusive
-                            else ("another pcp process is using")
-                        )
                         raise StoreError(
                             f"{what} the store {self.root}",
                             hint=f"waited {wait:g}s; try again later or raise --wait",
                         ) from None
-                    time.sleep(0.1)
+                    time.sleep(0.05)
             yield
         finally:
             os.close(fd)
+
+    def _read_lock(self, exclusive: bool, wait: float) -> contextlib.AbstractContextManager[None]:
+        what = (
+            "another pcp process is replacing files in"
+            if not exclusive
+            else ("another pcp process is reading")
+        )
+        return self._lock(LOCK, exclusive, wait, what)
 
     @contextlib.contextmanager
     def reading(self, wait: float = 60.0) -> Iterator[StoreReader]:
@@ -169,19 +230,20 @@ class Store:
                 f"the store {self.root} is empty or does not exist",
                 hint="run 'pcp ingest PATH' first, or point --store / PCP_STORE at your store",
             )
-        with self._lock(exclusive=False, wait=wait):
+        with self._read_lock(exclusive=False, wait=wait):
             yield StoreReader(self.root, self.load_manifest())
 
     @contextlib.contextmanager
-    def writing(self, wait: float = 60.0) -> Iterator[Transaction]:
+    def writing(self, wait: float = 60.0, *, fresh: bool = False) -> Iterator[Transaction]:
+        """One writer at a time; ``fresh`` starts from an empty store (for a rebuild)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store {self.root}: {exc.strerror}") from None
-        with self._lock(exclusive=True, wait=wait):
-            self.recover()
+        with self._lock(WRITE_LOCK, True, wait, "another pcp ingest is writing to"):
+            self.recover(wait)
             manifest = self.load_manifest() if self.exists() else Manifest()
-            tx = Transaction(self, manifest)
+            tx = Transaction(self, manifest, fresh=fresh, wait=wait)
             try:
                 yield tx
             finally:
@@ -195,28 +257,50 @@ class Store:
         except (OSError, ValueError) as exc:
             raise StoreError(
                 f"the store manifest {self.manifest_path} is unreadable ({exc})",
-                hint="the store was damaged; rebuild it with 'pcp ingest --rebuild'",
+                hint=MANIFEST_HINT,
             ) from None
         if not isinstance(doc, dict):
-            raise StoreError(f"the store manifest {self.manifest_path} is not a JSON object")
+            raise StoreError(
+                f"the store manifest {self.manifest_path} is not a JSON object", hint=MANIFEST_HINT
+            )
         return Manifest.from_json(doc, self.manifest_path)
 
-    def recover(self) -> None:
-        """Finish or undo a transaction a killed writer left behind (caller holds the lock)."""
+    def recover(self, wait: float = 60.0) -> None:
+        """Finish or undo a transaction a killed writer left behind (caller is the writer)."""
         journal_path = self.root / JOURNAL
         if journal_path.exists():
             try:
                 journal = json.loads(journal_path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 journal = {}
+            if not isinstance(journal, dict):
+                journal = {}
             current = self.load_manifest().txid if self.exists() else ""
-            committed = journal.get("txid") == current
-            doomed = journal.get("old_files" if committed else "new_files", [])
-            for rel in doomed:
-                with contextlib.suppress(FileNotFoundError):
-                    (self.root / rel).unlink()
-            journal_path.unlink(missing_ok=True)
+            committed = bool(journal.get("txid")) and journal.get("txid") == current
+            if committed:
+                # Superseded files: a reader of the old manifest may still use them.
+                try:
+                    with self._read_lock(exclusive=True, wait=wait):
+                        _unlink_all(self.root, journal.get("old_files", []))
+                except StoreError:
+                    # A long reader holds them: this writer's commit deletes them later.
+                    self.leftover = [str(f) for f in journal.get("old_files", [])]
+            else:
+                # Never named by a committed manifest: no reader can be using them.
+                _unlink_all(self.root, journal.get("new_files", []))
+            _prune_empty_dirs(self.root / "data")
+            _prune_empty_dirs(self.root / "agg")
+            if not self.leftover:
+                journal_path.unlink(missing_ok=True)
         shutil.rmtree(self.root / STAGING, ignore_errors=True)
+        for tmp in self.root.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def _unlink_all(root: Path, rels: list[str]) -> None:
+    for rel in rels:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            (root / rel).unlink()
 
 
 class StoreReader:
@@ -225,6 +309,8 @@ class StoreReader:
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.root = root
         self.manifest = manifest
+        self._sizes = manifest.file_sizes()
+        self._aggregates: dict[str, pl.DataFrame] = {}
 
     def has(self, dataset: str) -> bool:
         return bool(self.manifest.partitions(dataset))
@@ -233,16 +319,27 @@ class StoreReader:
         path = self.root / rel
         if not path.is_file():
             raise StoreError(
-                f"the store file {path} named in the manifest is missing",
-                hint="the store was damaged; rebuild it with 'pcp ingest --rebuild'",
+                f"the store file {path} named in the manifest is missing", hint=REBUILD_HINT
             )
         return path
 
     def aggregate(self, dataset: str) -> pl.LazyFrame:
-        rel = self.manifest.aggregate_file(dataset)
-        if rel is None:
-            raise NoDataError(f"the store holds no {dataset} data")
-        return _checked_scan([self._path(rel)])
+        """The dataset's aggregate table, read once per reader and kept in memory.
+
+        Columns: force, month ('YYYY-MM'), span, the dataset's dimension columns, n
+        (and respondents for survey). Population: force, year, population.
+        """
+        if dataset not in self._aggregates:
+            rel = self.manifest.aggregate_file(dataset)
+            if rel is None:
+                raise NoDataError(f"the store holds no {dataset} data")
+            path = self._path(rel)
+            _check_parquet(path, self._sizes.get(rel), full=True)
+            try:
+                self._aggregates[dataset] = pl.read_parquet(path)
+            except (pl.exceptions.PolarsError, OSError) as exc:
+                raise _damaged(path, exc) from None
+        return self._aggregates[dataset].lazy()
 
     def raw(self, dataset: str, keys: list[str] | None = None) -> pl.LazyFrame:
         parts = self.manifest.partitions(dataset)
@@ -251,23 +348,56 @@ class StoreReader:
         chosen = parts if keys is None else {k: parts[k] for k in keys if k in parts}
         if not chosen:
             raise NoDataError(f"the store holds no {dataset} data for that selection")
-        return _checked_scan([self._path(p["file"]) for p in chosen.values()])
+        paths = []
+        for part in chosen.values():
+            path = self._path(part["file"])
+            _check_parquet(path, self._sizes.get(part["file"]))
+            paths.append(path)
+        # Stores written before force-month partitions dropped their per-row source
+        # column mix both shapes: read them as one.
+        return pl.scan_parquet(paths, missing_columns="insert", extra_columns="ignore")
 
     def read_partition(self, dataset: str, key: str) -> pl.DataFrame | None:
         part = self.manifest.partitions(dataset).get(key)
         if part is None:
             return None
-        return _checked_scan([self._path(part["file"])]).collect()
+        path = self._path(part["file"])
+        _check_parquet(path, self._sizes.get(part["file"]), full=True)
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise _damaged(path, exc) from None
+
+    def verify(self) -> list[str]:
+        """Read every file the manifest names in full; return one problem per bad file."""
+        problems = []
+        for rel in sorted(self.manifest.files()):
+            path = self.root / rel
+            try:
+                if not path.is_file():
+                    raise StoreError(f"the store file {path} named in the manifest is missing")
+                _check_parquet(path, self._sizes.get(rel), full=True)
+                pl.read_parquet(path)
+            except StoreError as exc:
+                problems.append(exc.message)
+            except (pl.exceptions.PolarsError, OSError) as exc:
+                problems.append(_damaged(path, exc).message)
+        return problems
+
+
+def _damaged(path: Path, exc: BaseException) -> StoreError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"the store file {path} is damaged ({detail[:160]})", hint=REBUILD_HINT)
 
 
 def _checked_scan(paths: list[Path]) -> pl.LazyFrame:
     for path in paths:
-        _check_parquet_footer(path)
+        _check_parquet(path, None)
     return pl.scan_parquet(paths)
 
 
-def _check_parquet_footer(path: Path) -> None:
-    """Cheap integrity check: a Parquet file starts and ends with the magic 'PAR1'."""
+def _check_parquet(path: Path, expected_size: int | None, *, full: bool = False) -> None:
+    """Cheap integrity checks: recorded size, 'PAR1' at both ends, and (full) a readable footer."""
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
@@ -275,47 +405,103 @@ def _check_parquet_footer(path: Path) -> None:
             fh.seek(max(size - 4, 0))
             tail = fh.read(4)
     except OSError as exc:
-        raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
-    if size < 12 or head != b"PAR1" or tail != b"PAR1":
         raise StoreError(
-            f"the store file {path} is truncated or not Parquet",
-            hint="the store was damaged; rebuild it with 'pcp ingest --rebuild'",
+            f"cannot read store file {path}: {exc.strerror}", hint=REBUILD_HINT
+        ) from None
+    if size < 12 or head != b"PAR1" or tail != b"PAR1":
+        raise StoreError(f"the store file {path} is truncated or not Parquet", hint=REBUILD_HINT)
+    if expected_size is not None and size != expected_size:
+        raise StoreError(
+            f"the store file {path} has {size:,} bytes, the manifest recorded {expected_size:,}",
+            hint=REBUILD_HINT,
         )
+    if full:
+        try:
+            pl.read_parquet_schema(path)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise _damaged(path, exc) from None
+
+
+_check_parquet_footer = _check_parquet  # older name
 
 
 class Transaction:
-    """Stage partition and aggregate replacements, then commit them atomically."""
+    """Stage partition and aggregate replacements as they come, then commit them atomically.
 
-    def __init__(self, store: Store, manifest: Manifest) -> None:
+    Partition files are written to the staging folder at once (so an ingest never holds
+    more than one extract in memory); aggregates are kept per partition, in memory, and
+    written at commit.
+    """
+
+    def __init__(
+        self, store: Store, manifest: Manifest, *, fresh: bool = False, wait: float = 60.0
+    ) -> None:
         self.store = store
-        self.manifest = manifest
+        self.previous = manifest  # what is committed now
+        self.manifest = Manifest() if fresh else manifest  # what this transaction builds on
+        self.fresh = fresh
+        self.wait = wait
         self.txid = uuid.uuid4().hex[:16]
         self.staging = store.root / STAGING / self.txid
-        self._staged: list[tuple[Path, str]] = []  # (staged file, final relative path)
+        self._staged: dict[str, Path] = {}  # final relative path -> staged file
         self._parts: dict[str, dict[str, dict[str, Any]]] = {}
         self._aggs: dict[str, pl.DataFrame] = {}
         self._new_sources: dict[str, dict[str, Any]] = {}
+        self._paused = False
 
     def reader(self) -> StoreReader:
         return StoreReader(self.store.root, self.manifest)
 
-    def _stage(self, df: pl.DataFrame, final_rel: str) -> None:
+    def _stage(self, df: pl.DataFrame, final_rel: str, *, raw: bool = False) -> int:
         staged = self.staging / final_rel
         try:
             staged.parent.mkdir(parents=True, exist_ok=True)
-            df.write_parquet(staged, compression="zstd", statistics=True)
+            write_parquet(df, staged, raw=raw)
+            size = staged.stat().st_size
         except OSError as exc:
             raise _write_error(exc, staged) from None
-        self._staged.append((staged, final_rel))
+        self._staged[final_rel] = staged
+        if not self._paused:
+            self._paused = True
+            pause_for_tests("stage")
+        return size
+
+    def staging_file(self, name: str) -> Path:
+        """A scratch path in this transaction's staging folder (for workers)."""
+        path = self.staging / "tmp" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def replace_partition(
-        self, spec: DatasetSpec, key: str, df: pl.DataFrame, sources: list[str]
+        self,
+        spec: DatasetSpec,
+        key: str,
+        df: pl.DataFrame | None,
+        sources: list[str],
+        *,
+        staged: Path | None = None,
+        rows: int | None = None,
     ) -> None:
+        """Replace one partition whole, from a frame or from a Parquet file already staged."""
         rel = f"{_partition_dir(spec, key)}/part-{self.txid}.parquet"
-        self._stage(df, rel)
+        if staged is not None:
+            target = self.staging / rel
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+                size = target.stat().st_size
+            except OSError as exc:
+                raise _write_error(exc, target) from None
+            self._staged[rel] = target
+            height = int(rows or 0)
+        else:
+            assert df is not None
+            size = self._stage(df, rel, raw=True)
+            height = df.height
         self._parts.setdefault(spec.name, {})[key] = {
             "file": rel,
-            "rows": df.height,
+            "rows": height,
+            "bytes": size,
             "sources": sorted(set(sources)),
         }
 
@@ -325,28 +511,43 @@ class Transaction:
     def add_source(self, sha256: str, info: dict[str, Any]) -> None:
         self._new_sources[sha256] = info
 
+    def next_seq(self) -> int:
+        """Ingest order of a new source: later sources replace earlier ones on rebuild too."""
+        seqs = [
+            int(i.get("seq", 0))
+            for i in (*self.manifest.sources.values(), *self._new_sources.values())
+        ]
+        return max(seqs, default=0) + 1
+
     @property
     def changed(self) -> bool:
-        return bool(self._parts or self._aggs)
+        return bool(self._parts or self._aggs or (self.fresh and self.previous.files()))
 
     def commit(self) -> None:
         if not self.changed:
             return
+        agg_sizes = {}
         for dataset, agg in self._aggs.items():
-            self._stage(agg, f"agg/{dataset}/part-{self.txid}.parquet")
-        new = self._build_manifest()
-        old_files = sorted(self.manifest.files() - new.files())
-        new_files = [rel for _, rel in self._staged]
+            agg_sizes[dataset] = self._stage(agg, f"agg/{dataset}/part-{self.txid}.parquet")
+        new = self._build_manifest(agg_sizes)
+        old_files = sorted((self.previous.files() | set(self.store.leftover)) - new.files())
+        new_files = sorted(self._staged)
         root = self.store.root
         journal = root / JOURNAL
         try:
+            for staged in self._staged.values():
+                _fsync_file(staged)
             _write_json_atomic(
                 journal, {"txid": self.txid, "new_files": new_files, "old_files": old_files}
             )
-            for staged, rel in self._staged:
+            pause_for_tests("journal")
+            for i, rel in enumerate(new_files):
                 final = root / rel
                 final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
+                os.replace(self._staged[rel], final)
+                if i == 0:
+                    pause_for_tests("rename")
+            _fsync_dirs(root, new_files)
             _write_json_atomic(root / MANIFEST, new.to_json())  # the commit point
         except OSError as exc:
             # Not committed: undo what was moved, keep the old manifest.
@@ -356,22 +557,29 @@ class Transaction:
             with contextlib.suppress(OSError):
                 journal.unlink()
             raise _write_error(exc, root) from None
-        for rel in old_files:
-            with contextlib.suppress(OSError):
-                (root / rel).unlink()
+        self.manifest = self.previous = new
+        pause_for_tests("manifest")
+        # Delete superseded files once no reader of the old manifest is left.
+        try:
+            with self.store._read_lock(exclusive=True, wait=self.wait):
+                _unlink_all(root, old_files)
+        except StoreError:
+            return  # committed; the journal stays and the next writer finishes the clean-up
+        except OSError:
+            return
         _prune_empty_dirs(root / "data")
+        _prune_empty_dirs(root / "agg")
         with contextlib.suppress(OSError):
             journal.unlink()
-        self.manifest = new
 
-    def _build_manifest(self) -> Manifest:
+    def _build_manifest(self, agg_sizes: dict[str, int]) -> Manifest:
         datasets = json.loads(json.dumps(self.manifest.datasets))
         for dataset, parts in self._parts.items():
             datasets.setdefault(dataset, {}).setdefault("partitions", {}).update(parts)
         for dataset in self._aggs:
-            datasets.setdefault(dataset, {})["aggregate"] = (
-                f"agg/{dataset}/part-{self.txid}.parquet"
-            )
+            entry = datasets.setdefault(dataset, {})
+            entry["aggregate"] = f"agg/{dataset}/part-{self.txid}.parquet"
+            entry["aggregate_bytes"] = agg_sizes[dataset]
         new = Manifest(txid=self.txid, updated_at=_now(), datasets=datasets)
         sources = {**self.manifest.sources, **self._new_sources}
         used = new.referenced_sources()
@@ -384,6 +592,49 @@ class Transaction:
             (self.store.root / STAGING).rmdir()
 
 
+def write_parquet(df: pl.DataFrame, path: Path, *, raw: bool = False) -> None:
+    """Write a store file; I/O failures (disk full, permissions) come out as OSError.
+
+    Raw partitions are already split by force and month, so column statistics would not
+    let a reader skip anything: they are left out, and a lighter zstd level is used.
+    """
+    try:
+        if raw:
+            df.write_parquet(path, compression="zstd", compression_level=1, statistics=False)
+        else:
+            df.write_parquet(path, compression="zstd", statistics=True)
+    except pl.exceptions.PolarsError as exc:
+        raise _as_os_error(exc) from None
+
+
+def _as_os_error(exc: Exception) -> Exception:
+    """Polars reports I/O failures as ComputeError '... (os error 28)': recover the errno."""
+    match = re.search(r"os error (\d+)", str(exc))
+    if match:
+        code = int(match.group(1))
+        return OSError(code, os.strerror(code))
+    return exc
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dirs(root: Path, rels: list[str]) -> None:
+    """Make the renames durable before the manifest names the files."""
+    for folder in sorted({(root / rel).parent for rel in rels}):
+        with contextlib.suppress(OSError):
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
 def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -392,6 +643,12 @@ def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        with contextlib.suppress(OSError):
+            fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -407,12 +664,15 @@ def _prune_empty_dirs(top: Path) -> None:
 def _write_error(exc: OSError, where: Path) -> StoreError:
     if exc.errno == errno.ENOSPC:
         reason = "the disk is full"
+    elif exc.errno == errno.EDQUOT:
+        reason = "the disk quota is exceeded"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         reason = "permission denied"
     else:
         reason = exc.strerror or str(exc)
     return StoreError(
-        f"cannot write to the store at {where}: {reason}", hint="the store is unchanged"
+        f"cannot write to the store at {where}: {reason}",
+        hint="nothing was committed; the store is unchanged",
     )
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
+from typing import Any
 
 import click
 
 from pcp_cli.cli.common import App, common_options, note
 from pcp_cli.datasets import DATASETS
+from pcp_cli.errors import UsageError
+from pcp_cli.ingest.pipeline import FileResult, Progress
 from pcp_cli.ingest.pipeline import ingest as run_ingest
+from pcp_cli.ingest.pipeline import rebuild as run_rebuild
 from pcp_cli.ingest.readers import ReadOptions
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=False)
 @click.option(
     "--kind",
     type=click.Choice(list(DATASETS)),
@@ -40,6 +45,12 @@ from pcp_cli.ingest.readers import ReadOptions
     help="fail: stop and store nothing; skip: store the good rows, write the bad "
     "ones to a rejects CSV beside the store.",
 )
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Rebuild the whole store from the source files it records (path, size, SHA-256), "
+    "e.g. after a damaged copy; the old store stays in force until the new one is complete.",
+)
 @common_options
 def ingest(
     app: App,
@@ -48,6 +59,7 @@ def ingest(
     encoding: str,
     force_name: str | None,
     on_bad_rows: str,
+    rebuild: bool,
 ) -> None:
     """Read extracts (files, folders, globs, or - for stdin) into the store.
 
@@ -56,13 +68,25 @@ def ingest(
     recorded crime tables), counts (force,month,measure,value), survey, population.
     The same file twice changes nothing; a newer extract for the same dataset,
     force and month replaces the older one. If any file is bad, nothing is stored.
+    A progress bar shows on a terminal; -v lists every file, -q says nothing.
 
     \b
     Examples:
       pcp ingest samples/data
       pcp ingest 'downloads/2018-*/*-street.csv'
       pcp ingest - --kind counts < calls.csv
+      pcp ingest --rebuild            # re-create the store from its recorded sources
     """
+    if rebuild and paths:
+        raise UsageError(
+            "--rebuild takes no paths: it re-reads the files the store records",
+            hint="run 'pcp periods --sources' to see them",
+        )
+    if not rebuild and not paths:
+        raise UsageError(
+            "give the extracts to ingest (files, folders, globs or -)",
+            hint="e.g. pcp ingest downloads/ ; or pcp ingest --rebuild",
+        )
     options = ReadOptions(
         kind=kind,
         encoding=encoding,
@@ -71,49 +95,104 @@ def ingest(
     )
     if "-" in paths and sys.stdin.isatty() and not app.quiet:
         note("reading from stdin (end with Ctrl-D)…")
-    progress = _Progress(app) if sys.stderr.isatty() and not app.quiet else None
+    progress: _Feedback
+    if app.quiet:
+        progress = _Feedback()
+    elif sys.stderr.isatty():
+        progress = _Bar(verbose=bool(app.verbose))
+    else:
+        progress = _Feedback(verbose=bool(app.verbose))
     try:
-        summary = run_ingest(
-            app.store,
-            list(paths),
-            app.forces,
-            options,
-            wait=app.wait,
-            progress=progress.update if progress else None,
-        )
+        if rebuild:
+            summary = run_rebuild(app.store, app.forces, wait=app.wait, progress=progress)
+        else:
+            summary = run_ingest(
+                app.store, list(paths), app.forces, options, wait=app.wait, progress=progress
+            )
     finally:
-        if progress:
-            progress.close()
-    if app.verbose:
-        for f in summary.files:
-            note(f"{f.status}: {f.name} ({f.kind}, {f.rows:,} rows)")
+        progress.close()
     if not app.quiet:
         note(summary.line())
 
 
-class _Progress:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
+def file_line(result: FileResult) -> str:
+    """The -v line for one file."""
+    text = f"{result.status}: {result.name} ({result.kind}, {result.rows:,} rows"
+    if result.rejected:
+        text += f", {result.rejected:,} rejected"
+    return text + ")"
 
-    def __init__(self, app: App) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.rows = 0
-        self.progress = Progress(
-            TextColumn("ingest"),
-            BarColumn(),
-            TextColumn("{task.completed} files"),
-            TextColumn("{task.fields[rows]:,} rows"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.task = self.progress.add_task("ingest", total=None, rows=0)
-        self.progress.start()
+class _Feedback(Progress):
+    """No bar: with -v, one line per file as it is done."""
 
-    def update(self, name: str, rows: int) -> None:
-        self.rows += rows
-        self.progress.update(self.task, advance=1, rows=self.rows)
+    def __init__(self, verbose: bool = False) -> None:
+        self.verbose = verbose
+
+    def advance(self, result: FileResult, nbytes: int) -> None:
+        if self.verbose:
+            note(file_line(result))
 
     def close(self) -> None:
-        self.progress.stop()
+        pass
+
+
+class _Bar(_Feedback):
+    """A rich progress bar on stderr (only used when stderr is a terminal).
+
+    Files done of the total, rows, rows per second and an ETA from bytes read, since
+    files differ in size.
+    """
+
+    def __init__(self, verbose: bool = False, console: Any = None) -> None:
+        super().__init__(verbose)
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        self.console = console or Console(stderr=True)
+        self.rows = 0
+        self.files = 0
+        self.total_files = 0
+        self.started = time.monotonic()
+        self.bar = RichProgress(
+            TextColumn("ingest"),
+            BarColumn(),
+            TextColumn("{task.fields[files]}"),
+            TextColumn("{task.fields[rows]} rows"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.task = self.bar.add_task("ingest", total=None, files="", rows="0", rate="")
+        self.bar.start()
+
+    def start(self, files: int, total_bytes: int) -> None:
+        self.total_files = files
+        self.started = time.monotonic()
+        self.bar.update(self.task, total=max(total_bytes, 1), files=f"0/{files} files")
+
+    def advance(self, result: FileResult, nbytes: int) -> None:
+        self.files += 1
+        self.rows += result.rows if result.status == "ingested" else 0
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self.bar.update(
+            self.task,
+            advance=nbytes,
+            files=f"{self.files}/{self.total_files} files",
+            rows=f"{self.rows:,}",
+            rate=f"{self.rows / elapsed:,.0f} rows/s",
+        )
+        if self.verbose:
+            self.bar.console.print(f"pcp: {file_line(result)}", markup=False, highlight=False)
+
+    def close(self) -> None:
+        self.bar.stop()

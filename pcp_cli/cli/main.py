@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Project a KPI's trend to a target date, with RAG.",
     ),
     "cdi": ("pcp_cli.cli.cdi", "cdi", "Estimate how much of a crime rise is better recording."),
+    "report": (
+        "pcp_cli.cli.report",
+        "report",
+        "The panel report for a period: HTML, markdown, table, JSON or Parquet.",
+    ),
     "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend, spc, rank) to PNG or SVG."),
     "check": (
         "pcp_cli.cli.check",

@@ -176,6 +176,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise StoreError(f"cannot write {path}: {exc.strerror}") from None
     try:
+        # mkstemp makes 0600 files; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

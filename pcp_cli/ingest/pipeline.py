@@ -1,23 +1,44 @@
-"""Ingest extracts into the store as one atomic transaction."""
+"""Ingest extracts into the store as one atomic transaction.
+
+Files are read, checked and written one at a time (two at once, on two worker threads),
+so memory stays flat however many files a run takes: each force-month partition goes to
+the transaction's staging folder as soon as its file is parsed, and only its small
+aggregate stays in memory until the commit. Any error leaves the store unchanged.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from pcp_cli.datasets import DATASETS, DatasetSpec
-from pcp_cli.errors import DataError, UsageError
+from pcp_cli.errors import DataError, NoDataError, StoreError, UsageError
 from pcp_cli.forces import ForceRegistry
-from pcp_cli.ingest.readers import Parsed, ReadOptions, Source, parse
-from pcp_cli.store import Store, StoreReader, Transaction, partition_key
+from pcp_cli.ingest.readers import BadRows, ReadOptions, Source, fast_batch, parse
+from pcp_cli.store import (
+    Manifest,
+    Store,
+    StoreReader,
+    Transaction,
+    partition_key,
+    write_parquet,
+)
 
 STDIN = "-"
+WORKERS = int(os.environ.get("PCP_INGEST_WORKERS", "2"))  # files in work at once
+BATCH_BYTES = 8 * 1024 * 1024  # files read together (also what bounds memory)
+BATCH_FILES = 64
 
 
 @dataclass
@@ -31,10 +52,21 @@ class FileResult:
     months: tuple[str, str] | None = None
 
 
+class Progress:
+    """Receives progress events; the CLI draws a bar from them. The default does nothing."""
+
+    def start(self, files: int, total_bytes: int) -> None:
+        """Called once, before the first file is read, with the totals."""
+
+    def advance(self, result: FileResult, nbytes: int) -> None:
+        """Called after each file, in order."""
+
+
 @dataclass
 class IngestSummary:
     files: list[FileResult] = field(default_factory=list)
     rejects_path: Path | None = None
+    rebuilt: bool = False
 
     @property
     def ingested(self) -> list[FileResult]:
@@ -43,6 +75,10 @@ class IngestSummary:
     @property
     def unchanged(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "unchanged"]
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.ingested)
 
     def line(self) -> str:
         """One-line summary for stderr."""
@@ -57,15 +93,15 @@ class IngestSummary:
         months = f", {min(s[0] for s in spans)}..{max(s[1] for s in spans)}" if spans else ""
         kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(by_kind.items()))
         shown = ", ".join(forces[:4]) + (f" +{len(forces) - 4} more" if len(forces) > 4 else "")
+        verb = "rebuilt the store from" if self.rebuilt else "ingested"
         text = (
-            f"ingested {len(self.ingested)} file(s), {rows:,} rows ({kinds}); "
+            f"{verb} {len(self.ingested)} file(s), {rows:,} rows ({kinds}); "
             f"{len(forces)} force(s): {shown}{months}"
         )
         if self.unchanged:
             text += f"; {len(self.unchanged)} unchanged file(s) skipped"
-        rejected = sum(f.rejected for f in self.ingested)
-        if rejected:
-            text += f"; {rejected:,} bad row(s) rejected to {self.rejects_path}"
+        if self.rejected:
+            text += f"; {self.rejected:,} bad row(s) rejected to {self.rejects_path}"
         return text
 
 
@@ -117,113 +153,221 @@ def aggregate(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.group_by(keys).agg(measure.alias("n"), *extras).sort(keys)
 
 
-def ingest(
-    store: Store,
-    paths: list[str],
+# -- one file, on a worker thread --------------------------------------------------------
+@dataclass
+class _Item:
+    """A file to read and the options to read it with."""
+
+    name: str
+    options: ReadOptions
+    expected_sha256: str | None = None  # rebuild: the recorded hash
+
+
+@dataclass
+class _StagedPart:
+    key: str
+    path: Path
+    rows: int
+    agg: pl.DataFrame
+
+
+@dataclass
+class _Prepared:
+    item: _Item
+    size: int
+    sha256: str
+    kind: str = "?"
+    result: FileResult | None = None  # None: unchanged (skipped)
+    rejects: pl.DataFrame | None = None
+    staged: list[_StagedPart] = field(default_factory=list)  # force-month datasets
+    frame: pl.DataFrame | None = None  # other datasets: merged in memory (they are small)
+    unchanged_info: dict[str, Any] | None = None
+
+
+def _prepare(
+    index: int,
+    item: _Item,
+    tx: Transaction,
     forces: ForceRegistry,
-    options: ReadOptions,
-    *,
-    wait: float = 60.0,
-    progress: Callable[[str, int], None] | None = None,
-) -> IngestSummary:
-    """Read every extract and commit them together; on any error the store is unchanged."""
-    names = expand_paths(paths)
-    if names.count(STDIN) and not options.kind:
-        raise UsageError("reading from stdin needs --kind", hint="e.g. pcp ingest - --kind counts")
-    summary = IngestSummary()
-    rejects: list[pl.DataFrame] = []
-    with store.writing(wait=wait) as tx:
-        reader = tx.reader()
-        pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]] = {}
-        known = reader.manifest.referenced_sources()
-        for name in names:
-            source = _read_source(name)
-            info = reader.manifest.sources.get(source.sha256, {})
-            if source.sha256 in known and _same_context(info, name, options):
-                summary.files.append(
-                    FileResult(
-                        name, str(info.get("kind", "?")), int(info.get("rows", 0)), "unchanged"
-                    )
-                )
-                if progress:
-                    progress(name, 0)
-                continue
-            parsed = parse(source, forces, options)
-            summary.files.append(_result(parsed))
-            if parsed.rejects.height:
-                rejects.append(parsed.rejects.with_columns(pl.lit(name).alias("file")))
-            _stage(parsed, reader, pending)
-            tx.add_source(
-                source.sha256,
-                {
-                    "path": name if name != STDIN else "<stdin>",
-                    "size": source.size,
-                    "sha256": source.sha256,
-                    "kind": parsed.kind,
-                    "rows": parsed.frame.height,
-                    "forces": sorted(parsed.frame["force"].unique().to_list()),
-                    "ingested_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                },
-            )
-            known.add(source.sha256)
-            if progress:
-                progress(name, parsed.frame.height)
-        _write(tx, reader, pending)
-        if rejects:
-            summary.rejects_path = _write_rejects(store, rejects)
-        tx.commit()
-    return summary
+    known: Manifest,
+) -> _Prepared:
+    source = _read_source(item.name)
+    prepared = _check_source(item, source, known)
+    if prepared.unchanged_info is None:
+        _parse_and_stage(prepared, source, index, tx, forces)
+    return prepared
 
 
-def _same_context(info: dict[str, object], name: str, options: ReadOptions) -> bool:
-    """Stop and search files take their force from the name or --force, not the content."""
-    if info.get("kind") != "stop-search":
-        return True
-    slug = Path(name).name[8:].removesuffix("-stop-and-search.csv")
-    wanted = (options.force or slug).casefold()
-    return wanted in [str(f).casefold() for f in info.get("forces", [])]  # type: ignore[attr-defined]
+def _check_source(item: _Item, source: Source, known: Manifest) -> _Prepared:
+    """Hash the file: is it what a rebuild expects, and is it already in the store?"""
+    sha = source.sha256
+    if item.expected_sha256 is not None and sha != item.expected_sha256:
+        raise DataError(
+            f"{item.name}: changed since it was ingested (SHA-256 {sha[:12]}…, "
+            f"recorded {item.expected_sha256[:12]}…)",
+            hint="restore the original file, or move the store aside and ingest what you have",
+        )
+    prepared = _Prepared(item, source.size, sha)
+    info = known.sources.get(sha)
+    if item.expected_sha256 is None and info is not None and _same_context(info, item):
+        prepared.unchanged_info = info
+    return prepared
 
 
-def _result(parsed: Parsed) -> FileResult:
+def _parse_and_stage(
+    prepared: _Prepared, source: Source, index: int, tx: Transaction, forces: ForceRegistry
+) -> None:
+    parsed = parse(source, forces, prepared.item.options)
     frame = parsed.frame
-    months = None
+    if parsed.rejects.height:
+        prepared.rejects = parsed.rejects.with_columns(
+            pl.lit(_display(prepared.item.name)).alias("file")
+        )
+    spec = DATASETS[parsed.kind]
+    if spec.partitioning == "force-month":
+        parts = list(_split(spec, frame))
+        aggs = [_compact(aggregate(spec, part)) for _, part in parts]
+        _stage_parts(prepared, parsed.kind, parts, aggs, index, tx)
+        prepared.result = _file_result(prepared, parsed.kind, frame.height, parsed.rejects.height)
+        return
+    # Merged partitions (counts, survey, population) mix extracts: each row names its own.
+    frame = frame.with_columns(pl.lit(prepared.sha256).alias("source_sha256"))
+    prepared.kind = parsed.kind
+    prepared.frame = frame
+    span = None
     if "month" in frame.columns and frame.height:
-        months = (str(frame["month"].min()), str(frame["month"].max()))
-    return FileResult(
-        name=parsed.source.name,
+        span = (str(frame.get_column("month").min()), str(frame.get_column("month").max()))
+    prepared.result = FileResult(
+        name=_display(prepared.item.name),
         kind=parsed.kind,
         rows=frame.height,
         status="ingested",
         rejected=parsed.rejects.height,
-        forces=tuple(sorted(frame["force"].unique().to_list())),
-        months=months,
+        forces=tuple(sorted(frame.get_column("force").unique().to_list())),
+        months=span,
     )
 
 
-def _stage(
-    parsed: Parsed,
-    reader: StoreReader,
-    pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]],
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy that owns its memory.
+
+    Polars strings are views into the buffers of the frame they came from, so a small
+    aggregate kept until the commit would keep each whole extract alive with it.
+    """
+    return pl.DataFrame(frame.to_dict(as_series=False), schema=frame.schema)
+
+
+def _stage_parts(
+    prepared: _Prepared,
+    kind: str,
+    parts: list[tuple[str, pl.DataFrame]],
+    aggs: list[pl.DataFrame],
+    index: int,
+    tx: Transaction,
 ) -> None:
-    """Merge a parsed file into the partitions this run will write."""
-    spec = DATASETS[parsed.kind]
-    frame = parsed.frame.with_columns(pl.lit(parsed.source.sha256).alias("source_sha256"))
-    parts = pending.setdefault(spec.name, {})
-    for key, part in _split(spec, frame):
-        if spec.partitioning == "force-month":
-            # A newer extract for a force and month replaces the older one whole.
-            parts[key] = (part, [parsed.source.sha256])
-            continue
-        base, srcs = parts.get(key) or (reader.read_partition(spec.name, key), [])
-        if base is not None and base.height:
-            base = base.join(
-                part.select(spec.replace_key).unique(),
-                on=list(spec.replace_key),
-                how="anti",
-                nulls_equal=True,
-            )
-            part = pl.concat([base, part], how="diagonal_relaxed")
-        parts[key] = (part, srcs)
+    """Write a file's force-month partitions to the staging folder at once.
+
+    A force-month partition always comes whole from one extract, which the manifest
+    names, so its rows carry no source column.
+    """
+    prepared.kind = kind
+    for n, ((key, part), agg) in enumerate(zip(parts, aggs, strict=True)):
+        path = tx.staging_file(f"{index}-{n}.parquet")
+        try:
+            write_parquet(part, path, raw=True)
+        except OSError as exc:
+            raise _staging_error(exc, tx) from None
+        prepared.staged.append(_StagedPart(key, path, part.height, agg))
+
+
+def _file_result(prepared: _Prepared, kind: str, rows: int, rejected: int) -> FileResult:
+    keys = [p.key for p in prepared.staged]
+    months = sorted(k.split("/")[1] for k in keys)
+    return FileResult(
+        name=_display(prepared.item.name),
+        kind=kind,
+        rows=rows,
+        status="ingested",
+        rejected=rejected,
+        forces=tuple(sorted({k.split("/")[0] for k in keys})),
+        months=(months[0], months[-1]) if months else None,
+    )
+
+
+def _prepare_batch(
+    batch: list[tuple[int, _Item]],
+    tx: Transaction,
+    forces: ForceRegistry,
+    known: Manifest,
+) -> list[_Prepared]:
+    """Several files: clean data.police.uk files in one pass, anything else one by one."""
+    if len(batch) == 1:
+        return [_prepare(*batch[0], tx, forces, known)]
+    out: list[_Prepared] = []
+    todo: list[tuple[int, _Prepared, Source]] = []
+    for index, item in batch:
+        source = _read_source(item.name)
+        prepared = _check_source(item, source, known)
+        out.append(prepared)
+        if prepared.unchanged_info is None:
+            todo.append((index, prepared, source))
+    options = {t[1].item.options for t in todo}
+    fast = None
+    if len(todo) > 1 and len(options) == 1:
+        fast = fast_batch([t[2] for t in todo], forces, options.pop(), _FILE)
+    if fast is None:
+        for index, prepared, source in todo:
+            _parse_and_stage(prepared, source, index, tx, forces)
+        return out
+    del todo[:]  # the bytes are no longer needed: polars read the files itself
+    _stage_batch(fast, {p.item.name: p for p in out}, batch, tx)
+    return out
+
+
+def _stage_batch(
+    fast: tuple[str, pl.DataFrame],
+    prepared_by_name: dict[str, _Prepared],
+    batch: list[tuple[int, _Item]],
+    tx: Transaction,
+) -> None:
+    """Split a batch frame into its files' partitions (zero-copy slices) and stage them."""
+    kind, frame = fast
+    spec = DATASETS[kind]
+    keys = ["force", "month", "span", *spec.dimensions]
+    counts = frame.group_by([_FILE, *keys]).agg(pl.len().cast(pl.Int64).alias("n")).sort(keys)
+    aggs = _compact(counts).partition_by([_FILE, "force", "month"], as_dict=True)
+    # Rows come file by file, in input order (scan_csv keeps it): slice, don't copy.
+    lengths = frame.group_by(_FILE, maintain_order=True).len()
+    offsets = dict(zip(lengths[_FILE], lengths["len"], strict=True))
+    index_of = {item.name: index for index, item in batch}
+    start = 0
+    for name in lengths[_FILE].to_list():
+        rows = int(offsets[name])
+        piece = frame.slice(start, rows).drop(_FILE)
+        start += rows
+        mine = [k for k in aggs if k[0] == name]
+        if len(mine) == 1:
+            _, force, month = mine[0]
+            parts = [(partition_key(spec, str(force), str(month)), piece)]
+        else:
+            parts = list(_split(spec, piece))
+        file_aggs = [aggs[(name, *key.split("/"))].drop(_FILE) for key, _ in parts]
+        prepared = prepared_by_name[name]
+        _stage_parts(prepared, kind, parts, file_aggs, index_of[name], tx)
+        prepared.result = _file_result(prepared, kind, rows, 0)
+
+
+_FILE = "_pcp_file"
+
+
+def _staging_error(exc: OSError, tx: Transaction) -> StoreError:
+    from pcp_cli.store import _write_error
+
+    return _write_error(exc, tx.staging)
+
+
+def _display(name: str) -> str:
+    return "<stdin>" if name == STDIN else name
 
 
 def _split(spec: DatasetSpec, frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
@@ -231,30 +375,283 @@ def _split(spec: DatasetSpec, frame: pl.DataFrame) -> Iterator[tuple[str, pl.Dat
         yield "all", frame
         return
     by = ["force", "month"] if spec.partitioning == "force-month" else ["force"]
+    if frame.height and frame.select(pl.col(c).n_unique() == 1 for c in by).row(0) == (True,) * len(
+        by
+    ):
+        # One partition (a data.police.uk file holds one force and month): no copy.
+        first = frame.select(by).row(0)
+        month = str(first[1]) if len(first) > 1 else None
+        yield partition_key(spec, str(first[0]), month), frame
+        return
     for values, part in frame.partition_by(by, as_dict=True, maintain_order=True).items():
         force = str(values[0])
         month = str(values[1]) if len(values) > 1 else None
         yield partition_key(spec, force, month), part
 
 
-def _write(
+def _same_context(info: dict[str, Any], item: _Item) -> bool:
+    """Stop and search files take their force from the name or --force, not the content."""
+    if info.get("kind") != "stop-search":
+        return True
+    slug = Path(item.name).name[8:].removesuffix("-stop-and-search.csv")
+    wanted = (item.options.force or slug).casefold()
+    return wanted in [str(f).casefold() for f in info.get("forces", [])]
+
+
+# -- the run ---------------------------------------------------------------------------
+class _Run:
+    """Applies prepared files to the transaction in input order."""
+
+    def __init__(self, tx: Transaction, summary: IngestSummary, progress: Progress) -> None:
+        self.tx = tx
+        self.summary = summary
+        self.progress = progress
+        self.reader = tx.reader()
+        self.seen: set[str] = set()
+        # force-month datasets: partition key -> aggregate of the staged partition
+        self.aggs: dict[str, dict[str, pl.DataFrame]] = {}
+        # other datasets: partition key -> merged frame
+        self.pending: dict[str, dict[str, pl.DataFrame]] = {}
+        self.rejects: list[pl.DataFrame] = []
+        self.seq = tx.next_seq()
+
+    def apply(self, p: _Prepared) -> None:
+        name = _display(p.item.name)
+        if p.unchanged_info is not None or p.sha256 in self.seen:
+            info = p.unchanged_info or {}
+            result = FileResult(
+                name, str(info.get("kind", p.kind)), int(info.get("rows", 0)), "unchanged"
+            )
+            self.summary.files.append(result)
+            for part in p.staged:
+                part.path.unlink(missing_ok=True)
+            self.progress.advance(result, p.size)
+            return
+        assert p.result is not None
+        self.seen.add(p.sha256)
+        spec = DATASETS[p.kind]
+        for part in p.staged:
+            self.tx.replace_partition(
+                spec, part.key, None, [p.sha256], staged=part.path, rows=part.rows
+            )
+            self.aggs.setdefault(spec.name, {})[part.key] = part.agg
+        if p.frame is not None:
+            self._merge(spec, p.frame)
+        if p.rejects is not None:
+            self.rejects.append(p.rejects)
+        options = p.item.options
+        self.tx.add_source(
+            p.sha256,
+            {
+                "path": name if name == "<stdin>" else os.path.abspath(name),
+                "size": p.size,
+                "sha256": p.sha256,
+                "kind": p.kind,
+                "rows": p.result.rows,
+                "forces": list(p.result.forces),
+                "ingested_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "seq": self.seq,
+                "encoding": options.encoding,
+                "force_option": options.force,
+                "on_bad_rows": options.on_bad_rows,
+            },
+        )
+        self.seq += 1
+        self.summary.files.append(p.result)
+        self.progress.advance(p.result, p.size)
+
+    def _merge(self, spec: DatasetSpec, frame: pl.DataFrame) -> None:
+        parts = self.pending.setdefault(spec.name, {})
+        for key, part in _split(spec, frame):
+            base = parts.get(key)
+            if base is None:
+                base = self.reader.read_partition(spec.name, key)
+            if base is not None and base.height:
+                base = base.join(
+                    part.select(spec.replace_key).unique(),
+                    on=list(spec.replace_key),
+                    how="anti",
+                    nulls_equal=True,
+                )
+                part = pl.concat([base, part], how="diagonal_relaxed")
+            parts[key] = part
+
+    def finish(self) -> None:
+        """Stage merged partitions and every changed dataset's aggregate."""
+        for dataset, parts in self.pending.items():
+            spec = DATASETS[dataset]
+            for key, frame in parts.items():
+                sources = frame.get_column("source_sha256").unique().to_list()
+                self.tx.replace_partition(spec, key, frame, sources)
+                self.aggs.setdefault(dataset, {})[key] = aggregate(spec, frame)
+        for dataset, by_key in self.aggs.items():
+            spec = DATASETS[dataset]
+            old = None
+            if self.reader.manifest.aggregate_file(dataset):
+                old = _drop_partitions(spec, self.reader.aggregate(dataset).collect(), list(by_key))
+            frames = [x for x in (old, *by_key.values()) if x is not None]
+            combined = pl.concat(frames, how="diagonal_relaxed")
+            if spec.name != "population":
+                combined = combined.sort(["force", "month", "span", *spec.dimensions])
+            self.tx.set_aggregate(dataset, combined)
+
+
+def _batches(items: list[_Item]) -> Iterator[list[tuple[int, _Item]]]:
+    """Consecutive files in groups of about BATCH_BYTES (stdin always alone)."""
+    batch: list[tuple[int, _Item]] = []
+    size = 0
+    for index, item in enumerate(items):
+        item_size = _size(item.name)
+        if batch and (
+            item.name == STDIN or size + item_size > BATCH_BYTES or len(batch) >= BATCH_FILES
+        ):
+            yield batch
+            batch, size = [], 0
+        batch.append((index, item))
+        size += item_size
+        if item.name == STDIN:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _process(
     tx: Transaction,
-    reader: StoreReader,
-    pending: dict[str, dict[str, tuple[pl.DataFrame, list[str]]]],
-) -> None:
-    for dataset, parts in pending.items():
-        spec = DATASETS[dataset]
-        new_aggs = []
-        for key, (frame, _srcs) in parts.items():
-            sources = frame["source_sha256"].unique().to_list()
-            tx.replace_partition(spec, key, frame, sources)
-            new_aggs.append(aggregate(spec, frame))
-        old = None
-        if reader.manifest.aggregate_file(dataset):
-            old = reader.aggregate(dataset).collect()
-            old = _drop_partitions(spec, old, list(parts))
-        combined = pl.concat([x for x in (old, *new_aggs) if x is not None], how="diagonal_relaxed")
-        tx.set_aggregate(dataset, combined)
+    items: list[_Item],
+    forces: ForceRegistry,
+    summary: IngestSummary,
+    progress: Progress,
+) -> _Run:
+    run = _Run(tx, summary, progress)
+    known = tx.manifest
+    batches = list(_batches(items))
+    if len(batches) == 1:
+        for prepared in _prepare_batch(batches[0], tx, forces, known):
+            run.apply(prepared)
+        return run
+    queue: deque[Future[list[_Prepared]]] = deque()
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="pcp-ingest") as pool:
+        try:
+            for batch in batches:
+                queue.append(pool.submit(_prepare_batch, batch, tx, forces, known))
+                if len(queue) >= WORKERS:
+                    for prepared in queue.popleft().result():
+                        run.apply(prepared)
+            while queue:
+                for prepared in queue.popleft().result():
+                    run.apply(prepared)
+        finally:
+            for future in queue:
+                future.cancel()
+    return run
+
+
+def ingest(
+    store: Store,
+    paths: list[str],
+    forces: ForceRegistry,
+    options: ReadOptions,
+    *,
+    wait: float = 60.0,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Read every extract and commit them together; on any error the store is unchanged."""
+    names = expand_paths(paths)
+    if names.count(STDIN) and not options.kind:
+        raise UsageError("reading from stdin needs --kind", hint="e.g. pcp ingest - --kind counts")
+    items = [_Item(name, options) for name in names]
+    return _ingest_items(store, items, forces, wait=wait, progress=progress or Progress())
+
+
+def _ingest_items(
+    store: Store,
+    items: list[_Item],
+    forces: ForceRegistry,
+    *,
+    wait: float,
+    progress: Progress,
+    fresh: bool = False,
+) -> IngestSummary:
+    summary = IngestSummary(rebuilt=fresh)
+    sizes = [_size(i.name) for i in items]
+    with store.writing(wait=wait, fresh=fresh) as tx:
+        if fresh:
+            items = _rebuild_items(tx.previous)
+            sizes = [_size(i.name) for i in items]
+        progress.start(len(items), sum(sizes))
+        run = _process(tx, items, forces, summary, progress)
+        run.finish()
+        tx.commit()
+    if run.rejects:
+        summary.rejects_path = _write_rejects(store, run.rejects)
+    return summary
+
+
+def rebuild(
+    store: Store,
+    forces: ForceRegistry,
+    *,
+    wait: float = 60.0,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Re-ingest every recorded source into fresh files and swap them in with one commit.
+
+    Every recorded file must still be there, unchanged (size and SHA-256); otherwise
+    nothing changes. Older data the store no longer uses is not needed.
+    """
+    if not store.exists():
+        raise NoDataError(
+            f"the store {store.root} is empty or does not exist: nothing to rebuild",
+            hint="run 'pcp ingest PATH' to create it",
+        )
+    return _ingest_items(store, [], forces, wait=wait, progress=progress or Progress(), fresh=True)
+
+
+def _rebuild_items(manifest: Manifest) -> list[_Item]:
+    recorded = manifest.sources_in_order()
+    if not recorded:
+        raise NoDataError("the store records no source files to rebuild from")
+    items: list[_Item] = []
+    problems: list[str] = []
+    for rec in recorded:
+        path = str(rec.get("path", ""))
+        if path == "<stdin>" or not path:
+            problems.append(f"a {rec.get('kind', '?')} extract was read from stdin")
+            continue
+        try:
+            size = Path(path).stat().st_size
+        except OSError:
+            problems.append(f"{path} is missing")
+            continue
+        if size != int(rec.get("size", -1)):
+            problems.append(f"{path} has changed ({size:,} bytes, recorded {rec.get('size')})")
+            continue
+        on_bad: BadRows = "skip" if rec.get("on_bad_rows") == "skip" else "fail"
+        options = ReadOptions(
+            kind=rec.get("kind"),
+            encoding=str(rec.get("encoding") or "utf-8-sig"),
+            force=rec.get("force_option"),
+            on_bad_rows=on_bad,
+        )
+        items.append(_Item(path, options, expected_sha256=str(rec["sha256"])))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise DataError(
+            f"cannot rebuild: recorded source {problems[0]}{more}",
+            hint="restore the recorded files ('pcp periods --sources' lists them), or move "
+            "the store aside and ingest the extracts you have into a new store",
+        )
+    return items
+
+
+def _size(name: str) -> int:
+    if name == STDIN:
+        return 0
+    try:
+        return Path(name).stat().st_size
+    except OSError:
+        return 0
 
 
 def _drop_partitions(spec: DatasetSpec, agg: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -274,6 +671,27 @@ def _write_rejects(store: Store, rejects: list[pl.DataFrame]) -> Path:
     """Rejected rows go beside the store, named by time, so a run never overwrites another's."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = store.root.parent / f"{store.root.name}-rejects-{stamp}.csv"
+    n = 1
+    while path.exists():
+        n += 1
+        path = store.root.parent / f"{store.root.name}-rejects-{stamp}-{n}.csv"
     frame = pl.concat(rejects).select("file", "line", "column", "value", "reason")
-    frame.write_csv(path)
-    return path
+    with contextlib.suppress(OSError):
+        frame.write_csv(path)
+        return path
+    raise StoreError(
+        f"the data was stored, but the rejected rows could not be written to {path}",
+        hint="check that the folder beside the store is writable",
+    )
+
+
+__all__ = [
+    "FileResult",
+    "IngestSummary",
+    "Progress",
+    "StoreReader",
+    "aggregate",
+    "expand_paths",
+    "ingest",
+    "rebuild",
+]

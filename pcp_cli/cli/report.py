@@ -1,0 +1,316 @@
+"""`pcp report`: the panel paper for a period, as HTML, markdown, a table, JSON or Parquet."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+import polars as pl
+
+from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
+from pcp_cli.engine import Engine, parse_to
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.periods import Period, baseline_for, parse_period
+from pcp_cli.report import (
+    DEFAULT_SPC_MONTHS,
+    ReportPlan,
+    build_report,
+    generation_time,
+    layout,
+    to_frame,
+    to_html,
+    to_markdown,
+)
+from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table
+
+FORMATS = ["auto", "table", "markdown", "html", "json", "parquet"]
+SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".txt": "table",
+}
+TONE_STYLES = {
+    "good": "green",
+    "bad": "red",
+    "improvement": "bold #00b0f0",
+    "concern": "bold #e46c0a",
+    "neutral": "bold magenta",
+    "red": "bold red",
+    "amber": "bold yellow",
+    "green": "bold green",
+    "muted": "dim",
+}
+
+
+@click.command()
+@click.option(
+    "--period",
+    required=True,
+    help="The period reported: Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07..2018-09.",
+)
+@click.option(
+    "--force",
+    "force_name",
+    default=None,
+    help="The force reported (id or any spelling). Default: home_force in pcp.toml.",
+)
+@click.option(
+    "--vs",
+    "vs",
+    default="last-year",
+    show_default=True,
+    help="Baseline: last-year (same period a year earlier), previous, or a period.",
+)
+@click.option(
+    "--to",
+    "to_month",
+    default=None,
+    metavar="YYYY-MM",
+    help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.",
+)
+@click.option(
+    "--group",
+    "group_spec",
+    default="msg",
+    show_default=True,
+    help="Peer group for ranks: msg, national, a [groups] name from pcp.toml, or a,b,c.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level for the verdicts (and so for the headlines).",
+)
+@click.option(
+    "--spc-months",
+    type=click.IntRange(min=12, max=120),
+    default=DEFAULT_SPC_MONTHS,
+    show_default=True,
+    help="Months (to the period end) the XmR chart behind the SPC status uses.",
+)
+@click.option(
+    "--charts",
+    type=click.Choice(["notable", "all", "none"]),
+    default="notable",
+    show_default=True,
+    help="HTML: a chart for each KPI with a headline, for every KPI, or none.",
+)
+@click.option(
+    "--chart-format",
+    type=click.Choice(["svg", "png"]),
+    default="svg",
+    show_default=True,
+    help="HTML: charts inline as SVG (sharp in print) or as base64 PNG images.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="auto: from the -o suffix (.html, .md, .json, .parquet), else a table on a "
+    "terminal and markdown in a pipe.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write to this file (atomically) instead of stdout.",
+)
+@common_options
+def report(
+    app: App,
+    period: str,
+    force_name: str | None,
+    vs: str,
+    to_month: str | None,
+    group_spec: str,
+    alpha: float,
+    spc_months: int,
+    charts: str,
+    chart_format: str,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """The panel report: every KPI by section, with significance, SPC, MSG rank and trend.
+
+    \b
+    One document in the KPI file's section order. Per KPI: the period against its
+    baseline, volume and % change, the significance verdict, the SPC status
+    (exceptional high / low, special cause, common cause), MSG rank and RAG, and the
+    trend. Then seed 000's quarterly table, the rolling-12-month recorded crime table
+    with MSG and national ranks, a data-quality section (months that look incomplete,
+    gaps) and the provenance (store contents, KPI file and SHA-256, pcp version, time).
+    A plain-words headline is written only for significant changes or special causes.
+
+    \b
+    Examples:
+      pcp report --period Q2 --format html -o panel-q2.html
+      pcp report --period "Q2 2018/19" --force leicestershire --format markdown
+      pcp report --period Q2 --format parquet -o q2.parquet    # for Power BI / Excel
+      PCP_REPORT_TIME=2018-11-05T09:00:00Z pcp report --period Q2 -o q2.html
+
+    See docs/report.md.
+    """
+    resolved = _resolve_format(fmt.lower(), output)
+    if resolved == "parquet" and output is None and sys.stdout.isatty():
+        raise UsageError(
+            "refusing to write Parquet to a terminal",
+            hint="use -o FILE.parquet or pipe it to another program",
+        )
+    generated_at = generation_time(os.environ)
+    kpis = app.catalogue.select("all")
+    with app.store.reading(wait=app.wait) as reader:
+        engine = Engine(reader, app.catalogue)
+        forces = app.resolve_forces((force_name,) if force_name else (), reader)
+        if len(forces) != 1:
+            raise UsageError("a report is for one force: give one --force")
+        force = forces[0]
+        latest = parse_to(to_month)
+        if latest is None:
+            latest = engine.latest_month(kpis, force)
+            if latest is None:
+                raise NoDataError(
+                    f"the store holds no data for {app.forces.name(force)}",
+                    hint="run 'pcp periods' to see what the store holds",
+                )
+        current = parse_period(period, latest=latest)
+        baseline = baseline_for(current, vs, latest=latest)
+        rolling = Period(current.end - 11, current.end, "rolling")
+        plan = ReportPlan(
+            force=force,
+            period=current,
+            baseline=baseline,
+            rolling=rolling,
+            rolling_baseline=rolling.preceding(),
+            group=group_spec,
+            alpha=alpha,
+            spc_months=spc_months,
+        )
+        app.info(f"reporting {force} for {current.label} against {baseline.label}")
+        built = build_report(
+            engine,
+            app.forces,
+            PopulationTable.from_reader(reader),
+            plan,
+            forces_path=app.settings.forces_path,
+            store_path=app.settings.store_path,
+            generated_at=generated_at,
+            groups=app.settings.groups,
+        )
+    if not built.lines:
+        raise NoDataError(
+            f"no KPI has data for {built.force_name} in the store",
+            hint="run 'pcp periods' to see what the store holds",
+        )
+    for message in built.warnings:
+        warn(message)
+    chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
+    if resolved == "html":
+        data = to_html(
+            built, charts=chosen, chart_format="png" if chart_format == "png" else "svg"
+        ).encode("utf-8")
+    elif resolved == "markdown":
+        data = to_markdown(built).encode("utf-8")
+    elif resolved == "table":
+        data = _terminal(layout(built, "none")).encode("utf-8")
+    else:
+        data = render(to_frame(built), resolved, _no_view)
+    if output is None:
+        write_stdout(data)
+    else:
+        write_atomic(output, data)
+        if not app.quiet:
+            note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+
+
+def _resolve_format(fmt: str, output: Path | None) -> str:
+    if fmt != "auto":
+        return fmt
+    if output is not None:
+        found = SUFFIXES.get(output.suffix.lower())
+        if found is None:
+            raise UsageError(
+                f"cannot tell the report format from '{output.name}'",
+                hint="name the file .html, .md, .json or .parquet, or give --format",
+            )
+        return found
+    return "table" if sys.stdout.isatty() else "markdown"
+
+
+def _no_view(frame: pl.DataFrame) -> TableView:
+    return TableView("", list(frame.columns), [])
+
+
+def _width() -> int:
+    cols = os.environ.get("COLUMNS")
+    if cols and cols.isdigit():
+        return int(cols)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((120, 40)).columns
+    return 160
+
+
+def _terminal(doc: Document) -> str:
+    """The layout drawn with rich: headings, tables (sparklines for trends), bullets."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=_width(), force_terminal=sys.stdout.isatty(), highlight=False)
+    console.print(f"[bold]{escape(doc.title)}[/]")
+    console.print(escape(doc.subtitle))
+    for key, value in doc.meta:
+        console.print(f"[dim]{escape(key)}:[/] {escape(value)}")
+    for part in doc.parts:
+        console.print()
+        console.rule(f"[bold]{escape(part.title)}[/]", align="left")
+        for block in part.blocks:
+            if isinstance(block, Paragraph):
+                style = "dim" if block.kind == "note" else None
+                console.print(escape(block.text), style=style)
+            elif isinstance(block, Bullets):
+                if block.title:
+                    console.print(f"[bold]{escape(block.title)}[/]")
+                for item in block.items:
+                    console.print(f"• {escape(item)}")
+            elif isinstance(block, Table):
+                table = RichTable(
+                    title=block.title or None,
+                    caption="\n".join(block.caption) or None,
+                    header_style="bold",
+                    title_justify="left",
+                    caption_justify="left",
+                )
+                for i, header in enumerate(block.headers):
+                    trend = [row[i].text for row in block.rows if row[i].trend is not None]
+                    table.add_column(
+                        header,
+                        justify="right" if i in block.numeric else "left",
+                        no_wrap=bool(trend),
+                        min_width=max((len(t) for t in trend), default=None),
+                    )
+                for row in block.rows:
+                    table.add_row(
+                        *(
+                            f"[{TONE_STYLES[c.tone]}]{escape(c.text)}[/]"
+                            if c.tone in TONE_STYLES
+                            else escape(c.text)
+                            for c in row
+                        )
+                    )
+                console.print(table)
+    return buf.getvalue()

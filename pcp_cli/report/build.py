@@ -1,0 +1,550 @@
+"""Build the panel report from the analyses (compare, SPC, rank, trend, quality, coverage).
+
+Nothing is computed twice in a different way: the KPI rows are :func:`analysis.compare.compare`
+rows, the SPC status reads :func:`analysis.spc.xmr` over :meth:`Engine.points`, the MSG rank
+and RAG come from :class:`analysis.rank.Ranker`, the rolling-12-month crime table is
+:func:`analysis.rank.rank` for the Crime section (seed 003's shape), the trend is
+:func:`analysis.trend.year_on_year`. Where a part cannot be worked out (a period the store
+does not fully hold, no peers, no populations, a quarterly series) the report says why in a
+note instead of failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pcp_cli import __version__
+from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.analysis.compare import ComparePlan, compare
+from pcp_cli.analysis.coverage import coverage
+from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.rank import (
+    KPI_COLUMNS,
+    Comparator,
+    Ranker,
+    RankPlan,
+    RankResult,
+    measure_label,
+    measure_of,
+    rank,
+    resolve_comparator,
+)
+from pcp_cli.analysis.spc import SpcOptions, xmr
+from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.datasets import DATASETS
+from pcp_cli.engine import Engine
+from pcp_cli.errors import PcpError
+from pcp_cli.forces import ForceRegistry
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Period, month_name, month_text
+from pcp_cli.report.dq import data_quality
+from pcp_cli.report.model import (
+    SPC_MIN_POINTS,
+    CrimeSummary,
+    KpiLine,
+    PeerPosition,
+    Provenance,
+    Report,
+    ReportPlan,
+    SectionReport,
+    SpcStatus,
+    StoreUse,
+    Trend,
+)
+from pcp_cli.report.words import headline, read_spc
+
+CRIME_SECTION = "Crime"
+
+
+def build_report(
+    engine: Engine,
+    registry: ForceRegistry,
+    populations: PopulationTable,
+    plan: ReportPlan,
+    *,
+    forces_path: Path,
+    store_path: Path,
+    generated_at: datetime,
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> Report:
+    """The whole report for ``plan`` (see the module docstring)."""
+    catalogue = engine.catalogue
+    force = plan.force
+    force_name = registry.name(force)
+    sink = engine.on_warning
+    engine.on_warning = None  # the engine's warnings are returned with the report
+    try:
+        comparator, comparator_note = _comparator(registry, plan, groups or {})
+        reported = [k for k in catalogue.in_section_order() if engine.has_data(k, force)]
+        peers, peer_notes = _peer_positions(
+            engine, registry, populations, plan, comparator, reported
+        )
+        sections = []
+        for number, name in enumerate(_sections(catalogue.sections, reported), start=1):
+            in_section = [k for k in catalogue.in_section_order() if k.section == name]
+            lines: list[KpiLine] = []
+            for kpi in in_section:
+                if kpi not in reported:
+                    continue
+                lines.append(
+                    _line(
+                        engine,
+                        registry,
+                        plan,
+                        kpi,
+                        number,
+                        f"{number}.{len(lines) + 1}",
+                        peers.get(kpi.id),
+                        peer_notes.get(kpi.id, comparator_note),
+                    )
+                )
+            without = tuple(k for k in in_section if k not in reported)
+            sections.append(SectionReport(number, name, tuple(lines), without))
+        crime_kpis = [k for k in reported if k.section == CRIME_SECTION]
+        crime = (
+            _crime_summary(engine, registry, populations, plan, comparator, crime_kpis)
+            if crime_kpis
+            else None
+        )
+        members = list(comparator.members) if comparator else [force]
+        window_start = min(
+            plan.baseline.start, plan.rolling_baseline.start, plan.period.end - plan.spc_months + 1
+        )
+        quality = data_quality(
+            engine.reader, registry, members, Period(window_start, plan.period.end, "range")
+        )
+        provenance = _provenance(
+            engine, registry, forces_path, store_path, generated_at, comparator, plan.spc_months
+        )
+        warnings = tuple(dict.fromkeys(engine.warnings))
+    finally:
+        engine.on_warning = sink
+    title = f"{force_name}: police performance report, {plan.period.label}"
+    known = {f for use in provenance.store_contents for f in use.forces} | set(members)
+    names = {f: registry.name(f) for f in sorted(known)}
+    return Report(
+        title,
+        force,
+        force_name,
+        plan,
+        tuple(sections),
+        crime,
+        quality,
+        provenance,
+        warnings,
+        names,
+    )
+
+
+def _sections(declared: Sequence[str], kpis: Sequence[Kpi]) -> list[str]:
+    """The KPI file's sections in order, then any section a KPI names that is not listed."""
+    extra = [k.section for k in kpis if k.section not in declared]
+    return list(dict.fromkeys([*declared, *extra]))
+
+
+def _comparator(
+    registry: ForceRegistry, plan: ReportPlan, groups: Mapping[str, Sequence[str]]
+) -> tuple[Comparator | None, str]:
+    home = registry.forces[plan.force]
+    if not home.territorial:
+        return None, f"{home.name} is not a territorial force: it has no peer group"
+    comparator, warnings = resolve_comparator(plan.group, home, registry, groups, plan.period)
+    return comparator, "; ".join(warnings)
+
+
+# -- one KPI -----------------------------------------------------------------------------------
+def _line(
+    engine: Engine,
+    registry: ForceRegistry,
+    plan: ReportPlan,
+    kpi: Kpi,
+    section_number: int,
+    number: str,
+    peer: PeerPosition | None,
+    peer_note: str,
+) -> KpiLine:
+    row, notes = compare_row(engine, registry, kpi, plan.force, plan.period, plan.baseline, plan)
+    spc = spc_status(engine, kpi, plan, registry.name(plan.force))
+    trend = _trend(engine, kpi, plan, row)
+    line = KpiLine(
+        kpi=kpi,
+        section_number=section_number,
+        number=number,
+        row=row,
+        spc=spc,
+        peer=peer,
+        peer_note="" if peer else peer_note,
+        trend=trend,
+        notes=notes,
+    )
+    return replace(line, headline=headline(line))
+
+
+def compare_row(
+    engine: Engine,
+    registry: ForceRegistry,
+    kpi: Kpi,
+    force: str,
+    period: Period,
+    baseline: Period,
+    plan: ReportPlan,
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The compare row of one KPI; where a period is incomplete, the current value only.
+
+    A period with a missing month is never compared: the value is shown only when its
+    own period is complete, and the note says what is missing.
+    """
+    try:
+        frame = compare(
+            engine, registry, ComparePlan([kpi], [force], period, baseline, alpha=plan.alpha)
+        )
+        row = frame.row(0, named=True)
+        return row, ((row["notes"],) if row.get("notes") else ())
+    except PcpError as exc:
+        notes = [f"not compared: {exc.message.removeprefix(f'{kpi.id} for {force}: ')}"]
+    row = dict.fromkeys(COMPARE_COLUMNS)
+    row.update(
+        {
+            "force": force,
+            "force_name": registry.name(force),
+            "section": kpi.section,
+            "kpi": kpi.id,
+            "label": kpi.label,
+            "polarity": kpi.polarity,
+            "unit": kpi.unit,
+            "period": period.label,
+            "period_start": month_text(period.start),
+            "period_end": month_text(period.end),
+            "baseline_period": baseline.label,
+            "baseline_start": month_text(baseline.start),
+            "baseline_end": month_text(baseline.end),
+            "alpha": plan.alpha,
+            "complete": False,
+            "monthly": [],
+            "baseline_monthly": [],
+        }
+    )
+    try:
+        cur = engine.value(kpi, force, period)
+    except PcpError:
+        notes.append(f"no complete data for {period.label} either")
+    else:
+        row.update(
+            {
+                "source": cur.dataset,
+                "value": cur.value,
+                "numerator": cur.numerator if kpi.kind != "count" else None,
+                "denominator": cur.denominator if kpi.kind != "count" else None,
+                "monthly": list(cur.monthly),
+            }
+        )
+    row["notes"] = "; ".join(notes)
+    return row, tuple(notes)
+
+
+def spc_status(engine: Engine, kpi: Kpi, plan: ReportPlan, force_name: str) -> SpcStatus:
+    """The XmR chart of up to ``plan.spc_months`` months to the period end, read for it."""
+    end = plan.period.end
+    try:
+        whole = engine.points(kpi, plan.force, None, end)
+        if whole.span != 1:
+            return SpcStatus(
+                "not charted",
+                source=whole.dataset,
+                note=f"{whole.dataset} data come in blocks of {whole.span} months, not monthly",
+            )
+        ok = whole.ok
+        if not ok.height:
+            return SpcStatus("not charted", note=f"no months with data to {month_text(end)}")
+        first = int(ok["start"].min())  # type: ignore[arg-type]
+        points = engine.points(kpi, plan.force, max(first, end - plan.spc_months + 1), end)
+        n = points.ok.height
+        if points.span != 1 or n < SPC_MIN_POINTS:
+            return SpcStatus(
+                "not charted",
+                source=points.dataset,
+                points=n,
+                note=f"only {n} months with data to {month_text(end)}; an XmR chart for the "
+                f"report needs {SPC_MIN_POINTS}",
+            )
+        in_period = points.ok.filter(pl.col("start") >= plan.period.start).height
+        if in_period < plan.period.length:
+            return SpcStatus(
+                "not charted",
+                source=points.dataset,
+                points=n,
+                note=f"the series lacks months of {plan.period.label}",
+            )
+        outcome = xmr(points, SpcOptions(alpha=plan.alpha), force_name)
+    except PcpError as exc:
+        return SpcStatus("not charted", note=exc.message)
+    return read_spc(outcome.frame, plan.period, points.dataset)
+
+
+def _trend(engine: Engine, kpi: Kpi, plan: ReportPlan, row: Mapping[str, Any]) -> Trend | None:
+    try:
+        yt = year_on_year(engine, kpi, plan.force, plan.period.end)
+    except PcpError:
+        current = tuple(float(v) for v in row.get("monthly") or ())
+        previous = tuple(float(v) for v in row.get("baseline_monthly") or ())
+        if not current and not previous:
+            return None
+        return Trend(
+            "period",
+            str(row.get("baseline_period") or ""),
+            previous,
+            str(row.get("period") or ""),
+            current,
+            str(row.get("source") or ""),
+        )
+    return Trend(
+        "year-on-year", yt.previous_label, yt.previous, yt.current_label, yt.current, yt.dataset
+    )
+
+
+# -- peers -------------------------------------------------------------------------------------
+def _peer_positions(
+    engine: Engine,
+    registry: ForceRegistry,
+    populations: PopulationTable,
+    plan: ReportPlan,
+    comparator: Comparator | None,
+    kpis: Sequence[Kpi],
+) -> tuple[dict[str, PeerPosition], dict[str, str]]:
+    """The force's MSG rank and RAG per KPI; for the others, why not (one line each)."""
+    if comparator is None:
+        return {}, {}
+    ranker = Ranker(
+        engine,
+        registry,
+        populations,
+        RankPlan(list(kpis), plan.force, plan.period, plan.baseline, comparator),
+    )
+    found: dict[str, PeerPosition] = {}
+    notes: dict[str, str] = {}
+    held = {
+        (dataset, key.split("/")[0])
+        for dataset, body in engine.reader.manifest.datasets.items()
+        for key in body.get("partitions", {})
+    }
+    peers = [f for f in comparator.members if f != plan.force]
+    for kpi in kpis:
+        measure, _ = measure_of(kpi)
+        if measure == "count":
+            notes[kpi.id] = "compared as counts (population = false in the KPI file): not ranked"
+            continue
+        # A quick look at the manifest first: ranking costs a read per force.
+        lacking = [
+            b
+            for b in engine.base_kpis(kpi)
+            if not any((d, f) in held for d in b.datasets for f in peers)
+        ]
+        if lacking:
+            datasets = " or ".join(dict.fromkeys(d for b in lacking for d in b.datasets))
+            notes[kpi.id] = f"no other {comparator.short} force has {datasets} data in the store"
+            continue
+        try:
+            result = ranker.rank(kpi)
+        except PcpError as exc:
+            notes[kpi.id] = exc.message
+            continue
+        if result is None:
+            reason = ranker.unavailable.get(kpi.id) or "no force in the group has comparable data"
+            notes[kpi.id] = reason
+            continue
+        placed = result.group.placed.get(plan.force)
+        if placed is None:
+            fig = result.figures[plan.force]
+            notes[kpi.id] = f"not ranked ({fig.status}: {fig.detail})"
+            continue
+        if result.group.ranked < 2:
+            notes[kpi.id] = (
+                f"no other {comparator.short} force has {result.dataset} data for "
+                f"{plan.period.label}"
+            )
+            continue
+        summary = result.group.summary
+        national = result.national.placed.get(plan.force)
+        found[kpi.id] = PeerPosition(
+            group=comparator.short,
+            dataset=result.dataset,
+            measure=measure_label(result.measure, kpi),
+            rate=placed.value,
+            rank=placed.rank,
+            ranked=result.group.ranked,
+            members=len(comparator.members),
+            national_rank=national.rank if national else None,
+            national_ranked=result.national.ranked,
+            mean=summary.mean if summary else None,
+            lower=summary.lower if summary else None,
+            upper=summary.upper if summary else None,
+            rag=placed.rag,
+            meaningful=placed.meaningful,
+            incomplete_peers=tuple(
+                f
+                for f in comparator.members
+                if f != plan.force
+                and (check := result.quality.get(f)) is not None
+                and check.probably_incomplete
+            ),
+        )
+    return found, notes
+
+
+# -- the rolling-12-month crime table ----------------------------------------------------------
+def _crime_summary(
+    engine: Engine,
+    registry: ForceRegistry,
+    populations: PopulationTable,
+    plan: ReportPlan,
+    comparator: Comparator | None,
+    kpis: list[Kpi],
+) -> CrimeSummary:
+    period, baseline = plan.rolling, plan.rolling_baseline
+    if comparator is not None:
+        try:
+            result = rank(
+                engine,
+                registry,
+                populations,
+                RankPlan(kpis, plan.force, period, baseline, comparator),
+            )
+        except PcpError as exc:
+            reason = exc.message
+        else:
+            return CrimeSummary(
+                period, baseline, result.frame, comparator.label, True, _crime_notes(result)
+            )
+    else:
+        reason = f"{registry.name(plan.force)} has no peer group"
+    rows = []
+    for kpi in kpis:
+        row, notes = compare_row(engine, registry, kpi, plan.force, period, baseline, plan)
+        rows.append(
+            {
+                "force": plan.force,
+                "force_name": registry.name(plan.force),
+                "section": kpi.section,
+                "kpi": kpi.id,
+                "label": kpi.label,
+                "unit": kpi.unit,
+                "polarity": kpi.polarity,
+                "dataset": row["source"],
+                "period": period.label,
+                "baseline_period": baseline.label,
+                "value": row["value"],
+                "baseline_value": row["baseline_value"],
+                "change": row["change"],
+                "pct_change": row["pct_change"],
+                "status": "not ranked" + (f"; {'; '.join(notes)}" if notes else ""),
+                "quality": "",
+                "incomplete_peers": "",
+                "missing_peers": "",
+            }
+        )
+    frame = pl.DataFrame(rows, schema=KPI_COLUMNS)
+    label = comparator.label if comparator else "no peer group"
+    return CrimeSummary(period, baseline, frame, label, False, (f"No ranks: {reason}.",))
+
+
+def _crime_notes(result: RankResult) -> tuple[str, ...]:
+    """Rank's notes, its warnings about incomplete data and populations, and one line for
+    the KPIs no other group member has data for (their ranks are not shown)."""
+    frame = result.frame
+    alone = frame.filter(pl.col("group_ranked") < 2)["label"].to_list()
+    notes = [
+        *result.notes,
+        *(w for w in result.warnings if "incomplete" in w or "population" in w),
+    ]
+    if alone:
+        notes.append(
+            f"No {result.comparator.short} rank for {', '.join(alone)}: no other force of the "
+            "group has data for them."
+        )
+    return tuple(notes)
+
+
+# -- provenance --------------------------------------------------------------------------------
+def file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _provenance(
+    engine: Engine,
+    registry: ForceRegistry,
+    forces_path: Path,
+    store_path: Path,
+    generated_at: datetime,
+    comparator: Comparator | None,
+    spc_months: int,
+) -> Provenance:
+    reader = engine.reader
+    manifest = reader.manifest
+    table = coverage(reader, registry, [], [])
+    uses = []
+    for dataset in sorted(manifest.datasets):
+        files = {
+            sha for part in manifest.partitions(dataset).values() for sha in part.get("sources", [])
+        }
+        title = DATASETS[dataset].title if dataset in DATASETS else dataset
+        rows = table.filter(pl.col("dataset") == dataset)
+        first: str | None
+        last: str | None
+        if rows.height:
+            forces = tuple(sorted(set(rows["force"].to_list())))
+            first, last = str(rows["first_month"].min()), str(rows["last_month"].max())
+        elif dataset == "population" and manifest.aggregate_file(dataset):
+            held = reader.aggregate(dataset).select("force", "year").unique().collect()
+            forces = tuple(sorted(set(held["force"].to_list())))
+            years = sorted(set(held["year"].to_list()))
+            first = f"mid-{years[0]}" if years else None
+            last = f"mid-{years[-1]}" if years else None
+        else:
+            forces = tuple(sorted({k.split("/")[0] for k in manifest.partitions(dataset)}))
+            first = last = None
+        uses.append(StoreUse(dataset, title, forces, first, last, len(files)))
+    catalogue = engine.catalogue
+    methods = (
+        "Change against the baseline: Poisson E-test for counts (months as exposure), "
+        "two-proportion z-test for rates and survey proportions; significant at the report's "
+        "alpha (docs/statistics.md).",
+        f"SPC status: NHS Making Data Count XmR chart of up to the last {spc_months} "
+        "months to the period end (mean ± 2.66 × mean moving range, moving ranges screened); "
+        "exceptional = a month of the period outside the limits; special cause = a trend, a "
+        "shift or 2 of 3 months near a limit; quarterly series are not charted.",
+        "Ranks: rate per 1,000 population (rates and surveys as themselves), rank 1 = best by "
+        "the KPI's polarity; RAG against the group mean ± 1.96 SD (seed 001 key); see "
+        "docs/rank.md.",
+        "Headlines are written only for significant changes or special cause variation.",
+    )
+    return Provenance(
+        generated_at=generated_at,
+        pcp_version=__version__,
+        kpi_file=str(catalogue.path),
+        kpi_sha256=file_sha256(Path(catalogue.path)),
+        forces_file=str(forces_path),
+        forces_sha256=file_sha256(forces_path),
+        store=str(store_path),
+        store_updated_at=manifest.updated_at,
+        store_contents=tuple(uses),
+        comparator=comparator.label if comparator else "none",
+        comparator_short=comparator.short if comparator else "Group",
+        methods=methods,
+    )
+
+
+def period_words(period: Period) -> str:
+    """'Q2 2018/19 (Jul 2018 to Sep 2018)'."""
+    if period.start == period.end:
+        return f"{period.label} ({month_name(period.start)})"
+    return f"{period.label} ({month_name(period.start)} to {month_name(period.end)})"

@@ -1,0 +1,276 @@
+"""The whole report as one table, for JSON and Parquet (Power BI, Excel, scripts).
+
+One row per item; the ``part`` column says which part of the report it belongs to:
+
+* ``kpi``: one row per KPI of the report's sections, with every compare column, the SPC
+  status, the MSG rank and RAG, the trend's monthly values and the headline;
+* ``crime_summary``: the rolling-12-month recorded crime table (rank's per-KPI columns);
+* ``data_quality``: one row per month (or run of months) that looks incomplete or is missing;
+* ``provenance``: ``key``/``text`` pairs (generation time, pcp version, KPI file and its
+  SHA-256, ...) and one row per dataset of the store (``dataset``, ``forces``, months, files).
+
+Columns that do not apply to a part are null. Full precision throughout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.periods import month_text
+from pcp_cli.report.model import KpiLine, Report
+
+_KPI_COMPARE = [c for c in COMPARE_COLUMNS if c not in ("force", "force_name", "rag", "rag_test")]
+
+SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "part": pl.String,
+    "force": pl.String,
+    "force_name": pl.String,
+    "section_number": pl.Int32,
+    "item": pl.String,
+    "quarterly_table": pl.Boolean,
+    **{c: COMPARE_COLUMNS[c] for c in _KPI_COMPARE},
+    "survey_rag": pl.String,
+    "survey_rag_test": pl.String,
+    "spc_status": pl.String,
+    "spc_signal": pl.Boolean,
+    "spc_point_type": pl.String,
+    "spc_detail": pl.String,
+    "spc_source": pl.String,
+    "spc_window": pl.String,
+    "spc_points": pl.Int32,
+    "spc_mean": pl.Float64,
+    "spc_lower_limit": pl.Float64,
+    "spc_upper_limit": pl.Float64,
+    "spc_flagged": pl.String,
+    "spc_note": pl.String,
+    "group": pl.String,
+    "group_dataset": pl.String,
+    "group_measure": pl.String,
+    "group_rate": pl.Float64,
+    "group_rank": pl.Int32,
+    "group_ranked": pl.Int32,
+    "group_members": pl.Int32,
+    "national_rank": pl.Int32,
+    "national_ranked": pl.Int32,
+    "group_mean": pl.Float64,
+    "group_lower_line": pl.Float64,
+    "group_upper_line": pl.Float64,
+    "group_rag": pl.String,
+    "group_meaningful": pl.Boolean,
+    "group_note": pl.String,
+    "outcome_rate": pl.Float64,
+    "outcome_rate_lower": pl.Float64,
+    "outcome_rate_upper": pl.Float64,
+    "outcome_rate_group_rank": pl.Int32,
+    "outcome_rate_group_ranked": pl.Int32,
+    "status": pl.String,
+    "quality": pl.String,
+    "incomplete_peers": pl.String,
+    "missing_peers": pl.String,
+    "trend_kind": pl.String,
+    "trend_previous_label": pl.String,
+    "trend_previous": pl.List(pl.Float64),
+    "trend_current_label": pl.String,
+    "trend_current": pl.List(pl.Float64),
+    "headline": pl.String,
+    "dataset": pl.String,
+    "measure": pl.String,
+    "months": pl.String,
+    "issue": pl.String,
+    "observed": pl.Float64,
+    "reference": pl.Float64,
+    "ratio": pl.Float64,
+    "detail": pl.String,
+    "key": pl.String,
+    "text": pl.String,
+    "forces": pl.Int32,
+    "first_month": pl.String,
+    "last_month": pl.String,
+    "files": pl.Int32,
+}
+
+
+def to_frame(report: Report) -> pl.DataFrame:
+    """Every figure of the report in one DataFrame (see the module docstring)."""
+    rows: list[dict[str, Any]] = []
+    quarterly = {line.kpi.id for line in report.quarterly}
+    for line in report.lines:
+        rows.append(_kpi_row(report, line, line.kpi.id in quarterly))
+    if report.crime is not None:
+        for r in report.crime.frame.iter_rows(named=True):
+            rows.append(_crime_row(report, r))
+    plan = report.plan
+    for flag in report.quality.flags:
+        rows.append(
+            {
+                "part": "data_quality",
+                "force": flag.force,
+                "force_name": flag.force_name,
+                "period_start": month_text(report.quality.window.start),
+                "period_end": month_text(report.quality.window.end),
+                "dataset": flag.dataset,
+                "measure": flag.measure,
+                "months": flag.months,
+                "issue": flag.issue,
+                "observed": flag.value,
+                "reference": flag.reference,
+                "ratio": flag.ratio,
+                "detail": flag.detail,
+            }
+        )
+    prov = report.provenance
+    head = {"part": "provenance", "force": report.force, "force_name": report.force_name}
+    pairs = [
+        ("title", report.title),
+        ("period", plan.period.label),
+        ("baseline_period", plan.baseline.label),
+        ("rolling_period", plan.rolling.label),
+        ("rolling_baseline_period", plan.rolling_baseline.label),
+        ("alpha", f"{plan.alpha:g}"),
+        ("spc_months", str(plan.spc_months)),
+        ("comparator", prov.comparator),
+        ("generated_at", prov.generated_text),
+        ("pcp_version", prov.pcp_version),
+        ("kpi_file", prov.kpi_file),
+        ("kpi_file_sha256", prov.kpi_sha256),
+        ("forces_file", prov.forces_file),
+        ("forces_file_sha256", prov.forces_sha256),
+        ("store", prov.store),
+        ("store_updated_at", prov.store_updated_at),
+        ("data_quality_window", report.quality.window.label),
+        ("data_quality_series_checked", str(report.quality.series_checked)),
+    ]
+    rows += [{**head, "key": k, "text": v} for k, v in pairs]
+    rows += [{**head, "key": "warning", "text": w} for w in report.warnings]
+    for use in prov.store_contents:
+        rows.append(
+            {
+                **head,
+                "key": "store_dataset",
+                "text": use.title,
+                "dataset": use.dataset,
+                "forces": len(use.forces),
+                "first_month": use.first,
+                "last_month": use.last,
+                "files": use.files,
+            }
+        )
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
+    row = line.row
+    spc = line.spc
+    peer = line.peer
+    out: dict[str, Any] = {
+        "part": "kpi",
+        "force": report.force,
+        "force_name": report.force_name,
+        "section_number": line.section_number,
+        "item": line.number,
+        "quarterly_table": quarterly,
+        **{c: row.get(c) for c in _KPI_COMPARE},
+        "survey_rag": row.get("rag"),
+        "survey_rag_test": row.get("rag_test"),
+        "spc_status": spc.status,
+        "spc_signal": spc.signal,
+        "spc_point_type": spc.point_type,
+        "spc_detail": spc.detail or None,
+        "spc_source": spc.source,
+        "spc_window": spc.window or None,
+        "spc_points": spc.points or None,
+        "spc_mean": spc.mean,
+        "spc_lower_limit": spc.lower,
+        "spc_upper_limit": spc.upper,
+        "spc_flagged": " ".join(spc.flagged) or None,
+        "spc_note": spc.note or None,
+        "group_note": line.peer_note or None,
+        "headline": line.headline,
+    }
+    if not out.get("monthly"):
+        out["monthly"] = []
+    if not out.get("baseline_monthly"):
+        out["baseline_monthly"] = []
+    if peer is not None:
+        out.update(
+            {
+                "group": peer.group,
+                "group_dataset": peer.dataset,
+                "group_measure": peer.measure,
+                "group_rate": peer.rate,
+                "group_rank": peer.rank,
+                "group_ranked": peer.ranked,
+                "group_members": peer.members,
+                "national_rank": peer.national_rank,
+                "national_ranked": peer.national_ranked,
+                "group_mean": peer.mean,
+                "group_lower_line": peer.lower,
+                "group_upper_line": peer.upper,
+                "group_rag": peer.rag,
+                "group_meaningful": peer.meaningful,
+                "incomplete_peers": " ".join(peer.incomplete_peers),
+            }
+        )
+    if line.trend is not None:
+        out.update(
+            {
+                "trend_kind": line.trend.kind,
+                "trend_previous_label": line.trend.previous_label,
+                "trend_previous": list(line.trend.previous),
+                "trend_current_label": line.trend.current_label,
+                "trend_current": list(line.trend.current),
+            }
+        )
+    return out
+
+
+def _crime_row(report: Report, r: dict[str, Any]) -> dict[str, Any]:
+    crime = report.crime
+    assert crime is not None
+    return {
+        "part": "crime_summary",
+        "force": r["force"],
+        "force_name": r["force_name"],
+        "section": r["section"],
+        "kpi": r["kpi"],
+        "label": r["label"],
+        "unit": r["unit"],
+        "polarity": r["polarity"],
+        "source": r["dataset"],
+        "period": r["period"],
+        "period_start": month_text(crime.period.start),
+        "period_end": month_text(crime.period.end),
+        "baseline_period": r["baseline_period"],
+        "baseline_start": month_text(crime.baseline.start),
+        "baseline_end": month_text(crime.baseline.end),
+        "value": r["value"],
+        "baseline_value": r["baseline_value"],
+        "change": r["change"],
+        "pct_change": r["pct_change"],
+        "group": r["group"],
+        "group_dataset": r["dataset"],
+        "group_measure": r["measure"],
+        "group_rate": r["rate"],
+        "group_rank": r["group_rank"],
+        "group_ranked": r["group_ranked"],
+        "group_members": r["group_members"],
+        "national_rank": r["national_rank"],
+        "national_ranked": r["national_ranked"],
+        "group_mean": r["group_mean"],
+        "group_lower_line": r["lower_line"],
+        "group_upper_line": r["upper_line"],
+        "group_rag": r["rag"],
+        "group_meaningful": r["meaningful"],
+        "outcome_rate": r["outcome_rate"],
+        "outcome_rate_lower": r["outcome_rate_lower"],
+        "outcome_rate_upper": r["outcome_rate_upper"],
+        "outcome_rate_group_rank": r["outcome_rate_group_rank"],
+        "outcome_rate_group_ranked": r["outcome_rate_group_ranked"],
+        "status": r["status"],
+        "quality": r["quality"],
+        "incomplete_peers": r["incomplete_peers"],
+        "missing_peers": r["missing_peers"],
+    }

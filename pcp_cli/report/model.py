@@ -1,0 +1,275 @@
+"""The panel report's model: every figure the renderers show, as plain data.
+
+Built by :func:`pcp_cli.report.build.build_report` from the analyses (compare, SPC, rank,
+data quality, coverage); turned into one flat table by :func:`pcp_cli.report.frame.to_frame`
+and into HTML or markdown by the renderers. Nothing here computes or prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from pcp_cli.analysis.significance import DEFAULT_ALPHA
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Period
+
+DEFAULT_SPC_MONTHS = 36
+"""The XmR chart behind the SPC status uses (up to) this many months to the period end."""
+
+SPC_MIN_POINTS = 12
+"""Fewer points than this: no SPC status (MDC: limits from fewer points are trial limits)."""
+
+QUARTERLY_TABLE_KPIS = (
+    "calls-999",
+    "calls-101",
+    "incidents",
+    "all-crime",
+    "positive-outcomes",
+    "stop-search",
+)
+"""Seed 000's quarterly table: the KPIs the panel paper opens with (those in the KPI file)."""
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """What to report: one force, a period against its baseline, and the rolling year."""
+
+    force: str
+    period: Period
+    baseline: Period
+    rolling: Period
+    rolling_baseline: Period
+    group: str = "msg"
+    alpha: float = DEFAULT_ALPHA
+    spc_months: int = DEFAULT_SPC_MONTHS
+    quarterly_kpis: tuple[str, ...] = QUARTERLY_TABLE_KPIS
+
+
+@dataclass(frozen=True)
+class SpcStatus:
+    """The XmR chart of the KPI's series to the period end, read for the report period.
+
+    ``status`` is "exceptional high" / "exceptional low" (a point of the period outside the
+    limits), "special cause high" / "special cause low" (a trend, a run on one side of the
+    mean, or 2 of 3 points near a limit), "common cause", or "not charted" (``note`` says
+    why). ``point_type`` is the MDC type of the signal (improvement, concern or neutral).
+    """
+
+    status: str
+    signal: bool = False
+    point_type: str | None = None
+    detail: str = ""
+    source: str | None = None
+    window: str = ""
+    points: int = 0
+    mean: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    flagged: tuple[str, ...] = ()
+    frame: pl.DataFrame | None = None  # analysis.spc XMR_COLUMNS rows (for the chart)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PeerPosition:
+    """The force's place in its comparator group (from :class:`analysis.rank.Ranker`)."""
+
+    group: str
+    dataset: str
+    measure: str
+    rate: float | None
+    rank: int | None
+    ranked: int
+    members: int
+    national_rank: int | None
+    national_ranked: int
+    mean: float | None
+    lower: float | None
+    upper: float | None
+    rag: str | None
+    meaningful: bool | None
+    incomplete_peers: tuple[str, ...] = ()  # group members whose data look incomplete
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Monthly values for the trend: last financial year (blue) and this one (red).
+
+    ``kind`` is "year-on-year" (from :func:`analysis.trend.year_on_year`) or "period" (the
+    baseline and current period's months, when the data is not monthly for both years).
+    """
+
+    kind: str
+    previous_label: str
+    previous: tuple[float, ...]
+    current_label: str
+    current: tuple[float, ...]
+    dataset: str = ""
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """One KPI of the report: the compare row plus SPC, peer position, trend and headline.
+
+    ``row`` holds every column of :data:`pcp_cli.analysis.compare.COLUMNS` (``None`` where a
+    period is incomplete and the change cannot be worked out).
+    """
+
+    kpi: Kpi
+    section_number: int
+    number: str
+    row: dict[str, Any]
+    spc: SpcStatus
+    peer: PeerPosition | None = None
+    peer_note: str = ""
+    trend: Trend | None = None
+    headline: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def get(self, column: str) -> Any:
+        return self.row.get(column)
+
+    @property
+    def value(self) -> float | None:
+        v = self.row.get("value")
+        return None if v is None else float(v)
+
+    @property
+    def baseline_value(self) -> float | None:
+        v = self.row.get("baseline_value")
+        return None if v is None else float(v)
+
+    @property
+    def change(self) -> float | None:
+        v = self.row.get("change")
+        return None if v is None else float(v)
+
+    @property
+    def pct_change(self) -> float | None:
+        v = self.row.get("pct_change")
+        return None if v is None else float(v)
+
+    @property
+    def verdict(self) -> str | None:
+        v = self.row.get("verdict")
+        return None if v is None else str(v)
+
+    @property
+    def significant(self) -> bool:
+        return (self.verdict or "").startswith("significant")
+
+
+@dataclass(frozen=True)
+class SectionReport:
+    number: int
+    name: str
+    lines: tuple[KpiLine, ...]
+    without_data: tuple[Kpi, ...] = ()
+
+
+@dataclass(frozen=True)
+class CrimeSummary:
+    """Seed 002/003's rolling-12-month table: rank's per-KPI frame for the Crime section.
+
+    ``frame`` has the columns of :data:`pcp_cli.analysis.rank.KPI_COLUMNS`; without peers or
+    populations it is built from compare and the rank columns are empty (``notes`` says so).
+    """
+
+    period: Period
+    baseline: Period
+    frame: pl.DataFrame
+    group_label: str
+    ranked: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QualityFlag:
+    """A month (or run of months) whose data look incomplete or are missing."""
+
+    force: str
+    force_name: str
+    dataset: str
+    measure: str | None
+    months: str  # "2018-11" or "2018-11..2018-12"
+    issue: str  # "probably incomplete", "gap", "no data after the last month"
+    value: float | None = None
+    reference: float | None = None
+    ratio: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    forces: tuple[str, ...]
+    window: Period
+    flags: tuple[QualityFlag, ...]
+    series_checked: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoreUse:
+    """What the store holds for one dataset (for the provenance section)."""
+
+    dataset: str
+    title: str
+    forces: tuple[str, ...]
+    first: str | None
+    last: str | None
+    files: int
+
+
+@dataclass(frozen=True)
+class Provenance:
+    generated_at: datetime
+    pcp_version: str
+    kpi_file: str
+    kpi_sha256: str
+    forces_file: str
+    forces_sha256: str
+    store: str
+    store_updated_at: str
+    store_contents: tuple[StoreUse, ...]
+    comparator: str
+    comparator_short: str = "Group"  # "MSG", "national", "group X": the rank column's name
+    methods: tuple[str, ...] = ()
+
+    @property
+    def generated_text(self) -> str:
+        return self.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    force: str
+    force_name: str
+    plan: ReportPlan
+    sections: tuple[SectionReport, ...]
+    crime: CrimeSummary | None
+    quality: DataQuality
+    provenance: Provenance
+    warnings: tuple[str, ...] = field(default=())
+    names: dict[str, str] = field(default_factory=dict)  # force id -> display name
+
+    def name(self, force: str) -> str:
+        return self.names.get(force, force)
+
+    @property
+    def lines(self) -> list[KpiLine]:
+        return [line for s in self.sections for line in s.lines]
+
+    @property
+    def quarterly(self) -> list[KpiLine]:
+        """Seed 000's table: the plan's quarterly KPIs that are in the report, in that order."""
+        by_id = {line.kpi.id: line for line in self.lines}
+        return [by_id[k] for k in self.plan.quarterly_kpis if k in by_id]
+
+    @property
+    def headlines(self) -> list[KpiLine]:
+        return [line for line in self.lines if line.headline]
