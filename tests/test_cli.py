@@ -297,3 +297,32 @@ def test_periods_counts_by_measure_and_quarters(tmp_path: Path) -> None:
     assert rows[("calls_999", "leicestershire")] == (3, "2018-05 2018-07..2018-08")
     assert rows[("calls_101", "leicestershire")] == (1, "")
     assert rows[("hate_crime", "essex")] == (3, "")
+
+
+def test_zero_denominator_is_undefined(tmp_path: Path) -> None:
+    # Outcomes but no crimes in one month: the positive outcome rate is 0/0 there.
+    files = tmp_path / "f"
+    write_street(files / "2018-07-x-street.csv", "2018-07", {"Anti-social behaviour": 2})
+    write_street(files / "2017-07-x-street.csv", "2017-07", {"Burglary": 4})
+    store = tmp_path / "s"
+    assert run_pcp(["ingest", "--store", str(store), str(files)]).exit_code == 0
+    args = [
+        "compare",
+        "--store",
+        str(store),
+        "--kpi",
+        "positive-outcome-rate",
+        "--period",
+        "2018-07",
+    ]
+    table = run_pcp([*args, "--format", "table"])
+    assert table.exit_code == 0, table.stderr
+    assert "undefined" in table.stdout
+    csv = run_pcp([*args, "--format", "csv"])
+    assert "NaN" not in csv.stdout and "inf" not in csv.stdout
+    row = pl.read_csv(csv.stdout_bytes).row(0, named=True)
+    assert row["value"] is None and row["denominator"] == 0
+    assert row["baseline_value"] == 0.0
+    parquet = run_pcp([*args, "--format", "parquet"])
+    frame = pl.read_parquet(io.BytesIO(parquet.stdout_bytes))
+    assert frame["monthly"].to_list() == [[None]]

@@ -160,7 +160,7 @@ def _view(frame: pl.DataFrame) -> TableView:
         change = r["change"]
         pct = r["pct_change"]
         points = [*r["baseline_monthly"], *r["monthly"]]
-        finite = [p for p in points if p == p]
+        finite = [p for p in points if p is not None and p == p]
         scale = (min(finite), max(finite)) if finite else None
         trend = sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
         change_text = (
@@ -176,8 +176,8 @@ def _view(frame: pl.DataFrame) -> TableView:
             *([r["force_name"]] if multi_force else []),
             section,
             r["label"],
-            fmt_value(r["value"], unit),
-            fmt_value(r["baseline_value"], unit),
+            _shown(r["value"], r["denominator"], unit),
+            _shown(r["baseline_value"], r["baseline_denominator"], unit),
             change_text,
             (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
             _significance_text(r),
@@ -227,3 +227,10 @@ def _significance_text(r: dict[str, object]) -> str:
     if isinstance(rag, str) and rag != "NONE":
         text = f"{rag}: {text}"
     return text
+
+
+def _shown(value: float | None, denominator: float | None, unit: str) -> str:
+    """A rate over nothing (0 crimes) is undefined, and says so rather than '–' or NaN."""
+    if value is None and denominator == 0:
+        return "undefined"
+    return fmt_value(value, unit)

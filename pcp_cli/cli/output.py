@@ -58,6 +58,7 @@ def emit(frame: pl.DataFrame, out: OutputOptions, view: ViewBuilder) -> None:
 
 
 def render(frame: pl.DataFrame, fmt: str, view: ViewBuilder) -> bytes:
+    frame = _nan_to_null(frame)
     if fmt == "table":
         return _rich_table(view(frame)).encode("utf-8")
     if fmt == "markdown":
@@ -89,10 +90,23 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _flatten_lists(frame: pl.DataFrame) -> pl.DataFrame:
+    """Lists become ';'-joined text in CSV; a missing element stays an empty slot."""
     lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
     return frame.with_columns(
-        pl.col(c).list.eval(pl.element().cast(pl.String)).list.join(";").alias(c) for c in lists
+        pl.col(c).list.eval(pl.element().cast(pl.String).fill_null("")).list.join(";").alias(c)
+        for c in lists
     )
+
+
+def _nan_to_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """An undefined figure (0/0) is written as missing, never as NaN."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if dtype in (pl.Float32, pl.Float64):
+            exprs.append(pl.col(name).fill_nan(None))
+        elif isinstance(dtype, pl.List) and dtype.inner in (pl.Float32, pl.Float64):
+            exprs.append(pl.col(name).list.eval(pl.element().fill_nan(None)))
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def _width() -> int:
