@@ -10,13 +10,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pcp_cli.analysis.peer_figures import Figure, compare_figures
 from pcp_cli.analysis.population import (
     PopulationTable,
     estimate_year,
     period_midpoint,
 )
 from pcp_cli.analysis.quality import check_completeness, spread_blocks
-from pcp_cli.analysis.rank import Figure, compare_figures, outcome_rate_applicable
+from pcp_cli.analysis.rank import outcome_rate_applicable
 from pcp_cli.engine import Engine, outcome_rate_kpis, restrict_kpi
 from pcp_cli.errors import NoDataError
 from pcp_cli.kpis import load_catalogue

@@ -31,9 +31,11 @@ from typing import Literal
 
 import polars as pl
 
+from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
+from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import OK, Comparator, Ranker, RankPlan, measure_label, measure_of
+from pcp_cli.analysis.rank import Ranker, RankPlan, measure_label, measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.analysis.spc import SpcOptions, xmr
 from pcp_cli.engine import Engine

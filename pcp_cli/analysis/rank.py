@@ -31,11 +31,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
+from pcp_cli.analysis.comparator import (
+    Comparator,
+)
+from pcp_cli.analysis.peer_figures import (
+    EXCLUDED,
+    INCOMPLETE_PERIOD,
+    NO_DATA,
+    NO_POPULATION,
+    NOT_CRIME_LIST,
+    OK,
+    OTHER_DATASET,
+    OUTCOME_LIST,
+    PER_POPULATION,
+    UNDEFINED,
+    Comparison,
+    Figure,
+    Measure,
+    compare_figures,
+)
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.quality import (
     Completeness,
@@ -46,374 +65,13 @@ from pcp_cli.analysis.quality import (
 )
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine, Series, outcome_rate_kpis
-from pcp_cli.errors import ConfigError, NoDataError, UsageError
-from pcp_cli.forces import Force, ForceRegistry, describe_group
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Catalogue, Kpi
-from pcp_cli.periods import Month, Period, financial_year_start, month_text
-from pcp_cli.stats.common import Polarity, z_for_confidence
-from pcp_cli.stats.funnel import (
-    FunnelPosition,
-    funnel_position,
-    proportion_funnel_average,
-    proportion_significance,
-    rate_funnel_average,
-    significance_to_position,
-)
-from pcp_cli.stats.intervals import count_interval, rate_interval, wilson_interval
+from pcp_cli.periods import Month, Period, month_text
 from pcp_cli.stats.peer import (
-    DEFAULT_LINE_Z,
     MeanMethod,
-    PeerSummary,
-    msg_position,
-    msg_summary,
-    overdispersion_limits,
-    rank_by_polarity,
 )
-
-Measure = Literal["per-population", "proportion", "count"]
-ComparatorKind = Literal["msg", "national", "named", "custom"]
-
-OK = "ok"
-NO_DATA = "no data"
-INCOMPLETE_PERIOD = "incomplete period"
-OTHER_DATASET = "not comparable"
-NO_POPULATION = "no population"
-UNDEFINED = "undefined"
-EXCLUDED = "excluded: probably incomplete"
-
-PER_POPULATION = 1000.0
-CONFIDENCE = 0.95
-OUTCOME_LIST = "positive-outcomes"
-NOT_CRIME_LIST = "not-crime"
-
-
-# -- the comparator ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Comparator:
-    """The forces a force is compared with: its MSG, all territorial forces or a named group.
-
-    ``members`` starts with the home force; ``short`` names it in prose ("MSG").
-    """
-
-    kind: ComparatorKind
-    name: str
-    label: str
-    short: str
-    members: tuple[str, ...]
-    source: str = ""
-
-
-def resolve_comparator(
-    spec: str,
-    home: Force,
-    registry: ForceRegistry,
-    groups: Mapping[str, Sequence[str]],
-    period: Period,
-) -> tuple[Comparator, list[str]]:
-    """``msg`` | ``national`` | a ``[groups]`` name from pcp.toml | comma-separated forces.
-
-    The home force is always a member (HMIC includes the force in its own group average).
-    City of London has no MSG: the comparison falls back to national with a warning.
-    """
-    text = spec.strip()
-    key = text.casefold()
-    warnings: list[str] = []
-    if key in ("msg", "msf", "most-similar"):
-        fy = financial_year_start(period.end)
-        group = home.msg_for(fy)
-        if group is None:
-            warnings.append(
-                f"{home.name} has no Most Similar Group (MSG) in {registry.path}; "
-                "comparing with all territorial forces instead"
-            )
-            return _national(home, registry), warnings
-        members = _members(home, group.members, registry, f"{home.id}'s MSG in {registry.path}")
-        label = f"{home.name}'s Most Similar Group ({describe_group(group)})"
-        source = f"{registry.path}" + (f", {group.source}" if group.source else "")
-        return Comparator("msg", "msg", label, "MSG", members, source), warnings
-    if key in ("national", "all", "england-and-wales"):
-        return _national(home, registry), warnings
-    named = {name.casefold(): name for name in groups}
-    if key in named:
-        name = named[key]
-        members = _members(home, groups[name], registry, f"group '{name}' in pcp.toml")
-        return (
-            Comparator("named", name, f"group '{name}' (pcp.toml)", f"group {name}", members),
-            warnings,
-        )
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UsageError("--group is empty", hint="use msg, national, a group name or forces")
-    if len(names) == 1 and registry.resolve(names[0]) is None:
-        known = ", ".join(sorted(groups)) or "none defined"
-        raise UsageError(
-            f"unknown group or force '{names[0]}'",
-            hint=f"use msg, national, a [groups] name from pcp.toml ({known}) "
-            "or a comma-separated list of forces",
-        )
-    forces = [registry.require(n).id for n in names]
-    members = _members(home, forces, registry, "--group")
-    return Comparator("custom", "custom", "custom group", "group", members), warnings
-
-
-def _national(home: Force, registry: ForceRegistry) -> Comparator:
-    members = [f.id for f in registry.territorial]
-    ordered = (home.id, *[m for m in members if m != home.id])
-    label = f"all territorial forces of England and Wales ({len(members)})"
-    return Comparator("national", "national", label, "national", ordered)
-
-
-def _members(
-    home: Force, given: Sequence[str], registry: ForceRegistry, where: str
-) -> tuple[str, ...]:
-    out = [home.id]
-    for name in given:
-        fid = registry.resolve(name)
-        if fid is None:
-            raise ConfigError(f"{where}: unknown force '{name}'", hint=registry.suggest(name))
-        if not registry.forces[fid].territorial:
-            raise UsageError(
-                f"{where}: {registry.name(fid)} is not a territorial police force and is "
-                "never ranked",
-                hint="groups hold territorial forces only",
-            )
-        out.append(fid)
-    return tuple(dict.fromkeys(out))
-
-
-# -- the statistics for one comparison ------------------------------------------------------
-@dataclass(frozen=True)
-class Figure:
-    """One force's numbers for a KPI and period; ``status`` is OK or why it is not ranked."""
-
-    force: str
-    numerator: float | None = None
-    denominator: float | None = None
-    status: str = OK
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Placed:
-    """A force's place in a comparison."""
-
-    force: str
-    value: float
-    lower: float | None
-    upper: float | None
-    ci_method: str
-    rank: int
-    z: float | None
-    rag: str
-    peer_mean_excl: float | None
-    z_excl: float | None
-    funnel: str
-    funnel_overdispersed: str
-    difference: str
-    meaningful: bool | None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The group statistics and each ranked force's place (rates per ``multiplier``)."""
-
-    measure: Measure
-    polarity: Polarity
-    multiplier: float
-    members: int
-    summary: PeerSummary | None
-    group_rate: float | None
-    placed: dict[str, Placed] = field(default_factory=dict)
-
-    @property
-    def ranked(self) -> int:
-        return len(self.placed)
-
-
-def compare_figures(
-    figures: Sequence[Figure],
-    *,
-    measure: Measure,
-    polarity: Polarity,
-    multiplier: float,
-    mean_method: MeanMethod = "unweighted",
-    ddof: int = 1,
-    line_z: float = DEFAULT_LINE_Z,
-    detail: bool = True,
-) -> Comparison:
-    """Rank the figures with status OK and place each against the group.
-
-    For ``per-population`` the denominator is the population and the rate is
-    multiplier × count / population; for ``proportion`` it is the base count (crimes,
-    respondents) and the rate multiplier × x / n; for ``count`` the value is the count.
-    With ``detail=False`` only each force's value and rank are worked out (CI, z, funnel
-    and the verdict are left empty): enough for a national rank column, and much faster.
-    """
-    usable = [f for f in figures if f.status == OK]
-    if not usable:
-        return Comparison(measure, polarity, multiplier, len(figures), None, None)
-    nums = [float(f.numerator or 0.0) for f in usable]
-    if measure == "count":
-        dens = [1.0] * len(usable)
-        multiplier = 1.0
-    else:
-        dens = [float(f.denominator or 0.0) for f in usable]
-    summary = msg_summary(
-        nums, dens, multiplier=multiplier, mean_method=mean_method, ddof=ddof, line_z=line_z
-    )
-    group_rate = _group_rate(measure, nums, dens, multiplier)
-    od = _overdispersed(measure, nums, dens, multiplier) if detail else None
-    ranks = rank_by_polarity(
-        [multiplier * n / d for n, d in zip(nums, dens, strict=True)], polarity
-    )
-    placed: dict[str, Placed] = {}
-    if not detail:
-        for i, fig in enumerate(usable):
-            value = multiplier * nums[i] / dens[i]
-            placed[fig.force] = Placed(
-                fig.force,
-                value,
-                None,
-                None,
-                "",
-                ranks[i],
-                None,
-                "NONE",
-                None,
-                None,
-                "",
-                "",
-                "",
-                None,
-            )
-        return Comparison(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
-    for i, fig in enumerate(usable):
-        pos = msg_position(
-            i,
-            nums,
-            dens,
-            polarity,
-            multiplier=multiplier,
-            mean_method=mean_method,
-            ddof=ddof,
-            line_z=line_z,
-        )
-        loo = (
-            msg_position(
-                i,
-                nums,
-                dens,
-                polarity,
-                multiplier=multiplier,
-                mean_method=mean_method,
-                ddof=ddof,
-                line_z=line_z,
-                leave_one_out=True,
-            )
-            if len(usable) > 1
-            else None
-        )
-        lower, upper, method = _interval(measure, nums[i], dens[i], multiplier)
-        difference, meaningful = _difference(pos.rate, lower, upper, summary)
-        placed[fig.force] = Placed(
-            force=fig.force,
-            value=pos.rate,
-            lower=lower,
-            upper=upper,
-            ci_method=method,
-            rank=ranks[i],
-            z=pos.z,
-            rag=pos.rag,
-            peer_mean_excl=loo.peers.mean if loo else None,
-            z_excl=loo.z if loo else None,
-            funnel=_funnel(measure, nums[i], dens[i], group_rate, multiplier),
-            funnel_overdispersed=od[i] if od else "not applicable",
-            difference=difference,
-            meaningful=meaningful,
-        )
-    return Comparison(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
-
-
-def _group_rate(
-    measure: Measure, nums: list[float], dens: list[float], multiplier: float
-) -> float | None:
-    if measure == "per-population":
-        return rate_funnel_average(nums, dens, multiplier)
-    if measure == "proportion":
-        return proportion_funnel_average(nums, dens) * multiplier
-    return None
-
-
-def _interval(
-    measure: Measure, num: float, den: float, multiplier: float
-) -> tuple[float | None, float | None, str]:
-    if measure == "per-population":
-        ci = rate_interval(num, den, multiplier, CONFIDENCE)
-        return ci.lower, ci.upper, ci.method
-    if measure == "proportion":
-        if num > den:
-            return None, None, "none (numerator exceeds denominator)"
-        w = wilson_interval(num, den, CONFIDENCE, multiplier)
-        return w.lower, w.upper, "Wilson"
-    interval, method = count_interval(num, CONFIDENCE)
-    return interval.lower, interval.upper, method
-
-
-def _funnel(
-    measure: Measure, num: float, den: float, group_rate: float | None, multiplier: float
-) -> str:
-    if group_rate is None or measure == "count":
-        return "not applicable"
-    if measure == "per-population":
-        position: FunnelPosition = funnel_position(num, den, group_rate, multiplier)
-        return position
-    if num > den:
-        return "not applicable"
-    return significance_to_position(proportion_significance(num, den, group_rate / multiplier))
-
-
-def _overdispersed(
-    measure: Measure, nums: list[float], dens: list[float], multiplier: float
-) -> list[str] | None:
-    """Position against Spiegelhalter's random-effects funnel (95% and 99.8%), per force."""
-    if measure == "count" or len(nums) < 2 or sum(nums) <= 0:
-        return None
-    if measure == "proportion" and any(n > d for n, d in zip(nums, dens, strict=True)):
-        return None
-    wide = overdispersion_limits(nums, dens, multiplier=multiplier, z=DEFAULT_LINE_Z)
-    outer = overdispersion_limits(nums, dens, multiplier=multiplier, z=z_for_confidence(0.998))
-    out = []
-    for i, (n, d) in enumerate(zip(nums, dens, strict=True)):
-        rate = multiplier * n / d
-        if rate > outer.random_effects_upper[i]:
-            out.append("above 99.8%")
-        elif rate > wide.random_effects_upper[i]:
-            out.append("above 95%")
-        elif rate < outer.random_effects_lower[i]:
-            out.append("below 99.8%")
-        elif rate < wide.random_effects_lower[i]:
-            out.append("below 95%")
-        else:
-            out.append("within 95%")
-    return out
-
-
-def _difference(
-    rate: float, lower: float | None, upper: float | None, summary: PeerSummary
-) -> tuple[str, bool | None]:
-    """Is the difference from the group mean statistically meaningful? (text, verdict)."""
-    mean = summary.mean
-    if summary.n < 2:
-        return "undetermined: no other force in the group has data", None
-    if lower is not None and upper is not None and lower <= mean <= upper:
-        return "not meaningful: the 95% CI includes the group mean", False
-    if summary.lower is None or summary.upper is None:
-        return "undetermined: the group is too small for control lines", None
-    if rate > summary.upper:
-        return "meaningful: above the upper control line", True
-    if rate < summary.lower:
-        return "meaningful: below the lower control line", True
-    return "not meaningful: within the control lines, mean ± 1.96 SD", False
 
 
 # -- gathering the figures -----------------------------------------------------------------

@@ -385,7 +385,8 @@ def _rank(
     ddof: int,
     exclude_incomplete: bool,
 ) -> Chart:
-    from pcp_cli.analysis.rank import RankPlan, rank, resolve_comparator
+    from pcp_cli.analysis.comparator import resolve_comparator
+    from pcp_cli.analysis.rank import RankPlan, rank
 
     home = app.forces.forces[force]
     if not home.territorial:

@@ -15,8 +15,8 @@ from pcp_cli.analysis.check import (
     run_checks,
     summary_text,
 )
+from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import Comparator, resolve_comparator
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit
 from pcp_cli.engine import Engine, parse_to

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 import polars as pl
 
+from pcp_cli.analysis.comparator import resolve_comparator
+from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import OK, RankPlan, RankResult, resolve_comparator
+from pcp_cli.analysis.rank import RankPlan, RankResult
 from pcp_cli.analysis.rank import rank as run_rank
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value

@@ -21,20 +21,19 @@ from typing import Any
 import polars as pl
 
 from pcp_cli import __version__
+from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.coverage import coverage
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import (
     KPI_COLUMNS,
-    Comparator,
     Ranker,
     RankPlan,
     RankResult,
     measure_label,
     measure_of,
     rank,
-    resolve_comparator,
 )
 from pcp_cli.analysis.spc import SpcOptions, xmr
 from pcp_cli.analysis.trend import year_on_year

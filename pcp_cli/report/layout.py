@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pcp_cli.analysis.rank import OK
+from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.periods import month_name, month_text
 from pcp_cli.report.build import period_words
 from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
