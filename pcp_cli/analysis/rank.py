@@ -868,12 +868,19 @@ def _gap_lines(ranker: Ranker, results: Mapping[str, KpiRanking]) -> list[str]:
                 f"{name}: {status} for {kid} ({detail}); shown as a '{status}' row, the "
                 f"{comp.short} ranks are over {ranked} of {len(comp.members)} forces"
             )
-        else:
-            ids = [k for k, _ in items]
-            lines.append(
-                f"{name}: {status} for {len(ids)} KPI(s) ({_short_list(ids)}); left out of "
-                f"those {comp.short} ranks (see missing_peers and status)"
-            )
+    if single:
+        return lines
+    # Several KPIs: one line per status and set of KPIs, naming the forces, so a KPI only
+    # the home force collects (calls, hate crime) gives one warning, not one per peer.
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (force, status), items in gaps.items():
+        ids = tuple(k for k, _ in items)
+        grouped.setdefault((status, ids), []).append(ranker.registry.name(force))
+    for (status, ids), names in grouped.items():
+        lines.append(
+            f"{_short_list(names)}: {status} for {len(ids)} KPI(s) ({_short_list(list(ids))}); "
+            f"left out of those {comp.short} ranks (see missing_peers and status)"
+        )
     return lines
 
 
