@@ -24,7 +24,7 @@ from pcp_cli.charts import (
 )
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import TableView, render, write_atomic
-from pcp_cli.cli.spc import PRESETS
+from pcp_cli.cli.xmr_options import PRESETS, xmr_options
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.kpis import Kpi
@@ -73,49 +73,7 @@ DATA_FORMATS[".parquet"] = "parquet"
     help="Last month shown (spc, trend), or the month relative periods end at (rank). "
     "Default: the latest in the store.",
 )
-@click.option(
-    "--preset",
-    type=click.Choice(list(PRESETS)),
-    default="pcp",
-    show_default=True,
-    help="spc: pcp, mdc-excel or nhsr (as pcp spc).",
-)
-@click.option("--screen/--no-screen", default=None, help="spc: screen moving ranges (as pcp spc).")
-@click.option(
-    "--two-in-three",
-    type=click.Choice(["mdc2023", "nhsr"]),
-    default=None,
-    help="spc: 2-in-3 rule (as pcp spc).",
-)
-@click.option(
-    "--run-length",
-    type=click.Choice(["6", "7"]),
-    default="7",
-    show_default=True,
-    help="spc: points in a trend or shift.",
-)
-@click.option(
-    "--trend-ties",
-    type=click.Choice(["break", "ignore"]),
-    default="break",
-    show_default=True,
-    help="spc: a repeated value breaks a trend, or is ignored.",
-)
-@click.option(
-    "--baseline",
-    type=click.IntRange(min=5),
-    default=None,
-    metavar="N",
-    help="spc: fix the limits on the first N points (of each group).",
-)
-@click.option(
-    "--rebase",
-    "rebase_months",
-    multiple=True,
-    metavar="YYYY-MM",
-    help="spc: start new limits at this month (repeatable); shown on the chart.",
-)
-@click.option("--target", type=float, default=None, help="spc: draw a target line.")
+@xmr_options(scope="spc: ")
 @click.option(
     "--style",
     type=click.Choice(["bar", "funnel"]),

@@ -8,17 +8,11 @@ import polars as pl
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, run
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
+from pcp_cli.cli.xmr_options import PRESETS, xmr_options
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
-
-# (screen moving ranges, 2-in-3 logic) per preset; explicit options override.
-PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
-    "pcp": (True, "mdc2023"),
-    "mdc-excel": (False, "mdc2023"),
-    "nhsr": (True, "nhsr"),
-}
 
 # MDC colours (methods.md §1.6): improvement blue, concern orange, neutral purple.
 POINT_STYLES = {
@@ -53,60 +47,7 @@ POINT_STYLES = {
     show_default=True,
     help="xmr: NHS Making Data Count XmR chart; iquanta: recent 6 vs previous 12 months.",
 )
-@click.option(
-    "--preset",
-    type=click.Choice(list(PRESETS)),
-    default="pcp",
-    show_default=True,
-    help="pcp: screened, MDC 2023 2-in-3; mdc-excel: not screened (MDC Excel parity); "
-    "nhsr: NHSRplotthedots v0.2.2 (screened, older 2-in-3).",
-)
-@click.option(
-    "--screen/--no-screen",
-    default=None,
-    help="Screen moving ranges at 3.267 × mean MR before the limits (default: on; "
-    "--no-screen matches the MDC Excel tools).",
-)
-@click.option(
-    "--two-in-three",
-    type=click.Choice(["mdc2023", "nhsr"]),
-    default=None,
-    help="2-in-3 rule: mdc2023 (points beyond the limits count; default) or nhsr (older).",
-)
-@click.option(
-    "--run-length",
-    type=click.Choice(["6", "7"]),
-    default="7",
-    show_default=True,
-    help="Points in a trend or a shift (run on one side of the mean).",
-)
-@click.option(
-    "--trend-ties",
-    type=click.Choice(["break", "ignore"]),
-    default="break",
-    show_default=True,
-    help="A repeated value breaks a trend (NHSRplotthedots) or is ignored (MDC guidance).",
-)
-@click.option(
-    "--baseline",
-    type=click.IntRange(min=5),
-    default=None,
-    metavar="N",
-    help="Fix the limits on the first N points (of each group); MDC uses 12 to 20.",
-)
-@click.option(
-    "--rebase",
-    "rebase_months",
-    multiple=True,
-    metavar="YYYY-MM",
-    help="Start new limits at this month (repeatable). Rebase once the cause is known.",
-)
-@click.option(
-    "--target",
-    type=float,
-    default=None,
-    help="Target value: adds the MDC assurance (consistent pass / fail / inconsistent).",
-)
+@xmr_options()
 @click.option(
     "--lines",
     type=click.Choice(["monthly", "mean-level"]),
