@@ -6,6 +6,8 @@ the same whether the store holds one force or forty-three.
 
 from __future__ import annotations
 
+import functools
+
 import contextlib
 import difflib
 import sys
@@ -102,19 +104,33 @@ class Series:
         return [m for m in period.months if m not in self.covered]
 
     def window(self, period: Period) -> pl.DataFrame:
-        """Rows wholly inside the period; a quarterly row cut by the period is an error."""
-        rows = self.rows.with_columns((pl.col("m") + pl.col("span") - 1).alias("m_end"))
-        overlapping = rows.filter((pl.col("m") <= period.end) & (pl.col("m_end") >= period.start))
-        cut = overlapping.filter((pl.col("m") < period.start) | (pl.col("m_end") > period.end))
-        if cut.height:
-            first = cut.row(0, named=True)
-            raise UsageError(
-                f"{self.kpi.id} for {self.force} comes from {self.dataset} data in blocks of "
-                f"{first['span']} months (from {month_text(first['m'])}), "
-                f"which {period.label} cuts across",
-                hint="use whole quarters, e.g. 'Q2 2018/19' or 12m ending in Mar, Jun, Sep or Dec",
-            )
-        return overlapping.drop("m_end").sort("m")
+        """Rows wholly inside the period; a quarterly row cut by the period is an error.
+
+        Plain Python over a few dozen rows: ranking asks this thousands of times, and a
+        polars query per call cost more than all the counting.
+        """
+        picked = []
+        for i, (m, span) in enumerate(zip(self._months, self._spans, strict=True)):
+            end = m + span - 1
+            if m > period.end or end < period.start:
+                continue
+            if m < period.start or end > period.end:
+                raise UsageError(
+                    f"{self.kpi.id} for {self.force} comes from {self.dataset} data in blocks "
+                    f"of {span} months (from {month_text(m)}), which {period.label} cuts across",
+                    hint="use whole quarters, e.g. 'Q2 2018/19' or 12m ending in Mar, Jun, Sep "
+                    "or Dec",
+                )
+            picked.append(i)
+        return self.rows[picked, :]
+
+    @functools.cached_property
+    def _months(self) -> list[int]:
+        return [int(m) for m in self.rows["m"].to_list()]
+
+    @functools.cached_property
+    def _spans(self) -> list[int]:
+        return [int(s) for s in self.rows["span"].to_list()]
 
 
 @dataclass(frozen=True)
@@ -205,15 +221,21 @@ class Engine:
             pl.lit(0, dtype=pl.Int64).alias("n"),
             *([pl.lit(0, dtype=pl.Int64).alias("respondents")] if kpi.kind == "proportion" else []),
         )
-        rows = pl.concat([rows, zero], how="diagonal_relaxed")
-        by_force = {str(k[0]): v for k, v in rows.partition_by("force", as_dict=True).items()}
+        # One sort and one split for all forces: per-force frame operations cost a query each.
+        rows = pl.concat([rows, zero], how="diagonal_relaxed").sort("force", "m")
+        by_force = {
+            str(k[0]): v
+            for k, v in rows.partition_by(
+                "force", as_dict=True, include_key=False, maintain_order=True
+            ).items()
+        }
         out: dict[str, Series] = {}
         for (force,), group in blocks.partition_by("force", as_dict=True).items():
             covered: set[Month] = set()
             for m, span in group.select("m", "span").iter_rows():
                 covered.update(range(m, m + span))
             own = by_force.get(str(force))
-            frame = own.drop("force").sort("m") if own is not None else rows.clear().drop("force")
+            frame = own if own is not None else rows.clear().drop("force")
             out[str(force)] = Series(kpi, str(force), rule.dataset, frame, covered)
         return out
 
