@@ -6,10 +6,9 @@ the same whether the store holds one force or forty-three.
 
 from __future__ import annotations
 
-import functools
-
 import contextlib
 import difflib
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
