@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -77,6 +76,14 @@ def outcome_rate_kpis(
     return numerator, denominator
 
 
+def _covered(blocks: pl.DataFrame) -> set[Month]:
+    """The months that blocks of (m, span) rows cover."""
+    covered: set[Month] = set()
+    for m, span in zip(blocks["m"].to_list(), blocks["span"].to_list(), strict=True):
+        covered.update(range(m, m + span))
+    return covered
+
+
 def _month_int(col: str = "month") -> pl.Expr:
     return (
         pl.col(col).str.slice(0, 4).cast(pl.Int32) * 12
@@ -94,6 +101,7 @@ class Series:
     dataset: str
     rows: pl.DataFrame  # m (Int32 month index), span, n (and respondents for proportions)
     covered: set[Month] = field(default_factory=set)
+    _lists: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def latest(self) -> Month | None:
@@ -103,13 +111,25 @@ class Series:
         return [m for m in period.months if m not in self.covered]
 
     def window(self, period: Period) -> pl.DataFrame:
-        """Rows wholly inside the period; a quarterly row cut by the period is an error.
+        """Rows wholly inside the period; a quarterly row cut by the period is an error."""
+        start, stop = self._picked(period)
+        return self.rows.slice(start, stop - start)
 
-        Plain Python over a few dozen rows: ranking asks this thousands of times, and a
-        polars query per call cost more than all the counting.
-        """
-        picked = []
-        for i, (m, span) in enumerate(zip(self._months, self._spans, strict=True)):
+    def totals(self, period: Period) -> tuple[float, float | None]:
+        """The period's count (and respondents, for a proportion) as :meth:`window` sums."""
+        start, stop = self._picked(period)
+        n = float(sum(self._column("n")[start:stop]))
+        if "respondents" not in self.rows.columns:
+            return n, None
+        return n, float(sum(self._column("respondents")[start:stop]))
+
+    def _picked(self, period: Period) -> tuple[int, int]:
+        """Plain Python over a few dozen rows: ranking asks this thousands of times, and a
+        polars query per call cost more than all the counting. Rows are sorted by month,
+        so the rows inside a period are consecutive."""
+        months, spans = self._column("m"), self._column("span")
+        first = last = -1
+        for i, (m, span) in enumerate(zip(months, spans, strict=True)):
             end = m + span - 1
             if m > period.end or end < period.start:
                 continue
@@ -120,16 +140,21 @@ class Series:
                     hint="use whole quarters, e.g. 'Q2 2018/19' or 12m ending in Mar, Jun, Sep "
                     "or Dec",
                 )
-            picked.append(i)
-        return self.rows[picked, :]
+            if first < 0:
+                first = i
+            elif i != last + 1:
+                raise AssertionError(f"{self.kpi.id} series for {self.force} is not sorted")
+            last = i
+        return (first, last + 1) if first >= 0 else (0, 0)
 
-    @functools.cached_property
-    def _months(self) -> list[int]:
-        return [int(m) for m in self.rows["m"].to_list()]
-
-    @functools.cached_property
-    def _spans(self) -> list[int]:
-        return [int(s) for s in self.rows["span"].to_list()]
+    def _column(self, name: str) -> list[int]:
+        """A column as Python numbers (months, spans and counts are whole numbers)."""
+        if name not in self._lists:
+            values = self.rows.get_column(name)
+            if not values.dtype.is_integer():
+                raise AssertionError(f"{self.kpi.id}: column {name} is {values.dtype}, not counts")
+            self._lists[name] = values.to_list()
+        return self._lists[name]
 
 
 @dataclass(frozen=True)
@@ -173,29 +198,101 @@ class Engine:
         found = (self.series(kpi, force, r.dataset) for r in kpi.rules)
         return [s for s in found if s is not None]
 
-    def preload(self, kpi: Kpi, forces: list[str]) -> None:
-        """Load a (possibly derived) KPI's series for many forces with one query per dataset.
+    def preload(self, kpis: Kpi | Iterable[Kpi], forces: list[str]) -> None:
+        """Load (possibly derived) KPIs' series for many forces with one query per dataset.
 
-        Fills the same cache :meth:`series` uses, with the same result as loading each force
-        on its own; comparisons across all 43 forces need it to stay fast.
+        Fills the same cache :meth:`series` uses, with the same result as loading each KPI
+        and force on its own; ranking 36 KPIs across 43 forces needs it to stay fast.
         """
-        for base in self.base_kpis(kpi):
-            for rule in base.rules:
-                todo = [
-                    f
-                    for f in dict.fromkeys(forces)
-                    if (base.id, f, rule.dataset) not in self._cache
-                ]
-                if not todo:
+        wanted = [kpis] if isinstance(kpis, Kpi) else list(kpis)
+        pending: dict[str, dict[tuple[str, str], tuple[Kpi, CountRule, list[str]]]] = {}
+        for kpi in wanted:
+            for base in self.base_kpis(kpi):
+                for rule in base.rules:
+                    todo = [
+                        f
+                        for f in dict.fromkeys(forces)
+                        if (base.id, f, rule.dataset) not in self._cache
+                    ]
+                    if todo:
+                        pending.setdefault(rule.dataset, {})[(base.id, rule.dataset)] = (
+                            base,
+                            rule,
+                            todo,
+                        )
+        for dataset, jobs in pending.items():
+            if not self.reader.has(dataset):
+                for base, _, todo in jobs.values():
+                    self._cache.update({(base.id, f, dataset): None for f in todo})
+                continue
+            coverage_by = DATASETS[dataset].coverage_by
+            plain = []
+            for base, rule, todo in jobs.values():
+                if any(c.column in coverage_by for c in rule.conditions):
+                    # Coverage depends on the filter (a survey measure): its own query.
+                    self._store(base, rule, todo, self._from_rule_many(base, todo, rule))
+                else:
+                    plain.append((base, rule, todo))
+            if plain:
+                self._preload_plain(dataset, plain)
+
+    def _store(
+        self, kpi: Kpi, rule: CountRule, forces: list[str], found: dict[str, Series]
+    ) -> None:
+        for f in forces:
+            series = found.get(f)
+            self._cache[(kpi.id, f, rule.dataset)] = (
+                series if series is not None and series.covered else None
+            )
+
+    def _preload_plain(self, dataset: str, jobs: list[tuple[Kpi, CountRule, list[str]]]) -> None:
+        """Many KPIs whose filters do not decide coverage: one group-by, a column per KPI.
+
+        Every (force, month, span) block in the data gets each KPI's sum (zero when no row
+        matches), exactly what counting each KPI on its own gives.
+        """
+        forces = list(dict.fromkeys(f for _, _, todo in jobs for f in todo))
+        sums: list[pl.Expr] = []
+        for i, (kpi, rule, _) in enumerate(jobs):
+            self.check_values(kpi, rule)
+            hit = (
+                pl.all_horizontal(condition_expr(c) for c in rule.conditions)
+                if rule.conditions
+                else pl.lit(True)
+            )
+            sums.append(pl.col("n").filter(hit).sum().cast(pl.Int64).alias(f"n{i}"))
+            if kpi.kind == "proportion":
+                sums.append(pl.col("respondents").filter(hit).sum().cast(pl.Int64).alias(f"r{i}"))
+        wide = (
+            self.reader.aggregate(dataset)
+            .filter(pl.col("force").is_in(forces))
+            .group_by("force", _month_int().alias("m"), "span")
+            .agg(*sums)
+            .sort("force", "m")
+            .collect()
+        )
+        found: dict[str, pl.DataFrame] = {
+            str(k[0]): v
+            for k, v in wide.partition_by(
+                "force", as_dict=True, include_key=False, maintain_order=True
+            ).items()
+        }
+        covered = {force: _covered(frame) for force, frame in found.items()}
+        for i, (kpi, _, todo) in enumerate(jobs):
+            for force in todo:
+                frame = found.get(force)
+                if frame is None:
+                    self._cache[(kpi.id, force, dataset)] = None
                     continue
-                found = (
-                    self._from_rule_many(base, todo, rule) if self.reader.has(rule.dataset) else {}
+                # Built from the frame's columns: a select per force and KPI costs 7x more.
+                m, span = frame.get_column("m"), frame.get_column("span")
+                columns = [frame.get_column(f"n{i}").alias("n")]
+                if kpi.kind == "proportion":
+                    columns.append(frame.get_column(f"r{i}").alias("respondents"))
+                rows = pl.DataFrame([m, span, *columns])
+                self._cache[(kpi.id, force, dataset)] = Series(
+                    kpi, force, dataset, rows, covered[force]
                 )
-                for f in todo:
-                    series = found.get(f)
-                    self._cache[(base.id, f, rule.dataset)] = (
-                        series if series is not None and series.covered else None
-                    )
 
     def _from_rule_many(self, kpi: Kpi, forces: list[str], rule: CountRule) -> dict[str, Series]:
         """:meth:`_from_rule` for several forces at once."""
@@ -230,9 +327,7 @@ class Engine:
         }
         out: dict[str, Series] = {}
         for (force,), group in blocks.partition_by("force", as_dict=True).items():
-            covered: set[Month] = set()
-            for m, span in group.select("m", "span").iter_rows():
-                covered.update(range(m, m + span))
+            covered = _covered(group)
             own = by_force.get(str(force))
             frame = own if own is not None else rows.clear().drop("force")
             out[str(force)] = Series(kpi, str(force), rule.dataset, frame, covered)
@@ -318,6 +413,7 @@ class Engine:
 
     def latest_month(self, kpis: list[Kpi], force: str) -> Month | None:
         """The latest month every selected KPI has data for (KPIs with no data are ignored)."""
+        self.preload(kpis, [force])
         ends = []
         for kpi in kpis:
             for base in self.base_kpis(kpi):

@@ -163,6 +163,7 @@ class Ranker:
         self.national = [f.id for f in registry.territorial]
         self.universe = list(dict.fromkeys([*plan.comparator.members, *self.national]))
         self._volumes: dict[str, dict[str, dict[Month, float]]] = {}
+        self._volume_checks: dict[tuple[str, str], Completeness] = {}
         self.population_fallbacks: dict[tuple[int, int], list[str]] = {}
         self.cut_errors: list[UsageError] = []
         self.unavailable: dict[str, str] = {}  # KPI id -> why no force could be compared
@@ -192,14 +193,10 @@ class Ranker:
                     )
                     continue
                 try:
-                    rows = s.window(period)
+                    choice.totals[force] = s.totals(period)
                 except UsageError as exc:
                     choice.cut = exc
                     continue
-                respondents = (
-                    float(rows["respondents"].sum()) if "respondents" in rows.columns else None
-                )
-                choice.totals[force] = (float(rows["n"].sum()), respondents)
                 choice.series[force] = s
             if choice.cut is not None and not choice.totals:
                 self.cut_errors.append(choice.cut)
@@ -243,9 +240,14 @@ class Ranker:
                 (int(m), int(span), float(n))
                 for m, span, n in rows.select("m", "span", "n").iter_rows()
             )
-        else:
-            series = self.volumes(choice.dataset).get(force, {})
-        return check_completeness(series, self.plan.period.months)
+            return check_completeness(series, self.plan.period.months)
+        # Row volumes are the dataset's, the same for every KPI counted from it.
+        key = (choice.dataset, force)
+        if key not in self._volume_checks:
+            self._volume_checks[key] = check_completeness(
+                self.volumes(choice.dataset).get(force, {}), self.plan.period.months
+            )
+        return self._volume_checks[key]
 
     # -- one KPI ----------------------------------------------------------------------
     def rank(self, kpi: Kpi) -> KpiRanking | None:
@@ -353,6 +355,18 @@ class Ranker:
                 return Figure(force, num, den, UNDEFINED, "the denominator is 0")
             return Figure(force, num, den)
         return Figure(force, num, None)
+
+    def preload(self) -> None:
+        """Load every series the per-KPI table reads: one query per dataset, not per KPI."""
+        self.engine.preload(self.plan.kpis, self.universe)
+        catalogue = self.engine.catalogue
+        pairs = [
+            pair
+            for kpi in self.plan.kpis
+            if outcome_rate_applicable(kpi, catalogue)
+            and (pair := outcome_rate_kpis(kpi, catalogue, OUTCOME_LIST)) is not None
+        ]
+        self.engine.preload([k for pair in pairs for k in pair], list(self.plan.comparator.members))
 
     # -- positive outcome rate of a crime category (street data) ------------------------
     def outcome_rate(self, kpi: Kpi) -> Comparison | None:
@@ -624,6 +638,7 @@ def _kpis_table(ranker: Ranker) -> RankResult:
     results: dict[str, KpiRanking] = {}
     left_out: list[str] = []
     not_meaningful: list[str] = []
+    ranker.preload()
     for kpi in plan.kpis:
         result = ranker.rank(kpi)
         if result is None:
@@ -804,11 +819,9 @@ def _window_totals(
     if series is None or series.missing(period):
         return None
     try:
-        rows = series.window(period)
+        return series.totals(period)
     except UsageError:
         return None
-    respondents = float(rows["respondents"].sum()) if "respondents" in rows.columns else None
-    return float(rows["n"].sum()), respondents
 
 
 def _home_values(ranker: Ranker, result: KpiRanking) -> tuple[float | None, float | None]:
