@@ -93,6 +93,7 @@ def compare(
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
         forces = app.resolve_forces(force_names, reader)
+        engine.preload(kpis, forces)
         selected: list[Kpi] = []
         left_out: list[Kpi] = []
         for kpi in kpis:

@@ -7,13 +7,12 @@ and ``crimepy/wdd.py`` (pooled "score" statistic, equal to statsmodels
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
-from pcp_cli.stats.dist import norm_sf, poisson_pmf
+from pcp_cli.stats.dist import norm_sf
 
 PoissonTestMethod = Literal["e-test", "score z-test"]
 
@@ -68,11 +67,16 @@ def poisson_score_test(
     return PoissonTestResult(2.0 * norm_sf(abs(z)), z, "score z-test")
 
 
-def _axis(mu: float) -> np.ndarray:
+def _axis(mu: float) -> range:
     sd = math.sqrt(mu)
     lo = max(0, math.floor(mu - _GRID_SDS * sd - 40.0))
     hi = math.ceil(mu + _GRID_SDS * sd + 40.0)
-    return np.arange(lo, hi + 1, dtype=np.float64)
+    return range(lo, hi + 1)
+
+
+def _pmf(axis: range, mu: float) -> list[float]:
+    log_mu = math.log(mu)
+    return [math.exp(k * log_mu - mu - math.lgamma(k + 1.0)) for k in axis]
 
 
 def poisson_etest(
@@ -105,18 +109,37 @@ def poisson_etest(
     # Same arithmetic as ptools (the constant factor √(1/n1 + 1/n2) is left out), so that
     # tie_rel_tol=0 reproduces its floating-point behaviour exactly.
     lam = (k1 + k2) / (n1 + n2)
-    t_obs = abs(k1 / n1 - k2 / n2) / math.sqrt(lam)
-    x1 = _axis(n1 * lam)
-    x2 = _axis(n2 * lam)
-    p1 = poisson_pmf(x1, n1 * lam)
-    p2 = poisson_pmf(x2, n2 * lam)
-    xx1 = x1[:, None]
-    xx2 = x2[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.abs(xx1 / n1 - xx2 / n2) / np.sqrt((xx1 + xx2) / (n1 + n2))
-    # (0, 0) gives NaN and is excluded by the comparison.
-    extreme = t >= t_obs * (1.0 - tie_rel_tol)
-    p = float(np.einsum("i,ij,j->", p1, extreme.astype(np.float64), p2))
+    threshold = abs(k1 / n1 - k2 / n2) / math.sqrt(lam) * (1.0 - tie_rel_tol)
+    n_total = n1 + n2
+
+    def extreme(x1: int, x2: int) -> bool:
+        if x1 + x2 == 0:
+            return False  # the statistic is 0/0 there
+        return abs(x1 / n1 - x2 / n2) / math.sqrt((x1 + x2) / n_total) >= threshold
+
+    axis1, axis2 = _axis(n1 * lam), _axis(n2 * lam)
+    p1, p2 = _pmf(axis1, n1 * lam), _pmf(axis2, n2 * lam)
+    below = [0.0, *itertools.accumulate(p2)]  # below[i]: mass of axis2[:i]
+    lo2, hi2 = axis2.start, axis2.stop - 1
+    # For a fixed x1 the statistic falls as x2 rises to x1·n2/n1 and rises after it, so
+    # the extreme x2 are a run at each end of the axis: find the two ends (a, b) by
+    # walking from the previous x1's, which move little (O(grid) in all, not O(grid²)).
+    a, b = lo2 - 1, hi2 + 1
+    p = 0.0
+    for x1, px1 in zip(axis1, p1, strict=True):
+        turn = min(hi2, math.floor(x1 * n2 / n1))  # the last x2 of the falling part
+        a = max(lo2 - 1, min(a, turn))
+        while a + 1 <= turn and extreme(x1, a + 1):
+            a += 1
+        while a >= lo2 and not extreme(x1, a):
+            a -= 1
+        b = max(b, turn + 1, lo2)
+        while b - 1 >= max(turn + 1, lo2) and extreme(x1, b - 1):
+            b -= 1
+        while b <= hi2 and not extreme(x1, b):
+            b += 1
+        tails = below[a - lo2 + 1] + (below[-1] - below[b - lo2])
+        p += px1 * tails
     return PoissonTestResult(min(p, 1.0), score.statistic, "e-test")
 
 
