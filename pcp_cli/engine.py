@@ -84,6 +84,12 @@ def _covered(blocks: pl.DataFrame) -> set[Month]:
     return covered
 
 
+def _month_index(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """'YYYY-MM' month column -> Int32 month index ``m``, in place. Applied after grouping:
+    parsing the few grouped rows instead of every aggregate row halves a wide query."""
+    return frame.with_columns(_month_int()).rename({"month": "m"})
+
+
 def _month_int(col: str = "month") -> pl.Expr:
     return (
         pl.col(col).str.slice(0, 4).cast(pl.Int32) * 12
@@ -266,8 +272,9 @@ class Engine:
         wide = (
             self.reader.aggregate(dataset)
             .filter(pl.col("force").is_in(forces))
-            .group_by("force", _month_int().alias("m"), "span")
+            .group_by("force", "month", "span")
             .agg(*sums)
+            .pipe(_month_index)
             .sort("force", "m")
             .collect()
         )
@@ -303,14 +310,14 @@ class Engine:
         for cond in rule.conditions:
             if cond.column in spec.coverage_by:
                 coverage = coverage.filter(condition_expr(cond))
-        blocks = coverage.select("force", _month_int().alias("m"), "span").unique().collect()
+        blocks = coverage.select("force", "month", "span").unique().pipe(_month_index).collect()
         counted = agg
         for cond in rule.conditions:
             counted = counted.filter(condition_expr(cond))
         sums = [pl.col("n").sum()]
         if kpi.kind == "proportion":
             sums.append(pl.col("respondents").sum())
-        rows = counted.group_by("force", _month_int().alias("m"), "span").agg(*sums).collect()
+        rows = counted.group_by("force", "month", "span").agg(*sums).pipe(_month_index).collect()
         zero = blocks.join(
             rows.select("force", "m", "span"), on=["force", "m", "span"], how="anti"
         ).with_columns(
@@ -379,7 +386,7 @@ class Engine:
         for cond in rule.conditions:
             if cond.column in spec.coverage_by:
                 coverage = coverage.filter(condition_expr(cond))
-        blocks = coverage.select(_month_int().alias("m"), "span").unique().collect()
+        blocks = coverage.select("month", "span").unique().pipe(_month_index).collect()
         covered: set[Month] = set()
         for m, span in blocks.iter_rows():
             covered.update(range(m, m + span))
@@ -389,7 +396,7 @@ class Engine:
         sums = [pl.col("n").sum()]
         if kpi.kind == "proportion":
             sums.append(pl.col("respondents").sum())
-        rows = counted.group_by(_month_int().alias("m"), "span").agg(*sums).collect()
+        rows = counted.group_by("month", "span").agg(*sums).pipe(_month_index).collect()
         # Months with data but no matching rows count zero, not missing.
         zero = blocks.join(rows.select("m", "span"), on=["m", "span"], how="anti").with_columns(
             pl.lit(0, dtype=pl.Int64).alias("n"),
