@@ -195,7 +195,11 @@ class Engine:
                     f"KPI {kpi.id} cannot be counted from {dataset}",
                     hint=f"it is defined for: {', '.join(kpi.datasets)}",
                 )
-            series = self._from_rule(kpi, force, rule) if self.reader.has(dataset) else None
+            series = (
+                self._from_rule_many(kpi, [force], rule).get(force)
+                if self.reader.has(dataset)
+                else None
+            )
             self._cache[key] = series if series is not None and series.covered else None
         return self._cache[key]
 
@@ -302,7 +306,7 @@ class Engine:
                 )
 
     def _from_rule_many(self, kpi: Kpi, forces: list[str], rule: CountRule) -> dict[str, Series]:
-        """:meth:`_from_rule` for several forces at once."""
+        """Count one KPI rule for several forces: a series per force that has data."""
         self.check_values(kpi, rule)
         spec = DATASETS[rule.dataset]
         agg = self.reader.aggregate(rule.dataset).filter(pl.col("force").is_in(forces))
@@ -377,33 +381,6 @@ class Engine:
             self.warnings.append(message)
             if self.on_warning is not None:
                 self.on_warning(message)
-
-    def _from_rule(self, kpi: Kpi, force: str, rule: CountRule) -> Series:
-        self.check_values(kpi, rule)
-        spec = DATASETS[rule.dataset]
-        agg = self.reader.aggregate(rule.dataset).filter(pl.col("force") == force)
-        coverage = agg
-        for cond in rule.conditions:
-            if cond.column in spec.coverage_by:
-                coverage = coverage.filter(condition_expr(cond))
-        blocks = coverage.select("month", "span").unique().pipe(_month_index).collect()
-        covered: set[Month] = set()
-        for m, span in blocks.iter_rows():
-            covered.update(range(m, m + span))
-        counted = agg
-        for cond in rule.conditions:
-            counted = counted.filter(condition_expr(cond))
-        sums = [pl.col("n").sum()]
-        if kpi.kind == "proportion":
-            sums.append(pl.col("respondents").sum())
-        rows = counted.group_by("month", "span").agg(*sums).pipe(_month_index).collect()
-        # Months with data but no matching rows count zero, not missing.
-        zero = blocks.join(rows.select("m", "span"), on=["m", "span"], how="anti").with_columns(
-            pl.lit(0, dtype=pl.Int64).alias("n"),
-            *([pl.lit(0, dtype=pl.Int64).alias("respondents")] if kpi.kind == "proportion" else []),
-        )
-        rows = pl.concat([rows, zero], how="diagonal_relaxed").sort("m")
-        return Series(kpi, force, rule.dataset, rows, covered)
 
     def base_kpis(self, kpi: Kpi) -> list[Kpi]:
         """The count KPIs a (possibly derived) KPI is computed from."""
