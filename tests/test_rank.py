@@ -17,7 +17,7 @@ from pcp_cli.analysis.population import (
     period_midpoint,
 )
 from pcp_cli.analysis.quality import check_completeness, spread_blocks
-from pcp_cli.analysis.rank import outcome_rate_applicable
+from pcp_cli.analysis.ranker import outcome_rate_applicable
 from pcp_cli.engine import Engine, outcome_rate_kpis, restrict_kpi
 from pcp_cli.errors import NoDataError
 from pcp_cli.kpis import load_catalogue

@@ -11,7 +11,7 @@ For each KPI and force, four checks are run over the period (and its baseline):
   (:mod:`pcp_cli.analysis.spc`, MDC rules): are any of the latest ``recent`` points outside
   the process limits ("exceptional"), or special cause of concern;
 * ``rank``: the RAG of the force's rate against its Most Similar Group's control lines
-  (mean ± 1.96 SD; :mod:`pcp_cli.analysis.rank`), for KPIs compared as rates per 1,000
+  (mean ± 1.96 SD; :mod:`pcp_cli.analysis.ranker`), for KPIs compared as rates per 1,000
   population or as proportions.
 
 Each finding is matched against the rules in :data:`FAIL_RULES`; the ``--fail-on`` rules
@@ -35,7 +35,7 @@ from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import Ranker, RankPlan, measure_label, measure_of
+from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.analysis.spc import SpcOptions, xmr
 from pcp_cli.engine import Engine

@@ -344,7 +344,8 @@ def _rank(
     exclude_incomplete: bool,
 ) -> Chart:
     from pcp_cli.analysis.comparator import resolve_comparator
-    from pcp_cli.analysis.rank import RankPlan, rank
+    from pcp_cli.analysis.rank import rank
+    from pcp_cli.analysis.ranker import RankPlan
 
     home = app.forces.forces[force]
     if not home.territorial:

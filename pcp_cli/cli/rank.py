@@ -8,8 +8,9 @@ import polars as pl
 from pcp_cli.analysis.comparator import resolve_comparator
 from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import RankPlan, RankResult
+from pcp_cli.analysis.rank import RankResult
 from pcp_cli.analysis.rank import rank as run_rank
+from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.engine import Engine, parse_to

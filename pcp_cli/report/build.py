@@ -2,7 +2,7 @@
 
 Nothing is computed twice in a different way: the KPI rows are :func:`analysis.compare.compare`
 rows, the SPC status reads :func:`analysis.spc.xmr` over :meth:`Engine.points`, the MSG rank
-and RAG come from :class:`analysis.rank.Ranker`, the rolling-12-month crime table is
+and RAG come from :class:`analysis.ranker.Ranker`, the rolling-12-month crime table is
 :func:`analysis.rank.rank` for the Crime section (seed 003's shape), the trend is
 :func:`analysis.trend.year_on_year`. Where a part cannot be worked out (a period the store
 does not fully hold, no peers, no populations, a quarterly series) the report says why in a
@@ -26,15 +26,8 @@ from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.coverage import coverage
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import (
-    KPI_COLUMNS,
-    Ranker,
-    RankPlan,
-    RankResult,
-    measure_label,
-    measure_of,
-    rank,
-)
+from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
+from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
 from pcp_cli.analysis.spc import SpcOptions, xmr
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.datasets import DATASETS

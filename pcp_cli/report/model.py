@@ -76,7 +76,7 @@ class SpcStatus:
 
 @dataclass(frozen=True)
 class PeerPosition:
-    """The force's place in its comparator group (from :class:`analysis.rank.Ranker`)."""
+    """The force's place in its comparator group (from :class:`analysis.ranker.Ranker`)."""
 
     group: str
     dataset: str
