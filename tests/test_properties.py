@@ -22,7 +22,7 @@ from pcp_cli.config import resolve_settings
 from pcp_cli.datasets import DATASETS, KPI_DATASETS
 from pcp_cli.errors import ConfigError, DataError, UsageError
 from pcp_cli.forces import load_forces
-from pcp_cli.ingest.readers import ReadOptions, Source, parse
+from pcp_cli.ingest.readers import ReadOptions, Source, parse, peek_file
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.periods import (
     Period,
@@ -383,3 +383,44 @@ def test_fast_and_careful_paths_agree(mode: str) -> None:
     assert fast is not None and careful is not None
     assert fast.schema == careful.schema
     assert fast.rows() == careful.rows()
+
+
+# -- hashing a file in chunks -----------------------------------------------------------------
+_PIECES = st.sampled_from(
+    [b"", b" ", b"\t", b"\r\n", b"\n", b"a", b"Crime ID,Month", b"\xef\xbb\xbf", b"\n\n  "]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PIECES, max_size=12), st.integers(1, 9))
+def test_peek_file_sees_what_the_whole_bytes_show(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes], chunk: int
+) -> None:
+    """Hashing in chunks gives the hash, size, head and 'has rows after the header' that
+    the file's whole bytes give, whatever the chunk boundaries cut."""
+    data = b"".join(pieces)
+    path = tmp_path_factory.mktemp("peek") / "x.csv"
+    path.write_bytes(data)
+    peek = peek_file(str(path), chunk=chunk)
+    whole = Source(str(path), data)
+    assert (peek.sha256, peek.size, peek.head, peek.has_body) == (
+        whole.sha256,
+        whole.size,
+        whole.head,
+        whole.has_body,
+    )
+    # has_body means: something other than white space after the first line break.
+    newline = data.find(b"\n")
+    assert whole.has_body == (newline >= 0 and bool(data[newline:].strip()))
+
+
+def test_peek_file_keeps_only_the_head_of_a_large_file(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbfCrime ID,Month\r\n" + b"x" * 200_000 + b"\n"
+    path = tmp_path / "big.csv"
+    path.write_bytes(data)
+    peek = peek_file(str(path), chunk=4096)
+    assert peek.head == data[: 64 * 1024 + 3]
+    assert (peek.size, peek.has_body) == (len(data), True)
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(b"Crime ID,Month\r\n" + b" \r\n" * 50_000)
+    assert not peek_file(str(header_only), chunk=4096).has_body

@@ -25,7 +25,15 @@ import polars as pl
 from pcp_cli.datasets import DATASETS, DatasetSpec
 from pcp_cli.errors import DataError, NoDataError, StoreError, UsageError
 from pcp_cli.forces import ForceRegistry
-from pcp_cli.ingest.readers import BadRows, ReadOptions, Source, fast_batch, parse
+from pcp_cli.ingest.readers import (
+    BadRows,
+    FilePeek,
+    ReadOptions,
+    Source,
+    fast_batch,
+    parse,
+    peek_file,
+)
 from pcp_cli.store import (
     Manifest,
     Store,
@@ -192,22 +200,28 @@ def _prepare(
     known: Manifest,
 ) -> _Prepared:
     source = _read_source(item.name)
-    prepared = _check_source(item, source, known)
+    prepared = _check_source(item, source.sha256, source.size, known)
     if prepared.unchanged_info is None:
         _parse_and_stage(prepared, source, index, tx, forces)
     return prepared
 
 
-def _check_source(item: _Item, source: Source, known: Manifest) -> _Prepared:
-    """Hash the file: is it what a rebuild expects, and is it already in the store?"""
-    sha = source.sha256
+def _peek(name: str) -> FilePeek:
+    try:
+        return peek_file(name)
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read ({exc.strerror})") from None
+
+
+def _check_source(item: _Item, sha: str, size: int, known: Manifest) -> _Prepared:
+    """Is the file what a rebuild expects, and is it already in the store?"""
     if item.expected_sha256 is not None and sha != item.expected_sha256:
         raise DataError(
             f"{item.name}: changed since it was ingested (SHA-256 {sha[:12]}…, "
             f"recorded {item.expected_sha256[:12]}…)",
             hint="restore the original file, or move the store aside and ingest what you have",
         )
-    prepared = _Prepared(item, source.size, sha)
+    prepared = _Prepared(item, size, sha)
     info = known.sources.get(sha)
     if item.expected_sha256 is None and info is not None and _same_context(info, item):
         prepared.unchanged_info = info
@@ -304,22 +318,28 @@ def _prepare_batch(
     if len(batch) == 1:
         return [_prepare(*batch[0], tx, forces, known)]
     out: list[_Prepared] = []
-    todo: list[tuple[int, _Prepared, Source]] = []
+    todo: list[tuple[int, _Prepared, FilePeek]] = []
     for index, item in batch:
-        source = _read_source(item.name)
-        prepared = _check_source(item, source, known)
+        # Hashed in chunks: the bytes are only needed if polars cannot read the batch.
+        peek = _peek(item.name)
+        prepared = _check_source(item, peek.sha256, peek.size, known)
         out.append(prepared)
         if prepared.unchanged_info is None:
-            todo.append((index, prepared, source))
+            todo.append((index, prepared, peek))
     options = {t[1].item.options for t in todo}
     fast = None
     if len(todo) > 1 and len(options) == 1:
         fast = fast_batch([t[2] for t in todo], forces, options.pop(), _FILE)
     if fast is None:
-        for index, prepared, source in todo:
+        for index, prepared, _ in todo:
+            source = _read_source(prepared.item.name)
+            if source.sha256 != prepared.sha256:
+                raise DataError(
+                    f"{prepared.item.name}: changed while it was being ingested",
+                    hint="run the ingest again once the file is complete",
+                )
             _parse_and_stage(prepared, source, index, tx, forces)
         return out
-    del todo[:]  # the bytes are no longer needed: polars read the files itself
     _stage_batch(fast, {p.item.name: p for p in out}, batch, tx)
     return out
 
@@ -535,7 +555,10 @@ def _process(
         try:
             for batch in batches:
                 queue.append(pool.submit(_prepare_batch, batch, tx, forces, known))
-                if len(queue) >= WORKERS:
+                # Results are applied in input order; a batch queued behind the one
+                # being waited for keeps a worker busy meanwhile (what is queued holds
+                # no data, and a finished batch only its small aggregates).
+                if len(queue) >= 2 * WORKERS:
                     for prepared in queue.popleft().result():
                         run.apply(prepared)
             while queue:

@@ -10,6 +10,7 @@ import codecs
 import csv
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,56 @@ class Source:
     @property
     def size(self) -> int:
         return len(self.data)
+
+    @property
+    def head(self) -> bytes:
+        return self.data[: _HEADER_LIMIT + len(codecs.BOM_UTF8)]
+
+    @property
+    def has_body(self) -> bool:
+        newline = self.data.find(b"\n")
+        return newline >= 0 and _NON_SPACE.search(self.data, newline) is not None
+
+
+_NON_SPACE = re.compile(rb"\S")
+
+
+@dataclass(frozen=True)
+class FilePeek:
+    """A file on disk known by its hash, size and first bytes: enough to decide whether
+    polars may read it in one pass, without holding its bytes (polars reads the file)."""
+
+    name: str
+    size: int
+    sha256: str
+    head: bytes  # the first _HEADER_LIMIT bytes (and a BOM's)
+    has_body: bool  # anything but white space after the header line
+
+
+def peek_file(name: str, chunk: int = 1 << 20) -> FilePeek:
+    """Hash a file in chunks into one reused buffer (no copy of the whole file)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(chunk)
+    view = memoryview(buffer)
+    head = b""
+    size = 0
+    in_header, has_body = True, False
+    with open(name, "rb") as fh:
+        while n := fh.readinto(buffer):
+            piece = view[:n]
+            digest.update(piece)
+            size += n
+            if len(head) < _HEADER_LIMIT + len(codecs.BOM_UTF8):
+                head += bytes(piece[: _HEADER_LIMIT + len(codecs.BOM_UTF8) - len(head)])
+            if not has_body:
+                start = 0
+                if in_header:
+                    newline = buffer.find(b"\n", 0, n)
+                    if newline >= 0:
+                        in_header, start = False, newline
+                if not in_header:
+                    has_body = _NON_SPACE.search(piece, start) is not None
+    return FilePeek(name, size, digest.hexdigest(), head, has_body)
 
 
 @dataclass
@@ -296,7 +347,7 @@ FAST_KINDS = ("street", "outcomes")
 
 
 def fast_batch(
-    sources: list[Source], forces: ForceRegistry, options: ReadOptions, column: str
+    sources: Sequence[Source | FilePeek], forces: ForceRegistry, options: ReadOptions, column: str
 ) -> tuple[str, pl.DataFrame] | None:
     """Many clean data.police.uk files read and checked in one pass (files on disk only).
 
@@ -310,11 +361,11 @@ def fast_batch(
         return None
     first_lines = set()
     for source in sources:
-        data = source.data.removeprefix(codecs.BOM_UTF8)
-        end = data.find(b"\n", 0, _HEADER_LIMIT)
-        if end < 0 or not data[end:].strip():
+        head = source.head.removeprefix(codecs.BOM_UTF8)
+        end = head.find(b"\n", 0, _HEADER_LIMIT)
+        if end < 0 or not source.has_body:
             return None
-        first_lines.add(data[:end].rstrip(b"\r"))
+        first_lines.add(head[:end].rstrip(b"\r"))
     if len(first_lines) != 1:
         return None
     header = read_header(first_lines.pop())
