@@ -374,3 +374,36 @@ def test_junk_files_are_clear_errors(tmp_path: Path, content: bytes) -> None:
     assert result.exit_code == 4, result.stderr
     assert result.stderr.startswith("pcp: error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_exclude_leaves_out_files_beside_the_extracts(tmp_path: Path) -> None:
+    files = tmp_path / "downloads"
+    write_street(
+        files / "2018-07" / "2018-07-leicestershire-street.csv", "2018-07", {"Burglary": 2}
+    )
+    write_street(files / "old" / "2018-06-leicestershire-street.csv", "2018-06", {"Burglary": 5})
+    (files / "CrimeCatMappings.csv").write_text(",Offence_Group,Offence_Code\n1,Theft,49\n")
+    store = tmp_path / "store"
+    # Without --exclude the lookup table stops the run, and the error says how to leave it out.
+    refused = run_pcp(["ingest", "--store", str(store), str(files)])
+    assert refused.exit_code == 4
+    assert "CrimeCatMappings.csv: cannot tell what kind of extract" in refused.stderr
+    assert "--exclude 'CrimeCatMappings.csv'" in refused.stderr
+    assert not (store / "manifest.json").exists()
+    # A name pattern and a path pattern (matched from the right, like a glob on the path).
+    excludes = ["--exclude", "*Mappings.csv", "--exclude", "old/*.csv"]
+    result = run_pcp(["ingest", "--store", str(store), "-v", *excludes, str(files)])
+    assert result.exit_code == 0, result.stderr
+    assert "ingested 1 file(s), 2 rows" in result.stderr
+    sources = [s["path"] for s in Store(store).load_manifest().sources.values()]
+    assert [Path(p).name for p in sources] == ["2018-07-leicestershire-street.csv"]
+
+
+def test_exclude_of_every_file_is_a_usage_error(tmp_path: Path) -> None:
+    path = write_street(tmp_path / "2018-07-leicestershire-street.csv", "2018-07", {"Burglary": 1})
+    result = run_pcp(["ingest", "--store", str(tmp_path / "s"), "--exclude", "*.csv", str(path)])
+    assert result.exit_code == 2
+    assert "--exclude '*.csv' leaves no files to ingest" in result.stderr
+    rebuild = run_pcp(["ingest", "--store", str(tmp_path / "s"), "--rebuild", "--exclude", "x"])
+    assert rebuild.exit_code == 2
+    assert "--rebuild takes no paths or --exclude" in rebuild.stderr

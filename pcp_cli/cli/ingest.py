@@ -46,6 +46,13 @@ from pcp_cli.ingest.readers import ReadOptions
     "ones to a rejects CSV beside the store.",
 )
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files whose name or path matches GLOB (repeatable), e.g. a lookup "
+    "table kept beside the extracts in a folder.",
+)
+@click.option(
     "--rebuild",
     is_flag=True,
     help="Rebuild the whole store from the source files it records (path, size, SHA-256), "
@@ -59,6 +66,7 @@ def ingest(
     encoding: str,
     force_name: str | None,
     on_bad_rows: str,
+    exclude: tuple[str, ...],
     rebuild: bool,
 ) -> None:
     """Read extracts (files, folders, globs, or - for stdin) into the store.
@@ -75,11 +83,12 @@ def ingest(
       pcp ingest samples/data
       pcp ingest 'downloads/2018-*/*-street.csv'
       pcp ingest - --kind counts < calls.csv
+      pcp ingest --exclude 'CrimeCatMappings.csv' downloads/home-office/
       pcp ingest --rebuild            # re-create the store from its recorded sources
     """
-    if rebuild and paths:
+    if rebuild and (paths or exclude):
         raise UsageError(
-            "--rebuild takes no paths: it re-reads the files the store records",
+            "--rebuild takes no paths or --exclude: it re-reads the files the store records",
             hint="run 'pcp periods --sources' to see them",
         )
     if not rebuild and not paths:
@@ -107,7 +116,13 @@ def ingest(
             summary = run_rebuild(app.store, app.forces, wait=app.wait, progress=progress)
         else:
             summary = run_ingest(
-                app.store, list(paths), app.forces, options, wait=app.wait, progress=progress
+                app.store,
+                list(paths),
+                app.forces,
+                options,
+                exclude=exclude,
+                wait=app.wait,
+                progress=progress,
             )
     finally:
         progress.close()

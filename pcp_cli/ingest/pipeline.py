@@ -9,11 +9,12 @@ aggregate stays in memory until the commit. Any error leaves the store unchanged
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import glob
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,8 +114,12 @@ class IngestSummary:
         return text
 
 
-def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Files, directories (recursively, *.csv) and globs, in a stable order."""
+def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> list[str]:
+    """Files, directories (recursively, *.csv) and globs, in a stable order.
+
+    ``exclude`` patterns (shell globs) drop a file when they match its name or its path,
+    so a folder can be ingested without the notes or lookup tables kept beside extracts.
+    """
     out: list[str] = []
     for raw in paths:
         if raw == STDIN:
@@ -137,7 +142,22 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
             out += matches
         else:
             raise UsageError(f"{raw}: no such file or directory")
-    return list(dict.fromkeys(out))
+    names = list(dict.fromkeys(out))
+    if not exclude:
+        return names
+    kept = [n for n in names if n == STDIN or not _excluded(n, exclude)]
+    if not kept:
+        raise UsageError(
+            f"--exclude {' '.join(repr(p) for p in exclude)} leaves no files to ingest"
+        )
+    return kept
+
+
+def _excluded(name: str, patterns: Sequence[str]) -> bool:
+    path = Path(name)
+    return any(
+        fnmatch.fnmatchcase(path.name, pattern) or path.match(pattern) for pattern in patterns
+    )
 
 
 def _read_source(name: str) -> Source:
@@ -576,11 +596,12 @@ def ingest(
     forces: ForceRegistry,
     options: ReadOptions,
     *,
+    exclude: Sequence[str] = (),
     wait: float = 60.0,
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Read every extract and commit them together; on any error the store is unchanged."""
-    names = expand_paths(paths)
+    names = expand_paths(paths, exclude)
     if names.count(STDIN) and not options.kind:
         raise UsageError("reading from stdin needs --kind", hint="e.g. pcp ingest - --kind counts")
     items = [_Item(name, options) for name in names]

@@ -226,7 +226,8 @@ def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed
         shown = ",".join(header)[:120]
         raise DataError(
             f"{source.name}: cannot tell what kind of extract this is from its header '{shown}'",
-            hint="give --kind (street, outcomes, stop-search, prc, counts, survey, population)",
+            hint="give --kind (street, outcomes, stop-search, prc, counts, survey, population)"
+            + ("" if source.name == "<stdin>" else _exclude_hint(source.name)),
         )
     if kind not in DATASETS:
         raise UsageError(f"unknown --kind '{kind}'", hint="one of " + ", ".join(DATASETS))
@@ -246,6 +247,11 @@ def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed
         frame = _ADD_KEYS[kind](frame, source, forces, options, bad)
     frame = frame.drop(LINE)
     return Parsed(source, kind, frame, bad.frame())
+
+
+def _exclude_hint(name: str) -> str:
+    quoted = Path(name).name.replace("'", "'\\''")
+    return f", or leave the file out with --exclude '{quoted}' if it is not an extract"
 
 
 def _read_csv(source: Source, data: bytes) -> pl.DataFrame:
