@@ -395,6 +395,14 @@ class Engine:
     def has_data(self, kpi: Kpi, force: str) -> bool:
         return all(self.candidates(b, force) for b in self.base_kpis(kpi))
 
+    def holds_any(self, kpi: Kpi, force: str, periods: list[Period]) -> bool:
+        """Whether every count the KPI needs has at least one month of the periods."""
+        wanted = {m for p in periods for m in p.months}
+        return all(
+            any(s.covered & wanted for s in self.candidates(base, force))
+            for base in self.base_kpis(kpi)
+        )
+
     def latest_month(self, kpis: list[Kpi], force: str) -> Month | None:
         """The latest month every selected KPI has data for (KPIs with no data are ignored)."""
         self.preload(kpis, [force])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import polars as pl
 import pytest
 
 from pcp_cli.store import Store
-from tests.conftest import REPO, run_pcp, write_street
+from tests.conftest import REPO, Result, run_pcp, write_street
 
 PCP = [sys.executable, "-m", "pcp_cli"]
 
@@ -326,3 +327,60 @@ def test_zero_denominator_is_undefined(tmp_path: Path) -> None:
     parquet = run_pcp([*args, "--format", "parquet"])
     frame = pl.read_parquet(io.BytesIO(parquet.stdout_bytes))
     assert frame["monthly"].to_list() == [[None]]
+
+
+def _with_knife_crime(store: Path, tmp_path: Path, months: list[str]) -> Path:
+    """A copy of the module store plus knife crime counts (a KPI only counts give) for months."""
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    counts = tmp_path / "knife-counts.csv"
+    rows = [f"Leicestershire,{m},knife_crime,4" for m in months]
+    counts.write_text("\n".join(["force,month,measure,value", *rows]) + "\n")
+    result = run_pcp(["ingest", "--store", str(copy), str(counts)])
+    assert result.exit_code == 0, result.stderr
+    return copy
+
+
+def _compare(store: Path, kpi: str) -> Result:
+    return run_pcp(
+        [
+            "compare",
+            "--store",
+            str(store),
+            "--kpi",
+            kpi,
+            "--force",
+            "leicestershire",
+            "--period",
+            "Q2 2018/19",
+            "--format",
+            "csv",
+        ]
+    )
+
+
+def test_kpi_with_data_only_outside_both_periods_is_left_out_of_all(
+    store: Path, tmp_path: Path
+) -> None:
+    copy = _with_knife_crime(store, tmp_path, ["2016-01", "2016-02"])
+    result = _compare(copy, "all")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "have no data for Q2 2018/19 or Q2 2017/18 and are left out: knife-crime" in result.stderr
+    )
+    frame = pl.read_csv(result.stdout_bytes)
+    assert "knife-crime" not in frame["kpi"].to_list()
+    assert frame.filter(pl.col("kpi") == "burglary")["value"].to_list() == [39.0]
+    # Asked for by itself, the same KPI is an error that names the missing months.
+    alone = _compare(copy, "knife-crime")
+    assert alone.exit_code == 5
+    assert "no counts data for 2017-07, 2017-08, 2017-09, 2018-07" in alone.stderr
+
+
+def test_kpi_partly_covering_the_periods_still_fails_all(store: Path, tmp_path: Path) -> None:
+    copy = _with_knife_crime(store, tmp_path, ["2018-07"])
+    result = _compare(copy, "all")
+    assert result.exit_code == 5
+    assert "knife-crime for leicestershire" in result.stderr
+    assert "2017-07" in result.stderr and "--allow-partial" in result.stderr
+    assert result.stdout == ""

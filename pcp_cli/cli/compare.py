@@ -118,6 +118,25 @@ def compare(
         current = parse_period(period, latest=latest)
         baseline = baseline_for(current, vs, latest=latest)
         app.info(f"comparing {current.label} with {baseline.label}")
+        if len(selected) > 1:
+            # A KPI whose data lie wholly outside both periods (a Home Office table of
+            # another year, say) does not apply here; a partly covered one is still an error.
+            periods = [current, baseline]
+            outside = [
+                k for k in selected if not any(engine.holds_any(k, f, periods) for f in forces)
+            ]
+            if outside:
+                warn(
+                    f"{len(outside)} KPI(s) have no data for {current.label} or "
+                    f"{baseline.label} and are left out: {', '.join(k.id for k in outside)} "
+                    "('pcp periods' shows the months the store holds)"
+                )
+                selected = [k for k in selected if k not in outside]
+            if not selected:
+                raise NoDataError(
+                    f"none of the selected KPIs has data for {current.label} or {baseline.label}",
+                    hint="'pcp periods' shows the months the store holds",
+                )
         frame = run_compare(
             engine,
             app.forces,
