@@ -276,17 +276,58 @@ def test_short_series_warns_then_refuses(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_gap_leaving_a_short_part_is_refused(tmp_path: Path) -> None:
+def test_short_first_part_is_left_out_unless_from_asks_for_it(tmp_path: Path) -> None:
     values = dict(zip(months(2018, 1, 15), [10 + i % 2 for i in range(15)], strict=True))
     del values["2018-04"]
+    store = counts_store(tmp_path, values)
+    # No --from: the 3 months before the gap cannot carry limits; the chart starts after it.
+    frame, err = spc_csv(store)
+    assert frame["period"].to_list() == months(2018, 5, 11)
+    assert frame["group"].unique().to_list() == [0]
+    assert frame["mean"][0] == pytest.approx(sum(frame["value"]) / 11, abs=1e-9)
+    assert "left out before the gap, too short for limits: 2018-01..2018-03 (3 months)" in err
+    assert "the chart starts at 2018-05" in err
+    # An explicit --from that takes in the short part is refused, naming it.
+    result = run_pcp(
+        [
+            "spc",
+            "--store",
+            str(store),
+            "--kpi",
+            "knife-crime",
+            "--force",
+            "leicestershire",
+            "--from",
+            "2018-01",
+        ]
+    )
+    assert result.exit_code == 5
+    assert "2018-01..2018-03 (3 points)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_short_part_between_gaps_is_refused(tmp_path: Path) -> None:
+    values = dict(zip(months(2018, 1, 20), [10 + i % 2 for i in range(20)], strict=True))
+    del values["2018-07"]
+    del values["2018-10"]  # 2018-08..2018-09: two points between two gaps
     store = counts_store(tmp_path, values)
     result = run_pcp(
         ["spc", "--store", str(store), "--kpi", "knife-crime", "--force", "leicestershire"]
     )
     assert result.exit_code == 5
-    assert "2018-01..2018-03 (3 points)" in result.stderr
-    ok, _ = spc_csv(store, "--from", "2018-05")
-    assert ok.height == 11
+    assert "2018-08..2018-09 (2 points)" in result.stderr
+    assert "left out before the gap" not in result.stderr
+
+
+def test_only_short_parts_are_refused_whole(tmp_path: Path) -> None:
+    values = dict(zip(months(2018, 1, 9), [10 + i % 2 for i in range(9)], strict=True))
+    del values["2018-05"]  # 4 points, gap, 4 points: nothing worth charting after the gap
+    store = counts_store(tmp_path, values)
+    result = run_pcp(
+        ["spc", "--store", str(store), "--kpi", "knife-crime", "--force", "leicestershire"]
+    )
+    assert result.exit_code == 5
+    assert "2018-01..2018-04 (4 points)" in result.stderr
 
 
 def test_target_assurance_follows_polarity(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
-from pcp_cli.analysis.spc import SpcOptions, xmr
+from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.forces import ForceRegistry
@@ -299,7 +299,9 @@ class _Checker:
     def spc(self, kpi: Kpi) -> None:
         plan = self.plan
         try:
-            points = self.engine.points(kpi, plan.force, None, plan.period.end)
+            points = drop_short_first_runs(
+                self.engine.points(kpi, plan.force, None, plan.period.end)
+            )
             outcome = xmr(points, plan.spc, self.registry.name(plan.force))
         except (NoDataError, UsageError) as exc:
             self.skip("spc", kpi, exc.message)

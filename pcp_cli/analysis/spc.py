@@ -13,7 +13,7 @@ imputed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import polars as pl
@@ -191,6 +191,48 @@ def _gap_warnings(points: KpiPoints) -> list[str]:
             f"{', '.join(undefined)}; treated as a gap"
         )
     return out
+
+
+def drop_short_first_runs(points: KpiPoints) -> KpiPoints:
+    """Leave out runs before a gap too short for limits, when the user chose no start.
+
+    A store that holds an old quarter beside recent years (a one-off MSG extract, say)
+    would otherwise refuse the whole chart. What is left out is said in ``notes``; with an
+    explicit --from the chart stays strict and names the short run instead.
+    """
+    ok = points.ok
+    if ok.height == 0:
+        return points
+    segments = ok["segment"].to_list()
+    starts = ok["start"].to_list()
+    runs: list[tuple[int, int]] = []  # (first index, length) in ok
+    for i, seg in enumerate(segments):
+        if i and seg == segments[i - 1]:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((i, 1))
+    dropped = 0
+    while dropped < len(runs) - 1 and runs[dropped][1] < MIN_POINTS:
+        dropped += 1
+    if not dropped or runs[dropped][1] < MIN_POINTS:
+        return points  # nothing to leave out, or nothing worth charting after it
+    keep_from = starts[runs[dropped][0]]
+    left_out = [
+        f"{ok['period'][a]}..{ok['period'][a + n - 1]} ({n} {_unit_word(points.span, n)})"
+        if n > 1
+        else f"{ok['period'][a]} (1 {_unit_word(points.span, 1)})"
+        for a, n in runs[:dropped]
+    ]
+    note = (
+        f"left out before the gap, too short for limits: {', '.join(left_out)}; "
+        f"the chart starts at {month_text(keep_from)} (give --from to chart another range)"
+    )
+    return replace(
+        points,
+        frame=points.frame.filter(pl.col("start") >= keep_from),
+        gaps=tuple(g for g in points.gaps if g[0] > keep_from),
+        notes=(*points.notes, note),
+    )
 
 
 # -- XmR --------------------------------------------------------------------------------------

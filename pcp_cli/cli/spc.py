@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, run
+from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
@@ -126,6 +126,8 @@ def spc(
             for kpi in kpis:
                 try:
                     points = engine.points(kpi, force, start, end)
+                    if start is None and method == "xmr":
+                        points = drop_short_first_runs(points)
                     outcome = run(points, method, options, app.forces.name(force))
                 except NoDataError as exc:
                     if single:

@@ -28,7 +28,7 @@ from pcp_cli.analysis.coverage import coverage
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
-from pcp_cli.analysis.spc import SpcOptions, xmr
+from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
@@ -257,6 +257,7 @@ def spc_status(engine: Engine, kpi: Kpi, plan: ReportPlan, force_name: str) -> S
             return SpcStatus("not charted", note=f"no months with data to {month_text(end)}")
         first = int(ok["start"].min())  # type: ignore[arg-type]
         points = engine.points(kpi, plan.force, max(first, end - plan.spc_months + 1), end)
+        points = drop_short_first_runs(points)
         n = points.ok.height
         if points.span != 1 or n < SPC_MIN_POINTS:
             return SpcStatus(
