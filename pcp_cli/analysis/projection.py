@@ -236,6 +236,25 @@ def _level(kpi: Kpi, value: float, period: Period, rolling: bool) -> float:
     return value / period.length * (ROLLING if rolling else 1)
 
 
+def _scale_warning(kpi: Kpi, target: float, values: list[float], rolling: bool) -> str | None:
+    """A count target on the wrong scale: a 12-month total against monthly values, or the
+    other way round, would be met (or missed) trivially."""
+    if kpi.kind != "count" or not values or target <= 0:
+        return None
+    low, high = min(values), max(values)
+    if not rolling and target >= ROLLING / 2 * high > 0:
+        return (
+            f"the target {_fmt(target)} is {target / high:.1f}× the largest monthly value "
+            f"fitted ({_fmt(high)}); for a 12-month total give --rolling-12"
+        )
+    if rolling and target <= 2 * low / ROLLING:
+        return (
+            f"the target {_fmt(target)} is {target / low:.2f}× the smallest 12-month total "
+            f"fitted ({_fmt(low)}); for a month's value leave out --rolling-12"
+        )
+    return None
+
+
 def project_kpi(
     engine: Engine, kpi: Kpi, force: str, force_name: str, plan: ProjectPlan
 ) -> ProjectOutcome:
@@ -287,6 +306,9 @@ def project_kpi(
         target = level * (1 + plan.target.value / 100)
     else:
         target = plan.target.value
+        scale = _scale_warning(kpi, target, values, plan.rolling)
+        if scale:
+            warnings.append(f"{kpi.id} ({force}): {scale}")
     proj = project(fit, h, plan.confidence)
     probability = probability_of_meeting(fit, h, target, direction)
     achieves = projects_achievement(fit, h, target, direction)
