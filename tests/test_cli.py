@@ -42,13 +42,15 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
-def compare_args(store: Path, *extra: str) -> list[str]:
+def compare_args(
+    store: Path, *extra: str, kpi: str = "all-crime,burglary,asb-incidents"
+) -> list[str]:
     return [
         "compare",
         "--store",
         str(store),
         "--kpi",
-        "all-crime,burglary,asb-incidents",
+        kpi,
         "--force",
         "leicestershire",
         "--period",
@@ -342,21 +344,7 @@ def _with_knife_crime(store: Path, tmp_path: Path, months: list[str]) -> Path:
 
 
 def _compare(store: Path, kpi: str) -> Result:
-    return run_pcp(
-        [
-            "compare",
-            "--store",
-            str(store),
-            "--kpi",
-            kpi,
-            "--force",
-            "leicestershire",
-            "--period",
-            "Q2 2018/19",
-            "--format",
-            "csv",
-        ]
-    )
+    return run_pcp(compare_args(store, "--format", "csv", kpi=kpi))
 
 
 def test_kpi_with_data_only_outside_both_periods_is_left_out_of_all(

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import real, run_pcp
+from tests.conftest import Result, real, run_pcp
 
 CITY = "policeuk-street-city-of-london-2018-2021"
 
@@ -57,21 +57,12 @@ def survey_store(tmp: Path, rows: dict[str, tuple[int, int]], name: str = "surve
     return store
 
 
+def spc_run(store: Path, *args: str, kpi: str = "knife-crime") -> Result:
+    return run_pcp(["spc", "--store", str(store), "--kpi", kpi, "--force", "leicestershire", *args])
+
+
 def spc_csv(store: Path, *args: str, kpi: str = "knife-crime") -> tuple[pl.DataFrame, str]:
-    result = run_pcp(
-        [
-            "spc",
-            "--store",
-            str(store),
-            "--kpi",
-            kpi,
-            "--force",
-            "leicestershire",
-            *args,
-            "--format",
-            "csv",
-        ]
-    )
+    result = spc_run(store, *args, "--format", "csv", kpi=kpi)
     assert result.exit_code == 0, result.stderr
     return pl.read_csv(io.BytesIO(result.stdout_bytes)), result.stderr
 
@@ -258,19 +249,7 @@ def test_short_series_warns_then_refuses(tmp_path: Path) -> None:
     frame, err = spc_csv(store)
     assert frame.height == 8
     assert "fewer than 12" in err and "trial limits" in err
-    result = run_pcp(
-        [
-            "spc",
-            "--store",
-            str(store),
-            "--kpi",
-            "knife-crime",
-            "--force",
-            "leicestershire",
-            "--from",
-            "2018-05",
-        ]
-    )
+    result = spc_run(store, "--from", "2018-05")
     assert result.exit_code == 5
     assert "only 4 months with data; an XmR chart needs at least 5" in result.stderr
     assert result.stdout == ""
@@ -288,19 +267,7 @@ def test_short_first_part_is_left_out_unless_from_asks_for_it(tmp_path: Path) ->
     assert "left out before the gap, too short for limits: 2018-01..2018-03 (3 months)" in err
     assert "the chart starts at 2018-05" in err
     # An explicit --from that takes in the short part is refused, naming it.
-    result = run_pcp(
-        [
-            "spc",
-            "--store",
-            str(store),
-            "--kpi",
-            "knife-crime",
-            "--force",
-            "leicestershire",
-            "--from",
-            "2018-01",
-        ]
-    )
+    result = spc_run(store, "--from", "2018-01")
     assert result.exit_code == 5
     assert "2018-01..2018-03 (3 points)" in result.stderr
     assert result.stdout == ""
@@ -311,9 +278,7 @@ def test_short_part_between_gaps_is_refused(tmp_path: Path) -> None:
     del values["2018-07"]
     del values["2018-10"]  # 2018-08..2018-09: two points between two gaps
     store = counts_store(tmp_path, values)
-    result = run_pcp(
-        ["spc", "--store", str(store), "--kpi", "knife-crime", "--force", "leicestershire"]
-    )
+    result = spc_run(store)
     assert result.exit_code == 5
     assert "2018-08..2018-09 (2 points)" in result.stderr
     assert "left out before the gap" not in result.stderr
@@ -323,9 +288,7 @@ def test_only_short_parts_are_refused_whole(tmp_path: Path) -> None:
     values = dict(zip(months(2018, 1, 9), [10 + i % 2 for i in range(9)], strict=True))
     del values["2018-05"]  # 4 points, gap, 4 points: nothing worth charting after the gap
     store = counts_store(tmp_path, values)
-    result = run_pcp(
-        ["spc", "--store", str(store), "--kpi", "knife-crime", "--force", "leicestershire"]
-    )
+    result = spc_run(store)
     assert result.exit_code == 5
     assert "2018-01..2018-04 (4 points)" in result.stderr
 
