@@ -22,6 +22,7 @@ from pcp_cli.config import resolve_settings
 from pcp_cli.datasets import DATASETS, KPI_DATASETS
 from pcp_cli.errors import ConfigError, DataError, UsageError
 from pcp_cli.forces import load_forces
+from pcp_cli.ingest import readers
 from pcp_cli.ingest.readers import ReadOptions, Source, parse, peek_file
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.periods import (
@@ -383,6 +384,64 @@ def test_fast_and_careful_paths_agree(mode: str) -> None:
     assert fast is not None and careful is not None
     assert fast.schema == careful.schema
     assert fast.rows() == careful.rows()
+
+
+_CELLS = st.one_of(
+    st.sampled_from(["", " ", "\t", " x", "\tx", "x ", "0", "-1.5", " 1.5", "west", "\x01a", "!"]),
+    st.text(
+        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"), max_size=6
+    ),
+)
+
+
+@SETTINGS
+@given(cells=st.lists(st.tuples(_CELLS, _CELLS, _CELLS), min_size=1, max_size=6))
+def test_fast_path_gives_what_the_careful_path_gives(
+    monkeypatch_module: pytest.MonkeyPatch, cells: list[tuple[str, str, str]]
+) -> None:
+    """Any values in the text and number columns of a street file: the one-pass way either
+    declines or stores exactly what the careful, row-by-row way stores."""
+    fast, careful = _both_ways(monkeypatch_module, cells)
+    if fast is None:
+        return  # declined: the careful way decides (it may reject or blank a value)
+    assert careful is not None and careful.height == len(cells)
+    assert fast.schema == careful.schema
+    assert fast.rows() == careful.rows()
+
+
+def test_fast_path_takes_clean_values_and_declines_blank_or_bad_ones(
+    monkeypatch_module: pytest.MonkeyPatch,
+) -> None:
+    clean = [("On or near A Road", "Blaby 002A", "-1.13"), ("x ", "!", "0")]
+    fast, careful = _both_ways(monkeypatch_module, clean)
+    assert fast is not None and careful is not None and fast.rows() == careful.rows()
+    assert fast["location"].to_list() == ["On or near A Road", "x "]
+    for bad in [("", "a", "1"), ("a", " ", "1"), ("a", "\tb", "1"), ("a", "b", "west")]:
+        assert _both_ways(monkeypatch_module, [clean[0], bad])[0] is None, bad
+
+
+def _both_ways(
+    patcher: pytest.MonkeyPatch, cells: list[tuple[str, str, str]]
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    lines = [STREET_HEADER]
+    for i, (location, lsoa_name, longitude) in enumerate(cells):
+        row = street_row("2018-07", "Burglary", crime_id=f"id{i}").split(",")
+        for column, value in ((4, longitude), (6, location), (8, lsoa_name)):
+            row[column] = '"' + value.replace('"', '""') + '"'
+        lines.append(",".join(row))
+    data = ("\n".join(lines) + "\n").encode()
+    text = readers._read_csv(Source("f.csv", data), data)
+    fast = readers._fast_police_uk(text, DATASETS["street"], FORCES)
+    with patcher.context() as patch:
+        patch.setattr(readers, "_fast_police_uk", lambda *args, **kwargs: None)
+        careful = _parse(data, "f.csv", on_bad_rows="skip")
+    return fast, careful
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
 
 # -- hashing a file in chunks -----------------------------------------------------------------

