@@ -448,6 +448,7 @@ class Transaction:
         self._aggs: dict[str, pl.DataFrame] = {}
         self._new_sources: dict[str, dict[str, Any]] = {}
         self._paused = False
+        self._tmp_made = False
 
     def reader(self) -> StoreReader:
         return StoreReader(self.store.root, self.manifest)
@@ -468,9 +469,11 @@ class Transaction:
 
     def staging_file(self, name: str) -> Path:
         """A scratch path in this transaction's staging folder (for workers)."""
-        path = self.staging / "tmp" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        folder = self.staging / "tmp"
+        if not self._tmp_made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._tmp_made = True
+        return folder / name
 
     def replace_partition(
         self,
@@ -485,14 +488,12 @@ class Transaction:
         """Replace one partition whole, from a frame or from a Parquet file already staged."""
         rel = f"{_partition_dir(spec, key)}/part-{self.txid}.parquet"
         if staged is not None:
-            target = self.staging / rel
+            # It stays where the worker wrote it until the commit moves it into place.
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, target)
-                size = target.stat().st_size
+                size = staged.stat().st_size
             except OSError as exc:
-                raise _write_error(exc, target) from None
-            self._staged[rel] = target
+                raise _write_error(exc, staged) from None
+            self._staged[rel] = staged
             height = int(rows or 0)
         else:
             assert df is not None
