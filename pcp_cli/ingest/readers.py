@@ -10,7 +10,7 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -292,6 +292,73 @@ def _read_text_table(source: Source, data: bytes) -> pl.DataFrame:
     return _blank_to_null(_read_csv(source, data))
 
 
+@dataclass(frozen=True)
+class PoliceUkColumns:
+    """How a data.police.uk extract's text columns become the stored columns.
+
+    ``exprs`` give the stored columns in order (numbers cast, missing optional columns
+    null); ``text_columns`` are checked for blank-looking values and ``numbers`` pair an
+    extract column with its cast column, so a value that is not a number can be found.
+    """
+
+    exprs: tuple[pl.Expr, ...]
+    text_columns: tuple[str, ...]
+    numbers: tuple[tuple[str, str], ...]
+    falls_within: str
+    month: str
+
+
+def police_uk_columns(
+    columns: Sequence[str], spec: DatasetSpec, keep: tuple[str, ...] = (), *, strict: bool = False
+) -> PoliceUkColumns | None:
+    """The stored columns from an extract's header; None when a required column is missing.
+
+    ``strict`` casts raise on a value that is not a number (a lazy query then fails and
+    the file goes the careful way); otherwise such a value becomes null and is found by
+    comparing null counts.
+    """
+    present = {c.casefold(): c for c in columns if c not in keep}
+    if any(c.required and c.source.casefold() not in present for c in spec.columns):
+        return None
+    exprs: list[pl.Expr] = []
+    text_columns: list[str] = []
+    numbers: list[tuple[str, str]] = []
+    for col in spec.columns:
+        source_col = present.get(col.source.casefold())
+        if source_col is None:
+            exprs.append(pl.lit(None, dtype=pl.String).alias(col.name))
+            continue
+        value = pl.col(source_col)
+        if col.dtype != "str":
+            value = value.cast(pl.Float64 if col.dtype == "float" else pl.Int64, strict=strict)
+            numbers.append((source_col, col.name))
+        else:
+            text_columns.append(source_col)
+        exprs.append(value.alias(col.name))
+    return PoliceUkColumns(
+        tuple(exprs),
+        tuple(text_columns),
+        tuple(numbers),
+        present["falls within"],
+        present["month"],
+    )
+
+
+def force_mapping(names: Iterable[str | None], forces: ForceRegistry) -> dict[str, str] | None:
+    """Each 'Falls within' spelling to its force id; None if any is blank or unknown."""
+    mapping: dict[str, str] = {}
+    for name in names:
+        force = forces.resolve(name) if name is not None and name.strip(" \t") else None
+        if name is None or force is None:
+            return None
+        mapping[name] = force
+    return mapping
+
+
+def is_month(value: str | None) -> bool:
+    return value is not None and re.match(_MONTH_RE, value) is not None
+
+
 def _fast_police_uk(
     text: pl.DataFrame, spec: DatasetSpec, forces: ForceRegistry, keep: tuple[str, ...] = ()
 ) -> pl.DataFrame | None:
@@ -301,59 +368,43 @@ def _fast_police_uk(
     whenever any row would be rejected, so messages and rejects always come from one place.
     ``keep`` names extra columns to carry through (a batch of files keeps its file column).
     """
-    present = {c.casefold(): c for c in text.columns if c not in keep}
-    if any(c.required and c.source.casefold() not in present for c in spec.columns):
+    plan = police_uk_columns(text.columns, spec, keep)
+    if plan is None:
         return None
-    falls_within, month = present["falls within"], present["month"]
     names, months = text.select(
-        pl.col(falls_within).unique().implode(), pl.col(month).unique().implode()
+        pl.col(plan.falls_within).unique().implode(), pl.col(plan.month).unique().implode()
     ).row(0)
-    mapping: dict[str, str] = {}
-    for name in names:
-        force = forces.resolve(name) if name is not None and name.strip(" \t") else None
-        if force is None:
-            return None
-        mapping[name] = force
-    if not all(m is not None and re.match(_MONTH_RE, m) for m in months):
+    mapping = force_mapping(names, forces)
+    if mapping is None or not all(is_month(m) for m in months):
         return None
-    exprs: list[pl.Expr] = []
-    text_columns: list[str] = []
-    numbers: list[tuple[str, str]] = []  # (extract column, stored column)
-    for col in spec.columns:
-        source_col = present.get(col.source.casefold())
-        if source_col is None:
-            exprs.append(pl.lit(None, dtype=pl.String).alias(col.name))
-            continue
-        value = pl.col(source_col)
-        if col.dtype != "str":
-            value = value.cast(pl.Float64 if col.dtype == "float" else pl.Int64, strict=False)
-            numbers.append((source_col, col.name))
-        else:
-            text_columns.append(source_col)
-        exprs.append(value.alias(col.name))
-    if _any_blank_looking(text, text_columns):
+    if any_blank_looking(text, plan.text_columns):
         return None
     frame = text.select(
-        *exprs,
+        *plan.exprs,
         *keep,
-        pl.col(falls_within).replace_strict(mapping, return_dtype=pl.String).alias("force"),
+        pl.col(plan.falls_within).replace_strict(mapping, return_dtype=pl.String).alias("force"),
         pl.lit(1, dtype=pl.Int32).alias("span"),
     )
     # A value that is not a number (blank text included) becomes null in the cast, so the
     # stored column has more nulls than the extract's text: that file goes the careful way.
-    if numbers:
-        before = text.select(pl.col(c).null_count() for c, _ in numbers).row(0)
-        after = frame.select(pl.col(c).null_count() for _, c in numbers).row(0)
+    if plan.numbers:
+        before = text.select(pl.col(c).null_count() for c, _ in plan.numbers).row(0)
+        after = frame.select(pl.col(c).null_count() for _, c in plan.numbers).row(0)
         if before != after:
             return None
     return frame
+
+
+def blank_looking_low(low: str | None) -> bool:
+    """Whether a column's smallest value says some value may be blank-looking."""
+    return low is not None and low < "!"
 
 
 def _blank_start(value: pl.Expr) -> pl.Expr:
     return value.str.starts_with(" ") | value.str.starts_with("\t") | (value.str.len_bytes() == 0)
 
 
-def _any_blank_looking(text: pl.DataFrame, columns: list[str]) -> bool:
+def any_blank_looking(text: pl.DataFrame, columns: Sequence[str]) -> bool:
     """Whether a value of these columns is "" or starts with a space or tab (the careful
     way makes blank text missing, so such a file goes that way).
 
@@ -364,7 +415,7 @@ def _any_blank_looking(text: pl.DataFrame, columns: list[str]) -> bool:
     if not columns:
         return False
     lows = text.select(pl.col(c).min().alias(str(i)) for i, c in enumerate(columns)).row(0)
-    suspects = [c for c, low in zip(columns, lows, strict=True) if low is not None and low < "!"]
+    suspects = [c for c, low in zip(columns, lows, strict=True) if blank_looking_low(low)]
     if not suspects:
         return False
     found = text.select(pl.any_horizontal(_blank_start(pl.col(c)) for c in suspects).any())
@@ -374,15 +425,9 @@ def _any_blank_looking(text: pl.DataFrame, columns: list[str]) -> bool:
 FAST_KINDS = ("street", "outcomes")
 
 
-def fast_batch(
-    sources: Sequence[Source | FilePeek], forces: ForceRegistry, options: ReadOptions, column: str
-) -> tuple[str, pl.DataFrame] | None:
-    """Many clean data.police.uk files read and checked in one pass (files on disk only).
-
-    Returns the kind and one frame with ``column`` naming each row's file, exactly as
-    :func:`parse` would give file by file; None when any file needs the careful way
-    (another kind, another encoding, another header, an empty file or any bad row).
-    """
+def batch_kind(sources: Sequence[Source | FilePeek], options: ReadOptions) -> str | None:
+    """The kind of a batch of files that may be read in one pass: UTF-8 data.police.uk
+    files with one and the same header and rows after it; None otherwise."""
     if options.kind not in (None, *FAST_KINDS) or not _known(options.encoding):
         return None
     if codecs.lookup(options.encoding).name not in ("utf-8", "utf-8-sig"):
@@ -396,9 +441,21 @@ def fast_batch(
         first_lines.add(head[:end].rstrip(b"\r"))
     if len(first_lines) != 1:
         return None
-    header = read_header(first_lines.pop())
-    kind = options.kind or detect_kind(header)
-    if kind not in FAST_KINDS:
+    kind = options.kind or detect_kind(read_header(first_lines.pop()))
+    return kind if kind in FAST_KINDS else None
+
+
+def fast_batch(
+    sources: Sequence[Source | FilePeek], forces: ForceRegistry, options: ReadOptions, column: str
+) -> tuple[str, pl.DataFrame] | None:
+    """Many clean data.police.uk files read and checked in one pass (files on disk only).
+
+    Returns the kind and one frame with ``column`` naming each row's file, exactly as
+    :func:`parse` would give file by file; None when any file needs the careful way
+    (another kind, another encoding, another header, an empty file or any bad row).
+    """
+    kind = batch_kind(sources, options)
+    if kind is None:
         return None
     try:
         text = pl.scan_csv(
