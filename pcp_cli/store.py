@@ -292,6 +292,9 @@ class Store:
             _prune_empty_dirs(self.root / "agg")
             if not self.leftover:
                 journal_path.unlink(missing_ok=True)
+        if (self.root / STAGING).exists():
+            # A writer died: the partition folders it made for files it never moved in.
+            _prune_empty_dirs(self.root / "data")
         shutil.rmtree(self.root / STAGING, ignore_errors=True)
         for tmp in self.root.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -449,6 +452,9 @@ class Transaction:
         self._new_sources: dict[str, dict[str, Any]] = {}
         self._paused = False
         self._tmp_made = False
+        self._folders: set[Path] = set()  # partition folders known to exist
+        self._made: list[Path] = []  # folders this transaction made, parents first
+        self._committed = False
 
     def reader(self) -> StoreReader:
         return StoreReader(self.store.root, self.manifest)
@@ -491,6 +497,7 @@ class Transaction:
             # It stays where the worker wrote it until the commit moves it into place.
             try:
                 size = staged.stat().st_size
+                self._make_folder((self.store.root / rel).parent)
             except OSError as exc:
                 raise _write_error(exc, staged) from None
             self._staged[rel] = staged
@@ -505,6 +512,27 @@ class Transaction:
             "bytes": size,
             "sources": sorted(set(sources)),
         }
+
+    def _make_folder(self, folder: Path) -> None:
+        """A partition's folder, made while the workers still parse, not in the commit.
+
+        An empty folder is no part of the store (readers go by the manifest); those of a
+        run that does not commit are removed by it, or by the next writer after a kill.
+        """
+        if folder not in self._folders:
+            made = []
+            missing = folder
+            while missing != self.store.root and not missing.is_dir():
+                made.append(missing)
+                missing = missing.parent
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+            self._made.extend(reversed(made))
+
+    def remove_made_folders(self) -> None:
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
 
     def set_aggregate(self, dataset: str, df: pl.DataFrame) -> None:
         self._aggs[dataset] = df
@@ -544,7 +572,8 @@ class Transaction:
             pause_for_tests("journal")
             for i, rel in enumerate(new_files):
                 final = root / rel
-                final.parent.mkdir(parents=True, exist_ok=True)
+                if final.parent not in self._folders:
+                    final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self._staged[rel], final)
                 if i == 0:
                     pause_for_tests("rename")
@@ -559,6 +588,7 @@ class Transaction:
                 journal.unlink()
             raise _write_error(exc, root) from None
         self.manifest = self.previous = new
+        self._committed = True
         pause_for_tests("manifest")
         # Delete superseded files once no reader of the old manifest is left.
         try:
@@ -588,6 +618,8 @@ class Transaction:
         return new
 
     def discard_staging(self) -> None:
+        if not self._committed:
+            self.remove_made_folders()
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.store.root / STAGING).rmdir()
@@ -605,10 +637,10 @@ def write_parquet(df: pl.DataFrame, path: Path, *, raw: bool = False) -> None:
         else:
             df.write_parquet(path, compression="zstd", statistics=True)
     except pl.exceptions.PolarsError as exc:
-        raise _as_os_error(exc) from None
+        raise as_os_error(exc) from None
 
 
-def _as_os_error(exc: Exception) -> Exception:
+def as_os_error(exc: Exception) -> Exception:
     """Polars reports I/O failures as ComputeError '... (os error 28)': recover the errno."""
     match = re.search(r"os error (\d+)", str(exc))
     if match:

@@ -20,46 +20,9 @@ import polars as pl
 import pytest
 
 from pcp_cli.store import Store
-from tests.conftest import REPO, STREET_HEADER, run_pcp, write_street
+from tests.conftest import REPO, STREET_HEADER, logical, run_pcp, snapshot, write_street
 
 PCP = [sys.executable, "-m", "pcp_cli"]
-
-
-def snapshot(store: Path) -> dict[str, bytes]:
-    """Every file of the store (lock files aside) and its bytes."""
-    return {
-        str(p.relative_to(store)): p.read_bytes()
-        for p in sorted(store.rglob("*"))
-        if p.is_file() and p.name not in (".lock", ".write.lock")
-    }
-
-
-def logical(store: Path) -> dict[str, object]:
-    """What the store says, independent of file names: partitions, rows, sources, aggregates."""
-    manifest = Store(store).load_manifest()
-    out: dict[str, object] = {}
-    for dataset in sorted(manifest.datasets):
-        parts = manifest.partitions(dataset)
-        out[dataset] = {
-            key: (
-                part["rows"],
-                tuple(manifest.sources[s]["path"] for s in part["sources"]),
-                pl.read_parquet(store / part["file"])
-                .drop("source_sha256", strict=False)
-                .sort(pl.all())
-                .rows(),
-            )
-            for key, part in sorted(parts.items())
-        }
-        agg = manifest.aggregate_file(dataset)
-        assert agg is not None
-        out[f"{dataset}/agg"] = pl.read_parquet(store / agg).sort(pl.all()).rows()
-    # Nothing on disk that the manifest does not name.
-    on_disk = {
-        str(p.relative_to(store)) for p in store.rglob("*.parquet") if ".staging" not in p.parts
-    }
-    assert on_disk == manifest.files()
-    return out
 
 
 def env(**extra: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ from pcp_cli.ingest.readers import (
     parse,
     peek_file,
 )
+from pcp_cli.ingest.streaming import FILE, StreamedFile, stream_batch
 from pcp_cli.store import (
     Manifest,
     Store,
@@ -46,7 +47,7 @@ from pcp_cli.store import (
 
 STDIN = "-"
 WORKERS = int(os.environ.get("PCP_INGEST_WORKERS", "2"))  # files in work at once
-BATCH_BYTES = 8 * 1024 * 1024  # files read together (also what bounds memory)
+BATCH_BYTES = 16 * 1024 * 1024  # files read together (also what bounds memory)
 BATCH_FILES = 64
 
 
@@ -334,8 +335,9 @@ def _prepare_batch(
     forces: ForceRegistry,
     known: Manifest,
 ) -> list[_Prepared]:
-    """Several files: clean data.police.uk files in one pass, anything else one by one."""
-    if len(batch) == 1:
+    """Clean data.police.uk files in one streaming pass (or one eager pass), anything else
+    one by one."""
+    if len(batch) == 1 and batch[0][1].name == STDIN:
         return [_prepare(*batch[0], tx, forces, known)]
     out: list[_Prepared] = []
     todo: list[tuple[int, _Prepared, FilePeek]] = []
@@ -347,6 +349,15 @@ def _prepare_batch(
         if prepared.unchanged_info is None:
             todo.append((index, prepared, peek))
     options = {t[1].item.options for t in todo}
+    if todo and len(options) == 1:
+        staged = {p.item.name: tx.staging_file(f"{i}-0.parquet") for i, p, _ in todo}
+        try:
+            streamed = stream_batch([t[2] for t in todo], forces, next(iter(options)), staged)
+        except OSError as exc:
+            raise _staging_error(exc, tx) from None
+        if streamed is not None:
+            _stage_streamed(streamed, {p.item.name: p for p in out})
+            return out
     fast = None
     if len(todo) > 1 and len(options) == 1:
         fast = fast_batch([t[2] for t in todo], forces, options.pop(), _FILE)
@@ -397,7 +408,20 @@ def _stage_batch(
         prepared.result = _file_result(prepared, kind, rows, 0)
 
 
-_FILE = "_pcp_file"
+def _stage_streamed(
+    streamed: tuple[str, list[StreamedFile]], prepared_by_name: dict[str, _Prepared]
+) -> None:
+    kind, files = streamed
+    spec = DATASETS[kind]
+    for f in files:
+        prepared = prepared_by_name[f.name]
+        prepared.kind = kind
+        key = partition_key(spec, f.force, f.month)
+        prepared.staged.append(_StagedPart(key, f.path, f.rows, f.agg))
+        prepared.result = _file_result(prepared, kind, f.rows, 0)
+
+
+_FILE = FILE
 
 
 def _staging_error(exc: OSError, tx: Transaction) -> StoreError:

@@ -1,0 +1,211 @@
+"""Clean data.police.uk files parsed, checked and written by one streaming polars query.
+
+The query reads a batch of files, casts and maps them as the one-pass reader does
+(:func:`pcp_cli.ingest.readers.police_uk_columns`) and writes each file's rows to its own
+staged partition file, while the same scan yields the per-file counts (the aggregates)
+and each text column's smallest value (the blank-text check). Nothing is held in memory
+but the query's buffers, and both cores stay busy, as in a bare ``scan_csv →
+sink_parquet``.
+
+It only ever declines: whenever a file might not be clean (an unknown force, a value
+that is not a number, blank-looking text, a file holding several force-months, or a
+polars without partitioned sinks) its staged files are removed and the batch goes the
+eager way, which gives the same rows or names the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pcp_cli.datasets import DATASETS, DatasetSpec
+from pcp_cli.forces import ForceRegistry
+from pcp_cli.ingest.readers import (
+    FilePeek,
+    PoliceUkColumns,
+    ReadOptions,
+    batch_kind,
+    blank_looking_low,
+    force_mapping,
+    is_month,
+    police_uk_columns,
+)
+from pcp_cli.store import as_os_error
+
+FILE = "_pcp_file"
+_HEAD_ROWS_BYTES = 8192  # the rows whose forces are looked up before the query
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    """One extract written whole to one staged partition file."""
+
+    name: str
+    path: Path
+    force: str
+    month: str
+    rows: int
+    agg: pl.DataFrame  # counts by force, month, span and dimensions; owns its memory
+
+
+def available() -> bool:
+    """Partitioned sinks arrived in polars 1.3x; older ones take the eager way."""
+    return hasattr(pl, "PartitionBy")
+
+
+def stream_batch(
+    sources: Sequence[FilePeek],
+    forces: ForceRegistry,
+    options: ReadOptions,
+    staged: Mapping[str, Path],
+) -> tuple[str, list[StreamedFile]] | None:
+    """Write each clean file of the batch to ``staged[name]``; None when any is not clean.
+
+    An I/O error while writing (disk full, permissions) is raised as OSError: falling back
+    would only meet it again.
+    """
+    if not available() or not sources:
+        return None
+    # A relative path from the provider would be taken as under the sink's base path.
+    staged = {name: path.absolute() for name, path in staged.items()}
+    kind = batch_kind(sources, options)
+    if kind is None:
+        return None
+    mapping = _forces_in_heads(sources, forces)
+    if mapping is None:
+        return None
+    spec = DATASETS[kind]
+    scan = pl.scan_csv(
+        [s.name for s in sources],
+        infer_schema=False,
+        has_header=True,
+        include_file_paths=FILE,
+        raise_if_empty=False,
+    )
+    try:
+        header = scan.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    stripped = [c.strip() if c != FILE else c for c in header]
+    if len(set(stripped)) != len(stripped):
+        return None  # a header that repeats a column
+    plan = police_uk_columns(stripped, spec, (FILE,), strict=True)
+    if plan is None:
+        return None
+    rows = scan.rename(dict(zip(header, stripped, strict=True))).select(
+        *plan.exprs,
+        pl.col(plan.falls_within).replace_strict(mapping, return_dtype=pl.String).alias("force"),
+        pl.lit(1, dtype=pl.Int32).alias("span"),
+        FILE,
+    )
+    keys = ["force", "month", "span", *spec.dimensions]
+    written: list[Path] = []
+
+    def path_for(args: Any) -> Path:
+        name = str(args.partition_keys.item())
+        path = staged[name] if args.index_in_partition == 0 else Path(f"{staged[name]}.extra")
+        written.append(path)
+        return path
+
+    counts = rows.group_by([FILE, *keys]).agg(pl.len().cast(pl.Int64).alias("n"))
+    lows = rows.select(pl.col(c).min() for c in _stored_text(plan, spec))
+    try:
+        sink = rows.sink_parquet(
+            pl.PartitionBy(
+                str(next(iter(staged.values())).parent),
+                key=FILE,
+                include_key=False,
+                file_path_provider=path_for,
+                approximate_bytes_per_file=1 << 62,  # one file per extract, however large
+            ),
+            compression="zstd",
+            compression_level=1,
+            statistics=False,
+            sync_on_close="data",  # on the worker, so the commit's fsync finds nothing to do
+            lazy=True,
+        )
+        _, counts_frame, lows_frame = pl.collect_all([sink, counts, lows])
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        _remove(written)
+        error = as_os_error(exc)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise error from None
+        return None  # a bad value or an unknown force: the eager way names it
+    files = _per_file(counts_frame, keys, staged, written)
+    if files is None or any(blank_looking_low(low) for low in lows_frame.row(0)):
+        _remove(written)
+        return None
+    return kind, files
+
+
+def _stored_text(plan: PoliceUkColumns, spec: DatasetSpec) -> list[str]:
+    """The stored names of the text columns the extract has."""
+    names = {c.source.casefold(): c.name for c in spec.columns}
+    return [names[c.casefold()] for c in plan.text_columns]
+
+
+def _per_file(
+    counts: pl.DataFrame, keys: list[str], staged: Mapping[str, Path], written: list[Path]
+) -> list[StreamedFile] | None:
+    """One force-month per file, a valid month, every file written once."""
+    if sorted(map(str, written)) != sorted(str(p) for p in staged.values()):
+        return None  # a file without rows, or one split over several files
+    per_file = counts.group_by(FILE).agg(
+        pl.col("force").n_unique().alias("forces"),
+        pl.col("month").n_unique().alias("months"),
+        pl.col("force").first(),
+        pl.col("month").first(),
+        pl.col("n").sum(),
+    )
+    if per_file.height != len(staged):
+        return None
+    # The few hundred counts are copied out of the query's buffers once, then split.
+    counts = counts.sort(keys)
+    owned = pl.DataFrame(counts.to_dict(as_series=False), schema=counts.schema)
+    aggs = owned.partition_by(FILE, as_dict=True, include_key=False)
+    out = []
+    for name, forces, months, force, month, rows in per_file.iter_rows():
+        if forces != 1 or months != 1 or force is None or not is_month(month):
+            return None  # several forces or months in one file: split the eager way
+        path = staged[name]
+        out.append(StreamedFile(name, path, force, month, int(rows), aggs[(name,)]))
+    return out
+
+
+def _forces_in_heads(sources: Sequence[FilePeek], forces: ForceRegistry) -> dict[str, str] | None:
+    """The 'Falls within' spellings of the rows in the files' first bytes, mapped.
+
+    A data.police.uk file names one force; a spelling not seen here makes the query fail
+    (``replace_strict``) and the batch goes the eager way, which reads every value.
+    """
+    names: set[str | None] = set()
+    for source in sources:
+        head = source.head.removeprefix(codecs.BOM_UTF8)
+        whole = len(source.head) >= source.size
+        text = head[:_HEAD_ROWS_BYTES].decode("utf-8", errors="replace")
+        if not whole or len(head) > _HEAD_ROWS_BYTES:  # the last line may be cut
+            text = text[: text.rfind("\n") + 1]
+        try:
+            reader = csv.reader(io.StringIO(text))
+            header = [c.strip().casefold() for c in next(reader, [])]
+            if "falls within" not in header:
+                return None
+            column = header.index("falls within")
+            names.update(row[column] if len(row) > column else None for row in reader if row)
+        except csv.Error:
+            return None  # a quoted field cut by the end of the head
+    if not names:
+        return None
+    return force_mapping(names, forces)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

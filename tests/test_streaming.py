@@ -1,0 +1,156 @@
+"""The streaming ingest of clean data.police.uk files: the same store as the eager ways,
+and every file that is not clean handed over to them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from pcp_cli.ingest import pipeline, readers, streaming
+from tests.conftest import STREET_HEADER, logical, run_pcp, snapshot, street_row, write_street
+
+
+def _awkward_extracts(d: Path) -> list[Path]:
+    files = []
+    for i, (month, force) in enumerate(
+        (m, f) for m in ("2018-07", "2018-08") for f in ("Leicestershire Police", "Essex Police")
+    ):
+        slug = "leicestershire" if force.startswith("Leic") else "essex"
+        files.append(
+            write_street(
+                d / month / f"{month}-{slug}-street.csv",
+                month,
+                {"Burglary": 1 + i, "Anti-social behaviour": 2, "Drugs": i % 2},
+                force=force,
+            )
+        )
+    # BOM, LF endings, a quoted newline and a quoted comma in Location, an empty Longitude.
+    row = (
+        'x1,2018-09,Essex Police,Essex Police,,51.7,"On or near\nA Road, East",E01,Essex 001A,'
+        "Robbery,Under investigation,"
+    )
+    odd = d / "2018-09" / "2018-09-essex-street.csv"
+    odd.parent.mkdir(parents=True)
+    odd.write_bytes(b"\xef\xbb\xbf" + "\n".join([STREET_HEADER, row, row]).encode() + b"\n")
+    # Two months in one file: split into two partitions.
+    two = d / "mixed" / "2018-09-leicestershire-street.csv"
+    two.parent.mkdir()
+    rows = [street_row("2018-09", "Burglary", crime_id="a"), street_row("2018-10", "Drugs")]
+    two.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
+    # A value with a leading space (kept as it is) and one of only spaces (missing).
+    spaced = d / "2018-10" / "2018-10-essex-street.csv"
+    spaced.parent.mkdir()
+    rows = [
+        street_row("2018-10", "Robbery", force="Essex Police").replace(
+            "On or near High Street", " On or near"
+        ),
+        street_row("2018-10", "Drugs", force="Essex Police").replace("Blaby 002A", "   "),
+    ]
+    spaced.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
+    return [*files, odd, two, spaced]
+
+
+def test_streaming_gives_the_store_the_eager_ways_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _awkward_extracts(tmp_path / "in")
+    streamed_names: list[str] = []
+    real_stream = pipeline.stream_batch
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        result = real_stream(*args, **kwargs)
+        if result is not None:
+            streamed_names.extend(f.name for f in result[1])
+        return result
+
+    monkeypatch.setattr(pipeline, "stream_batch", counting)
+    # A file alone in its batch: one that is not clean sends only itself the eager way.
+    monkeypatch.setattr(pipeline, "BATCH_FILES", 1)
+    assert (
+        run_pcp(["ingest", "--store", str(tmp_path / "streamed"), *map(str, files)]).exit_code == 0
+    )
+    # The clean files went the streaming way; the two-month and blank-value files did not.
+    assert sorted(streamed_names) == sorted(map(str, files[:5]))
+
+    monkeypatch.setattr(pipeline, "BATCH_FILES", 64)
+    together = tmp_path / "together"  # one batch: the unclean files send it the eager way
+    assert run_pcp(["ingest", "--store", str(together), *map(str, files)]).exit_code == 0
+    assert len(streamed_names) == 5
+    monkeypatch.setattr(pipeline, "stream_batch", lambda *args, **kwargs: None)
+    assert run_pcp(["ingest", "--store", str(tmp_path / "eager"), *map(str, files)]).exit_code == 0
+    monkeypatch.setattr(pipeline, "fast_batch", lambda *args, **kwargs: None)
+    monkeypatch.setattr(readers, "_fast_police_uk", lambda *args, **kwargs: None)
+    careful = tmp_path / "careful"
+    assert run_pcp(["ingest", "--store", str(careful), *map(str, files)]).exit_code == 0
+
+    streamed = logical(tmp_path / "streamed")
+    assert streamed == logical(together) == logical(tmp_path / "eager") == logical(careful)
+    street = streamed["street"]
+    assert isinstance(street, dict)
+    assert street["essex/2018-09"][0] == 2 and street["leicestershire/2018-10"][0] == 1
+    # Row order within a partition is the file's (the comparison above sorts rows).
+    leics = tmp_path / "streamed" / "data" / "street" / "force=leicestershire"
+    first = pl.read_parquet(next((leics / "month=2018-07").glob("*.parquet")))
+    assert first["crime_type"].to_list() == ["Burglary", *["Anti-social behaviour"] * 2]
+
+
+def test_relative_store_path(tmp_path: Path) -> None:
+    path = write_street(tmp_path / "2018-07-leicestershire-street.csv", "2018-07", {"Drugs": 2})
+    result = run_pcp(["ingest", "--store", "rel-store", str(path)], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert len(list((tmp_path / "rel-store" / "data").rglob("*.parquet"))) == 1
+
+
+def test_unknown_force_after_the_first_rows_is_named_by_the_careful_way(tmp_path: Path) -> None:
+    """The streaming query only knows the forces of a file's first rows: a later spelling
+    fails it, and the file is read again the way that names the line."""
+    rows = [street_row("2018-07", "Burglary", crime_id=f"c{i}") for i in range(400)]
+    rows.append(street_row("2018-07", "Drugs", force="Nowhere Police"))
+    path = tmp_path / "2018-07-leicestershire-street.csv"
+    path.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
+    assert path.stat().st_size > 2 * streaming._HEAD_ROWS_BYTES
+    store = tmp_path / "store"
+    result = run_pcp(["ingest", "--store", str(store), str(path)])
+    assert result.exit_code == 4
+    assert "line 402, column 'Falls within': unknown force 'Nowhere Police'" in result.stderr
+    assert snapshot(store) == {}
+    assert not [p for p in store.rglob("*") if p.is_dir() and p.name.startswith("force=")]
+
+
+def test_disk_full_in_the_streaming_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "store"
+    first = write_street(tmp_path / "a" / "2018-07-leicestershire-street.csv", "2018-07", {"X": 1})
+    assert run_pcp(["ingest", "--store", str(store), str(first)]).exit_code == 0
+    before = snapshot(store)
+    folders = sorted(p for p in store.rglob("*") if p.is_dir())
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise pl.exceptions.ComputeError("underlying IO error: No space left (os error 28)")
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", full)
+    new = [
+        write_street(tmp_path / "b" / f"2018-0{m}-essex-street.csv", f"2018-0{m}", {"Y": 2})
+        for m in (8, 9)
+    ]
+    result = run_pcp(["ingest", "--store", str(store), *map(str, new)])
+    assert result.exit_code == 6
+    assert "the disk is full" in result.stderr and "the store is unchanged" in result.stderr
+    assert snapshot(store) == before
+    # Nor is any partition folder made for the failed run left behind.
+    assert sorted(p for p in store.rglob("*") if p.is_dir()) == folders
+
+
+def test_folders_of_a_killed_writer_are_removed_by_the_next(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    first = write_street(tmp_path / "2018-07-leicestershire-street.csv", "2018-07", {"X": 1})
+    assert run_pcp(["ingest", "--store", str(store), str(first)]).exit_code == 0
+    # What a writer killed before its commit leaves: staging, and empty partition folders.
+    (store / ".staging" / "dead" / "tmp").mkdir(parents=True)
+    orphan = store / "data" / "street" / "force=essex" / "month=2018-08"
+    orphan.mkdir(parents=True)
+    assert run_pcp(["ingest", "--store", str(store), str(first)]).exit_code == 0
+    assert not orphan.parent.exists() and not (store / ".staging").exists()
+    assert (store / "data" / "street" / "force=leicestershire" / "month=2018-07").is_dir()
