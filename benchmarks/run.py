@@ -155,13 +155,14 @@ def ensure_data(work: Path, years: int, scale: float) -> Path:
         return data
     shutil.rmtree(data, ignore_errors=True)
     print(f"generating {years} year(s) at scale {scale:g} into {data} …", file=sys.stderr)
-    sys.path.insert(0, str(HERE))
-    import make_national
-
+    # In a child process: a generator grown in this one would be counted in the peak memory
+    # of every command started after it (a forked child starts with its parent's pages).
     t = time.perf_counter()
-    files, rows = make_national.generate(data, years=years, scale=scale)
-    print(f"  {files} files, {rows:,} rows in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    marker.write_text(json.dumps({"files": files, "rows": rows}))
+    options = ["--out", str(data), "--years", str(years), "--scale", str(scale)]
+    subprocess.run([PYTHON, str(HERE / "make_national.py"), *options], check=True)
+    files = sum(1 for _ in data.rglob("*-street.csv"))
+    print(f"  {files} files in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    marker.write_text(json.dumps({"files": files}))
     return data
 
 
@@ -298,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
             args.runs,
             env,
         )
-        fastest = min(series["duckdb group-by"].median, series["polars group-by"].median)
+        baselines = [series[n] for n in ("duckdb group-by", "polars group-by") if series[n].ok]
+        if not baselines:
+            print("no baseline query ran (is duckdb installed?)", file=sys.stderr)
+            return 1
+        fastest = min(b.median for b in baselines)
         results["query"] = {name: asdict(s) | {"median": s.median} for name, s in series.items()}
         results["query"]["fastest_baseline"] = fastest  # type: ignore[index]
         rows.append((f"queries on {len(dirs)} months ({len(files)} files)", ""))
@@ -308,8 +313,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = s.median / fastest
                 goal = "met" if ratio <= GOALS["query_ratio"] and s.median < 1 else "missed"
                 text += f"; {ratio:.2f}× the faster baseline ({goal}; goal ≤ 0.5× and < 1 s)"
-                if not s.ok:
-                    text += " — FAILED, see stderr"
+            if not s.ok:
+                text += " — FAILED, see stderr"
             rows.append((f"  {name} (median)", text))
         if not rank_ok:
             rows.append(("  pcp rank", "skipped: `pcp rank --help` failed (not built yet)"))

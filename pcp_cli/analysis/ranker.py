@@ -127,6 +127,17 @@ def measure_label(measure: Measure, kpi: Kpi) -> str:
     return kpi.unit or "count"
 
 
+def outcome_rate_counts(kpis: Sequence[Kpi], catalogue: Catalogue) -> list[Kpi]:
+    """The counts behind the positive outcome rates of the crime categories among ``kpis``."""
+    pairs = [
+        pair
+        for kpi in kpis
+        if outcome_rate_applicable(kpi, catalogue)
+        and (pair := outcome_rate_kpis(kpi, catalogue, OUTCOME_LIST)) is not None
+    ]
+    return [k for pair in pairs for k in pair]
+
+
 class Ranker:
     """Computes :class:`KpiRanking` for the KPIs of a plan (one store read per dataset)."""
 
@@ -338,16 +349,11 @@ class Ranker:
         return Figure(force, num, None)
 
     def preload(self) -> None:
-        """Load every series the per-KPI table reads: one query per dataset, not per KPI."""
+        """Load every series the per-KPI table reads: one query per dataset, not per KPI
+        (the outcome rates only for the group, whose ranks they are)."""
         self.engine.preload(self.plan.kpis, self.universe)
-        catalogue = self.engine.catalogue
-        pairs = [
-            pair
-            for kpi in self.plan.kpis
-            if outcome_rate_applicable(kpi, catalogue)
-            and (pair := outcome_rate_kpis(kpi, catalogue, OUTCOME_LIST)) is not None
-        ]
-        self.engine.preload([k for pair in pairs for k in pair], list(self.plan.comparator.members))
+        pairs = outcome_rate_counts(self.plan.kpis, self.engine.catalogue)
+        self.engine.preload(pairs, list(self.plan.comparator.members))
 
     # -- positive outcome rate of a crime category (street data) ------------------------
     def outcome_rate(self, kpi: Kpi) -> Comparison | None:

@@ -120,6 +120,9 @@ def rank(
                 "is never ranked",
                 hint="give one of the 43 territorial forces",
             )
+        # Every territorial force's series in one query per dataset: the national ranks
+        # need them all, and the latest month is read from the same cache.
+        engine.preload(kpis, [f.id for f in app.forces.territorial])
         latest = parse_to(to_month)
         if latest is None:
             latest = engine.latest_month(kpis, home.id)
