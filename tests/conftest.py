@@ -119,6 +119,23 @@ def write_street(
     return path
 
 
+def write_two_forces(d: Path, months: tuple[str, ...]) -> list[Path]:
+    """Street files for Leicestershire and Essex in each month, counts differing by file."""
+    files = []
+    pairs = [(m, f) for m in months for f in ("Leicestershire Police", "Essex Police")]
+    for i, (month, force) in enumerate(pairs):
+        slug = "leicestershire" if force.startswith("Leic") else "essex"
+        files.append(
+            write_street(
+                d / month / f"{month}-{slug}-street.csv",
+                month,
+                {"Burglary": 1 + i, "Anti-social behaviour": 2, "Drugs": i % 2},
+                force=force,
+            )
+        )
+    return files
+
+
 def load_sample_generator():  # type: ignore[no-untyped-def]
     """Import samples/make_samples.py (not a package) as a module."""
     import importlib.util

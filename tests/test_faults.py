@@ -20,7 +20,15 @@ import polars as pl
 import pytest
 
 from pcp_cli.store import Store
-from tests.conftest import REPO, STREET_HEADER, logical, run_pcp, snapshot, write_street
+from tests.conftest import (
+    REPO,
+    STREET_HEADER,
+    logical,
+    run_pcp,
+    snapshot,
+    write_street,
+    write_two_forces,
+)
 
 PCP = [sys.executable, "-m", "pcp_cli"]
 
@@ -571,23 +579,7 @@ def test_bar_draws_files_rows_rate_and_eta() -> None:
 def test_batched_and_single_file_ingest_give_the_same_store(tmp_path: Path) -> None:
     """Many small files are read in one pass; the store must be what file-by-file gives."""
     d = tmp_path / "in"
-    files = []
-    for i, (month, force) in enumerate(
-        [
-            (m, f)
-            for m in ("2018-07", "2018-08", "2018-09")
-            for f in ("Leicestershire Police", "Essex Police")
-        ]
-    ):
-        slug = "leicestershire" if force.startswith("Leic") else "essex"
-        files.append(
-            write_street(
-                d / month / f"{month}-{slug}-street.csv",
-                month,
-                {"Burglary": 1 + i, "Anti-social behaviour": 2, "Drugs": i % 2},
-                force=force,
-            )
-        )
+    files = write_two_forces(d, ("2018-07", "2018-08", "2018-09"))
     # An awkward one: quoted newline in a Location, BOM, LF endings.
     odd = d / "2018-10" / "2018-10-essex-street.csv"
     odd.parent.mkdir()

@@ -10,23 +10,19 @@ import polars as pl
 import pytest
 
 from pcp_cli.ingest import pipeline, readers, streaming
-from tests.conftest import STREET_HEADER, logical, run_pcp, snapshot, street_row, write_street
+from tests.conftest import (
+    STREET_HEADER,
+    logical,
+    run_pcp,
+    snapshot,
+    street_row,
+    write_street,
+    write_two_forces,
+)
 
 
 def _awkward_extracts(d: Path) -> list[Path]:
-    files = []
-    for i, (month, force) in enumerate(
-        (m, f) for m in ("2018-07", "2018-08") for f in ("Leicestershire Police", "Essex Police")
-    ):
-        slug = "leicestershire" if force.startswith("Leic") else "essex"
-        files.append(
-            write_street(
-                d / month / f"{month}-{slug}-street.csv",
-                month,
-                {"Burglary": 1 + i, "Anti-social behaviour": 2, "Drugs": i % 2},
-                force=force,
-            )
-        )
+    files = write_two_forces(d, ("2018-07", "2018-08"))
     # BOM, LF endings, a quoted newline and a quoted comma in Location, an empty Longitude.
     row = (
         'x1,2018-09,Essex Police,Essex Police,,51.7,"On or near\nA Road, East",E01,Essex 001A,'

@@ -445,6 +445,13 @@ def batch_kind(sources: Sequence[Source | FilePeek], options: ReadOptions) -> st
     return kind if kind in FAST_KINDS else None
 
 
+def scan_extracts(names: list[str], column: str) -> pl.LazyFrame:
+    """Files with one header as text, ``column`` naming each row's file."""
+    return pl.scan_csv(
+        names, infer_schema=False, has_header=True, include_file_paths=column, raise_if_empty=False
+    )
+
+
 def fast_batch(
     sources: Sequence[Source | FilePeek], forces: ForceRegistry, options: ReadOptions, column: str
 ) -> tuple[str, pl.DataFrame] | None:
@@ -458,13 +465,7 @@ def fast_batch(
     if kind is None:
         return None
     try:
-        text = pl.scan_csv(
-            [s.name for s in sources],
-            infer_schema=False,
-            has_header=True,
-            include_file_paths=column,
-            raise_if_empty=False,
-        ).collect()
+        text = scan_extracts([s.name for s in sources], column).collect()
     except (pl.exceptions.PolarsError, OSError):
         return None  # the careful way names the file and the problem
     text = text.rename({c: c.strip() for c in text.columns})

@@ -36,6 +36,7 @@ from pcp_cli.ingest.readers import (
     force_mapping,
     is_month,
     police_uk_columns,
+    scan_extracts,
 )
 from pcp_cli.store import as_os_error
 
@@ -82,13 +83,7 @@ def stream_batch(
     if mapping is None:
         return None
     spec = DATASETS[kind]
-    scan = pl.scan_csv(
-        [s.name for s in sources],
-        infer_schema=False,
-        has_header=True,
-        include_file_paths=FILE,
-        raise_if_empty=False,
-    )
+    scan = scan_extracts([s.name for s in sources], FILE)
     try:
         header = scan.collect_schema().names()
     except (pl.exceptions.PolarsError, OSError):
