@@ -150,3 +150,44 @@ def test_folders_of_a_killed_writer_are_removed_by_the_next(tmp_path: Path) -> N
     assert run_pcp(["ingest", "--store", str(store), str(first)]).exit_code == 0
     assert not orphan.parent.exists() and not (store / ".staging").exists()
     assert (store / "data" / "street" / "force=leicestershire" / "month=2018-07").is_dir()
+
+
+def test_a_month_folder_of_three_kinds_streams_by_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """data.police.uk's download puts street, outcomes and stop and search files side by
+    side: each kind streams on its own; stop and search goes the careful way."""
+    month = tmp_path / "in" / "2018-07"
+    street = write_street(month / "2018-07-leicestershire-street.csv", "2018-07", {"Drugs": 3})
+    outcomes = month / "2018-07-leicestershire-outcomes.csv"
+    outcomes.write_text(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+        "Outcome type\n"
+        "a1,2018-07,Leicestershire Police,Leicestershire Police,,,No location,,,Local resolution\n"
+    )
+    searches = month / "2018-07-leicestershire-stop-and-search.csv"
+    searches.write_text(
+        "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,"
+        "Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,"
+        "Outcome,Outcome linked to object of search,Removal of more than just outer clothing\n"
+        "Person search,2018-07-01T01:48:53+00:00,False,,52.6,-1.1,Male,18-24,,,"
+        "Misuse of Drugs Act 1971 (section 23),Controlled drugs,Arrest,True,False\n"
+    )
+    streamed: list[str] = []
+    real_stream = pipeline.stream_batch
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        result = real_stream(*args, **kwargs)
+        if result is not None:
+            streamed.extend(f.name for f in result[1])
+        return result
+
+    monkeypatch.setattr(pipeline, "stream_batch", counting)
+    assert run_pcp(["ingest", "--store", str(tmp_path / "s"), str(month)]).exit_code == 0
+    assert sorted(streamed) == sorted([str(street), str(outcomes)])
+    monkeypatch.setattr(pipeline, "stream_batch", lambda *args, **kwargs: None)
+    assert run_pcp(["ingest", "--store", str(tmp_path / "e"), str(month)]).exit_code == 0
+    both = logical(tmp_path / "s")
+    assert both == logical(tmp_path / "e")
+    kinds = ("street", "outcomes", "stop-search")
+    assert set(both) == {*kinds, *(f"{kind}/agg" for kind in kinds)}

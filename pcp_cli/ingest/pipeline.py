@@ -32,6 +32,7 @@ from pcp_cli.ingest.readers import (
     ReadOptions,
     Source,
     fast_batch,
+    first_line,
     parse,
     peek_file,
 )
@@ -348,16 +349,8 @@ def _prepare_batch(
         out.append(prepared)
         if prepared.unchanged_info is None:
             todo.append((index, prepared, peek))
+    todo = _stream_groups(todo, tx, forces, {p.item.name: p for p in out})
     options = {t[1].item.options for t in todo}
-    if todo and len(options) == 1:
-        staged = {p.item.name: tx.staging_file(f"{i}-0.parquet") for i, p, _ in todo}
-        try:
-            streamed = stream_batch([t[2] for t in todo], forces, next(iter(options)), staged)
-        except OSError as exc:
-            raise _staging_error(exc, tx) from None
-        if streamed is not None:
-            _stage_streamed(streamed, {p.item.name: p for p in out})
-            return out
     fast = None
     if len(todo) > 1 and len(options) == 1:
         fast = fast_batch([t[2] for t in todo], forces, options.pop(), _FILE)
@@ -406,6 +399,32 @@ def _stage_batch(
         prepared = prepared_by_name[name]
         _stage_parts(prepared, kind, parts, file_aggs, index_of[name], tx)
         prepared.result = _file_result(prepared, kind, rows, 0)
+
+
+def _stream_groups(
+    todo: list[tuple[int, _Prepared, FilePeek]],
+    tx: Transaction,
+    forces: ForceRegistry,
+    prepared_by_name: dict[str, _Prepared],
+) -> list[tuple[int, _Prepared, FilePeek]]:
+    """Stream the files of each header and options together (a data.police.uk month folder
+    mixes street, outcomes and stop and search files); return those left for the eager
+    ways, in input order."""
+    groups: dict[tuple[bytes | None, ReadOptions], list[tuple[int, _Prepared, FilePeek]]] = {}
+    for entry in todo:
+        groups.setdefault((first_line(entry[2]), entry[1].item.options), []).append(entry)
+    left = []
+    for (_, options), group in groups.items():
+        staged = {p.item.name: tx.staging_file(f"{i}-0.parquet") for i, p, _ in group}
+        try:
+            streamed = stream_batch([t[2] for t in group], forces, options, staged)
+        except OSError as exc:
+            raise _staging_error(exc, tx) from None
+        if streamed is None:
+            left += group
+        else:
+            _stage_streamed(streamed, prepared_by_name)
+    return sorted(left, key=lambda entry: entry[0])
 
 
 def _stage_streamed(

@@ -432,17 +432,20 @@ def batch_kind(sources: Sequence[Source | FilePeek], options: ReadOptions) -> st
         return None
     if codecs.lookup(options.encoding).name not in ("utf-8", "utf-8-sig"):
         return None
-    first_lines = set()
-    for source in sources:
-        head = source.head.removeprefix(codecs.BOM_UTF8)
-        end = head.find(b"\n", 0, _HEADER_LIMIT)
-        if end < 0 or not source.has_body:
-            return None
-        first_lines.add(head[:end].rstrip(b"\r"))
-    if len(first_lines) != 1:
+    first_lines = {first_line(source) if source.has_body else None for source in sources}
+    if len(first_lines) != 1 or None in first_lines:
         return None
-    kind = options.kind or detect_kind(read_header(first_lines.pop()))
+    header = first_lines.pop()
+    assert header is not None
+    kind = options.kind or detect_kind(read_header(header))
     return kind if kind in FAST_KINDS else None
+
+
+def first_line(source: Source | FilePeek) -> bytes | None:
+    """The header line of a file (no BOM, no line end); None if there is no line end."""
+    head = source.head.removeprefix(codecs.BOM_UTF8)
+    end = head.find(b"\n", 0, _HEADER_LIMIT)
+    return None if end < 0 else head[:end].rstrip(b"\r")
 
 
 def scan_extracts(names: list[str], column: str) -> pl.LazyFrame:
