@@ -49,20 +49,26 @@ def _awkward_extracts(d: Path) -> list[Path]:
     return [*files, odd, two, spaced]
 
 
-def test_streaming_gives_the_store_the_eager_ways_give(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    files = _awkward_extracts(tmp_path / "in")
-    streamed_names: list[str] = []
+def _count_streamed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files the streaming way takes, from now on."""
+    names: list[str] = []
     real_stream = pipeline.stream_batch
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         result = real_stream(*args, **kwargs)
         if result is not None:
-            streamed_names.extend(f.name for f in result[1])
+            names.extend(f.name for f in result[1])
         return result
 
     monkeypatch.setattr(pipeline, "stream_batch", counting)
+    return names
+
+
+def test_streaming_gives_the_store_the_eager_ways_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _awkward_extracts(tmp_path / "in")
+    streamed_names = _count_streamed(monkeypatch)
     # A file alone in its batch: one that is not clean sends only itself the eager way.
     monkeypatch.setattr(pipeline, "BATCH_FILES", 1)
     assert (
@@ -173,16 +179,7 @@ def test_a_month_folder_of_three_kinds_streams_by_kind(
         "Person search,2018-07-01T01:48:53+00:00,False,,52.6,-1.1,Male,18-24,,,"
         "Misuse of Drugs Act 1971 (section 23),Controlled drugs,Arrest,True,False\n"
     )
-    streamed: list[str] = []
-    real_stream = pipeline.stream_batch
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        result = real_stream(*args, **kwargs)
-        if result is not None:
-            streamed.extend(f.name for f in result[1])
-        return result
-
-    monkeypatch.setattr(pipeline, "stream_batch", counting)
+    streamed = _count_streamed(monkeypatch)
     assert run_pcp(["ingest", "--store", str(tmp_path / "s"), str(month)]).exit_code == 0
     assert sorted(streamed) == sorted([str(street), str(outcomes)])
     monkeypatch.setattr(pipeline, "stream_batch", lambda *args, **kwargs: None)
