@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from pcp_cli import __version__
 from pcp_cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
@@ -77,8 +76,24 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from pcp_cli import __version__
+
+    click.echo(f"pcp, version {__version__}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="pcp")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """pcp: police performance reporting for Police and Crime Panels.
 
