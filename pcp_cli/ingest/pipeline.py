@@ -36,7 +36,7 @@ from pcp_cli.ingest.readers import (
     parse,
     peek_file,
 )
-from pcp_cli.ingest.streaming import FILE, StreamedFile, stream_batch
+from pcp_cli.ingest.streaming import FILE, StreamedFile, counts_by_file, stream_batch
 from pcp_cli.store import (
     Manifest,
     Store,
@@ -353,7 +353,7 @@ def _prepare_batch(
     options = {t[1].item.options for t in todo}
     fast = None
     if len(todo) > 1 and len(options) == 1:
-        fast = fast_batch([t[2] for t in todo], forces, options.pop(), _FILE)
+        fast = fast_batch([t[2] for t in todo], forces, options.pop(), FILE)
     if fast is None:
         for index, prepared, _ in todo:
             source = _read_source(prepared.item.name)
@@ -378,16 +378,16 @@ def _stage_batch(
     kind, frame = fast
     spec = DATASETS[kind]
     keys = ["force", "month", "span", *spec.dimensions]
-    counts = frame.group_by([_FILE, *keys]).agg(pl.len().cast(pl.Int64).alias("n")).sort(keys)
-    aggs = _compact(counts).partition_by([_FILE, "force", "month"], as_dict=True)
+    counts = counts_by_file(frame, keys).sort(keys)
+    aggs = _compact(counts).partition_by([FILE, "force", "month"], as_dict=True)
     # Rows come file by file, in input order (scan_csv keeps it): slice, don't copy.
-    lengths = frame.group_by(_FILE, maintain_order=True).len()
-    offsets = dict(zip(lengths[_FILE], lengths["len"], strict=True))
+    lengths = frame.group_by(FILE, maintain_order=True).len()
+    offsets = dict(zip(lengths[FILE], lengths["len"], strict=True))
     index_of = {item.name: index for index, item in batch}
     start = 0
-    for name in lengths[_FILE].to_list():
+    for name in lengths[FILE].to_list():
         rows = int(offsets[name])
-        piece = frame.slice(start, rows).drop(_FILE)
+        piece = frame.slice(start, rows).drop(FILE)
         start += rows
         mine = [k for k in aggs if k[0] == name]
         if len(mine) == 1:
@@ -395,7 +395,7 @@ def _stage_batch(
             parts = [(partition_key(spec, str(force), str(month)), piece)]
         else:
             parts = list(_split(spec, piece))
-        file_aggs = [aggs[(name, *key.split("/"))].drop(_FILE) for key, _ in parts]
+        file_aggs = [aggs[(name, *key.split("/"))].drop(FILE) for key, _ in parts]
         prepared = prepared_by_name[name]
         _stage_parts(prepared, kind, parts, file_aggs, index_of[name], tx)
         prepared.result = _file_result(prepared, kind, rows, 0)
@@ -438,9 +438,6 @@ def _stage_streamed(
         key = partition_key(spec, f.force, f.month)
         prepared.staged.append(_StagedPart(key, f.path, f.rows, f.agg))
         prepared.result = _file_result(prepared, kind, f.rows, 0)
-
-
-_FILE = FILE
 
 
 def _staging_error(exc: OSError, tx: Transaction) -> StoreError:

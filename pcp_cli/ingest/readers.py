@@ -297,12 +297,12 @@ class PoliceUkColumns:
     """How a data.police.uk extract's text columns become the stored columns.
 
     ``exprs`` give the stored columns in order (numbers cast, missing optional columns
-    null); ``text_columns`` are checked for blank-looking values and ``numbers`` pair an
-    extract column with its cast column, so a value that is not a number can be found.
+    null); ``texts`` and ``numbers`` pair each extract column with its stored column, so
+    blank-looking text and values that are not numbers can be found in either.
     """
 
     exprs: tuple[pl.Expr, ...]
-    text_columns: tuple[str, ...]
+    texts: tuple[tuple[str, str], ...]
     numbers: tuple[tuple[str, str], ...]
     falls_within: str
     month: str
@@ -321,7 +321,7 @@ def police_uk_columns(
     if any(c.required and c.source.casefold() not in present for c in spec.columns):
         return None
     exprs: list[pl.Expr] = []
-    text_columns: list[str] = []
+    texts: list[tuple[str, str]] = []
     numbers: list[tuple[str, str]] = []
     for col in spec.columns:
         source_col = present.get(col.source.casefold())
@@ -333,11 +333,11 @@ def police_uk_columns(
             value = value.cast(pl.Float64 if col.dtype == "float" else pl.Int64, strict=strict)
             numbers.append((source_col, col.name))
         else:
-            text_columns.append(source_col)
+            texts.append((source_col, col.name))
         exprs.append(value.alias(col.name))
     return PoliceUkColumns(
         tuple(exprs),
-        tuple(text_columns),
+        tuple(texts),
         tuple(numbers),
         present["falls within"],
         present["month"],
@@ -377,7 +377,7 @@ def _fast_police_uk(
     mapping = force_mapping(names, forces)
     if mapping is None or not all(is_month(m) for m in months):
         return None
-    if any_blank_looking(text, plan.text_columns):
+    if any_blank_looking(text, [c for c, _ in plan.texts]):
         return None
     frame = text.select(
         *plan.exprs,

@@ -21,15 +21,14 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
-from pcp_cli.datasets import DATASETS, DatasetSpec
+from pcp_cli.datasets import DATASETS
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.ingest.readers import (
     FilePeek,
-    PoliceUkColumns,
     ReadOptions,
     batch_kind,
     blank_looking_low,
@@ -41,6 +40,7 @@ from pcp_cli.ingest.readers import (
 from pcp_cli.store import as_os_error
 
 FILE = "_pcp_file"
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 _HEAD_ROWS_BYTES = 8192  # the rows whose forces are looked up before the query
 
 
@@ -54,6 +54,11 @@ class StreamedFile:
     month: str
     rows: int
     agg: pl.DataFrame  # counts by force, month, span and dimensions; owns its memory
+
+
+def counts_by_file(rows: FrameT, keys: list[str]) -> FrameT:
+    """Each file's aggregate rows: counts by ``keys`` (force, month, span, dimensions)."""
+    return rows.group_by([FILE, *keys]).agg(pl.len().cast(pl.Int64).alias("n"))
 
 
 def available() -> bool:
@@ -109,8 +114,8 @@ def stream_batch(
         written.append(path)
         return path
 
-    counts = rows.group_by([FILE, *keys]).agg(pl.len().cast(pl.Int64).alias("n"))
-    lows = rows.select(pl.col(c).min() for c in _stored_text(plan, spec))
+    counts = counts_by_file(rows, keys)
+    lows = rows.select(pl.col(c).min() for _, c in plan.texts)
     try:
         sink = rows.sink_parquet(
             pl.PartitionBy(
@@ -140,12 +145,6 @@ def stream_batch(
         _remove(written)
         return None
     return kind, files
-
-
-def _stored_text(plan: PoliceUkColumns, spec: DatasetSpec) -> list[str]:
-    """The stored names of the text columns the extract has."""
-    names = {c.source.casefold(): c.name for c in spec.columns}
-    return [names[c.casefold()] for c in plan.text_columns]
 
 
 def _per_file(
