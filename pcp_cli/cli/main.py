@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The panel report for a period: HTML, markdown, table, JSON or Parquet.",
     ),
     "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend, spc, rank) to PNG or SVG."),
+    "schema": ("pcp_cli.cli.schema", "schema", "Print the JSON schema of a command's rows."),
     "check": (
         "pcp_cli.cli.check",
         "check",
