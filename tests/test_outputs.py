@@ -322,3 +322,49 @@ def test_terminal_tables_never_cut_a_figure(
             value = row["value"]
             if isinstance(value, int) and row["unit"] not in ("%",):
                 assert f"{value:,}" in result.stdout, (row["kpi"], value)
+
+
+# -- a counts file re-saved by Excel ---------------------------------------------------
+def test_counts_with_excel_months_are_read(tmp_path: Path) -> None:
+    counts = tmp_path / "calls.csv"
+    counts.write_text(
+        "force,month,measure,value\nleicestershire,May-19,calls_999,5\n"
+        "leicestershire,01/06/2019,calls_999,6\nleicestershire,2019-07-01,calls_999,7\n"
+        "leicestershire,Aug 2019,calls_999,8\n"
+    )
+    store = tmp_path / "s"
+    assert run_pcp(["ingest", "--store", str(store), str(counts)]).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(run_pcp(["periods", "--store", str(store)]).stdout)))
+    assert [(r["first_month"], r["last_month"], r["months"]) for r in rows] == [
+        ("2019-05", "2019-08", "4")
+    ]
+
+
+def test_a_bad_excel_month_names_the_month_column(tmp_path: Path) -> None:
+    counts = tmp_path / "calls.csv"
+    counts.write_text("force,month,measure,value\nleicestershire,13/06/2019,calls_999,6\n")
+    result = run_pcp(["ingest", "--store", str(tmp_path / "s"), str(counts)])
+    assert result.exit_code == 4
+    assert "calls.csv, line 2, column 'month': not a month" in result.stderr
+    assert "'13/06/2019'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("May-19", "2019-05"),
+        ("May-2019", "2019-05"),
+        ("September 2020", "2020-09"),
+        ("01/05/2019", "2019-05"),
+        ("1/12/2019", "2019-12"),
+        ("2019-05-01", "2019-05"),
+        ("2019-05-01 00:00:00", "2019-05"),
+        ("05/01/2019", None),  # the 5th of January: a date, not a month
+        ("Foo-19", None),
+        ("2019-05-02", None),
+    ],
+)
+def test_excel_month_forms(text: str, month: str | None) -> None:
+    from pcp_cli.ingest.readers import excel_month
+
+    assert excel_month(text) == month
