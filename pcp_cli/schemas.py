@@ -373,7 +373,43 @@ def conform(frame: Any, command: str) -> Any:
     known = {f.name for f in fields}
     exprs = [_cast(frame, f) for f in fields]
     extra = [pl.col(c) for c in frame.columns if c not in known]
-    return frame.select(*exprs, *extra)
+    out = frame.select(*exprs, *extra)
+    for values, start, end in (
+        ("monthly", "period_start", "period_end"),
+        ("baseline_monthly", "baseline_start", "baseline_end"),
+    ):
+        if {values, start, end, "missing_months"} <= set(out.columns) and out.height:
+            out = out.with_columns(
+                pl.Series(values, _with_gaps(out, values, start, end), dtype=out.schema[values])
+            )
+    return out
+
+
+def _with_gaps(frame: Any, values: str, start: str, end: str) -> list[list[float | None]]:
+    """Month-by-month values with an empty slot for each missing month.
+
+    The engine lists only the months it holds; where the held and missing months add up
+    to the period, the missing ones are put back as nulls in their place.
+    """
+
+    def index(d: Any) -> int:
+        return int(d.year * 12 + d.month - 1)
+
+    out: list[list[float | None]] = []
+    for row in frame.select(values, start, end, "missing_months").iter_rows():
+        held, first, last, missing = row
+        held = list(held or [])
+        if first is None or last is None:
+            out.append(held)
+            continue
+        months = range(index(first), index(last) + 1)
+        gaps = {index(m) for m in missing or [] if m is not None} & set(months)
+        if not gaps or len(held) + len(gaps) != len(months):
+            out.append(held)
+            continue
+        it = iter(held)
+        out.append([None if m in gaps else next(it) for m in months])
+    return out
 
 
 def _month_expr(expr: Any) -> Any:

@@ -208,6 +208,9 @@ def test_partial_period_allowed_on_request(store: Path) -> None:
     row = pl.read_csv(result.stdout_bytes).row(0, named=True)
     assert row["complete"] is False
     assert row["missing_months"] == "2017-10;2018-10"
+    # One slot per month of the period: the missing month is an empty slot, not dropped.
+    assert len(row["monthly"].split(";")) == 3 and row["monthly"].endswith(";")
+    assert len(row["baseline_monthly"].split(";")) == 3 and row["baseline_monthly"].endswith(";")
     assert "partial" in result.stderr
 
 

@@ -117,10 +117,13 @@ def test_counts_are_integers_in_every_format(sample_store: Path, tmp_path: Path)
     record = json.loads(_run(sample_store, args, "--format", "json"))[0]
     assert record["value"] == 23116 and isinstance(record["value"], int)
     assert record["period_start"] == "2018-07"
+    assert record["monthly"] == [8005, 7700, 7411] and record["missing_months"] == []
     out = tmp_path / "c.parquet"
     _run(sample_store, args, "-o", str(out))
     frame = pl.read_parquet(out)
     assert frame["period_start"].to_list() == [dt.date(2018, 7, 1)]
+    assert frame["monthly"].to_list() == [[8005.0, 7700.0, 7411.0]]
+    assert frame.schema["missing_months"] == pl.List(pl.Date)
     assert pl.read_parquet_metadata(out)["pcp:schema_version"] == SCHEMA_VERSION
 
 
