@@ -473,3 +473,18 @@ _DTYPES: dict[str, Any] = {
     name: (lambda n=name: _dtype(n)) for name in ("string", "integer", "number", "boolean", "date")
 }
 _DTYPES["array"] = lambda: _dtype("string")
+
+
+def markdown_reference() -> str:
+    """The field tables of docs/schemas.md (a test keeps that file in step with this)."""
+    lines = []
+    for command in COMMANDS:
+        title = "pcp periods --sources" if command == "periods-sources" else f"pcp {command}"
+        lines += [f"### `{title}` (`pcp schema {command}`)", ""]
+        lines += ["| field | type | description |", "|---|---|---|"]
+        for f in fields_of(command):
+            kind = f"array of {f.item_type}" if f.type == "array" else f.type
+            kind = "date (YYYY-MM)" if f.type == "date" else kind
+            lines.append(f"| `{f.name}` | {kind} | {f.description.replace('|', '/')} |")
+        lines.append("")
+    return "\n".join(lines)

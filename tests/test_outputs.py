@@ -371,3 +371,10 @@ def test_excel_month_forms(text: str, month: str | None) -> None:
     from pcp_cli.ingest.readers import excel_month
 
     assert excel_month(text) == month
+
+
+def test_docs_list_every_schema() -> None:
+    from pcp_cli.schemas import markdown_reference
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "schemas.md").read_text()
+    assert markdown_reference() in doc, "regenerate the field tables of docs/schemas.md"
