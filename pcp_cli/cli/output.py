@@ -244,8 +244,11 @@ def _digit_words(text: str) -> int:
 
 
 def _min_width(texts: list[str], natural: int) -> int:
-    """A column may wrap at spaces, but never inside a word that holds a figure."""
-    return max(max((_digit_words(t) for t in texts), default=0), min(natural, 6))
+    """A column may wrap at spaces, but never inside a word that holds a figure; short
+    one-word cells (RED, n/a, a sparkline) stay whole too."""
+    figures = max((_digit_words(t) for t in texts), default=0)
+    tokens = max((len(t) for t in texts if " " not in t and len(t) <= 12), default=0)
+    return max(figures, tokens, min(natural, 6))
 
 
 def fit_columns(headers: list[str], rows: list[list[str]], width: int) -> FittedTable:
@@ -262,10 +265,12 @@ def fit_columns(headers: list[str], rows: list[list[str]], width: int) -> Fitted
     room = width - 1 - _BORDER * len(keep)
     widths = [minimal[i] for i in keep]
     spare = room - sum(widths)
-    for k, i in enumerate(keep):  # give each column what it wants, left to right
-        extra = max(0, min(natural[i] - widths[k], spare))
-        widths[k] += extra
-        spare -= extra
+    wants = [max(0, natural[i] - widths[k]) for k, i in enumerate(keep)]
+    if sum(wants) <= spare:
+        widths = [w + x for w, x in zip(widths, wants, strict=True)]
+    else:  # share the room in proportion to what each column lacks
+        shares = [spare * x // sum(wants) for x in wants]
+        widths = [w + x for w, x in zip(widths, shares, strict=True)]
 
     def wrap(text: str, w: int) -> str:
         return "\n".join(
