@@ -232,7 +232,7 @@ def report(
         data = render(to_frame(built), resolved, _no_view, schema="report")
     write_output(output, data)
     if output is not None and not app.quiet:
-            note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+        note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
 
 
 def _resolve_format(fmt: str, output: Path | None) -> str:
