@@ -276,8 +276,18 @@ def test_full_disk_on_stdout_is_exit_6(sample_store: Path) -> None:
     assert "internal error" not in done.stderr.decode()
 
 
+def test_closed_stdout_is_one_line_not_a_traceback(sample_store: Path) -> None:
+    done = _pcp(KPIS_CSV, sample_store, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                pass_fds=(), preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert done.returncode == 6
+    assert (
+        done.stderr.decode().strip() == "pcp: error: cannot write to standard output: it is closed"
+    )
+
+
 def test_closed_pipe_is_141_for_the_report(sample_store: Path) -> None:
-    args = ["report", "--period", PERIOD, "--format", "html", "--charts", "all", "-q"]
+    # 80 kB of HTML: more than a pipe holds, so the reader's going away is seen.
+    args = ["report", "--period", PERIOD, "--format", "html", "--charts", "none", "-q"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pcp_cli", *args],
         env={**os.environ, "PCP_STORE": str(sample_store), "PCP_FORCE": "leicestershire"},
@@ -285,7 +295,7 @@ def test_closed_pipe_is_141_for_the_report(sample_store: Path) -> None:
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    assert len(proc.stdout.read(1)) == 1  # as `| head -c1`
+    assert len(os.read(proc.stdout.fileno(), 1)) == 1  # as `| head -c1`
     proc.stdout.close()
     with proc.stderr:
         err = proc.stderr.read()

@@ -176,7 +176,7 @@ class OutputOptions:
             return self.format
         if self.output is not None and str(self.output) != "-":
             return _format_from_suffix(self.output)
-        return "table" if sys.stdout.isatty() else "csv"
+        return "table" if sys.stdout is not None and sys.stdout.isatty() else "csv"
 
 
 def _format_from_suffix(path: Path) -> str:

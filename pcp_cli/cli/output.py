@@ -92,7 +92,8 @@ def _command_name() -> str | None:
 
 
 def _refuse_binary_on_terminal(fmt: str, output: Path | None) -> None:
-    if fmt in ("parquet", "xlsx") and is_stdout(output) and sys.stdout.isatty():
+    terminal = sys.stdout is not None and sys.stdout.isatty()
+    if fmt in ("parquet", "xlsx") and is_stdout(output) and terminal:
         raise UsageError(
             f"refusing to write {'Parquet' if fmt == 'parquet' else 'a workbook'} to a terminal",
             hint=f"use -o FILE.{fmt} or pipe it to another program",
@@ -378,6 +379,8 @@ def write_output(output: Path | None, data: bytes) -> None:
 def write_stdout(data: bytes) -> None:
     """Write all of it, checking every write: a closed pipe ends quietly with 141, a full
     disk is exit 6 with one line (never a silently short file)."""
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        raise StoreError("cannot write to standard output: it is closed")
     try:
         sys.stdout.flush()
         fd = _stdout_fd()
