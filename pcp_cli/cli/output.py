@@ -10,7 +10,6 @@ device or a FIFO).
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import io
 import json
 import math
@@ -33,22 +32,20 @@ from pcp_cli.errors import EXIT_BROKEN_PIPE, StoreError, UsageError
 SPARK = "▁▂▃▄▅▆▇█"
 
 # pcp's own symbols, spelled in ASCII in CSV so Excel without a BOM shows them right.
-_ASCII = str.maketrans(
-    {
-        "±": "+/-",
-        "−": "-",
-        "–": "-",
-        "—": "-",
-        "×": "x",
-        "§": "S.",
-        "…": "...",
-        "≥": ">=",
-        "≤": "<=",
-        "→": "->",
-        "│": "|",
-        "·": ".",
-    }
-)
+_ASCII_MAP = {
+    "±": "+/-",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "×": "x",
+    "§": "S.",
+    "…": "...",
+    "≥": ">=",
+    "≤": "<=",
+    "→": "->",
+    "│": "|",
+    "·": ".",
+}
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
@@ -176,33 +173,35 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: _json_value(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
 
 
-def _text_cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return ""
-        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
-    if isinstance(v, list):
-        return ";".join(_text_cell(x) for x in v)
-    if isinstance(v, dt.date):
-        return v.strftime("%Y-%m")
-    return safe_cell(str(v).translate(_ASCII))
-
-
 def _delimited(frame: pl.DataFrame, sep: str) -> str:
     """CSV/TSV: whole numbers without '.0', months YYYY-MM, lists ';'-joined with empty
     slots, pcp's symbols in ASCII, and no cell a spreadsheet would run as a formula."""
-    import csv
+    text = frame.select(_text_expr(pl.col(c), t).alias(c) for c, t in frame.schema.items())
+    text = text.rename({c: safe_cell(c) for c in text.columns})
+    return text.write_csv(separator=sep)
 
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=sep, lineterminator="\n")
-    writer.writerow([safe_cell(c) for c in frame.columns])
-    for row in frame.iter_rows():
-        writer.writerow([_text_cell(v) for v in row])
-    return buf.getvalue()
+
+def _text_expr(col: pl.Expr, dtype: Any) -> pl.Expr:
+    """One column as the text a spreadsheet reads (vectorised: exports can be large)."""
+    if isinstance(dtype, pl.List):
+        inner = _text_expr(pl.element(), dtype.inner).fill_null("")
+        return col.list.eval(inner).list.join(";")
+    if dtype.is_float():
+        whole = col.is_finite() & (col == col.round(0)) & (col.abs() < 2**53)
+        return (
+            pl.when(whole)
+            .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(col.cast(pl.String))
+        )
+    if dtype == pl.Date:
+        return col.dt.strftime("%Y-%m")
+    if dtype == pl.Datetime:
+        return col.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dtype == pl.String:
+        plain = col.str.replace_many(list(_ASCII_MAP), list(_ASCII_MAP.values()))
+        formula = plain.str.contains(r"^[=+\-@\t\r]") & ~plain.str.contains(_NUMBER.pattern)
+        return pl.when(formula & (plain != "-")).then("'" + plain).otherwise(plain)
+    return col.cast(pl.String)
 
 
 def _nan_to_null(frame: pl.DataFrame) -> pl.DataFrame:
@@ -220,7 +219,7 @@ def _width() -> int:
     cols = os.environ.get("COLUMNS")
     if cols and cols.isdigit():
         return int(cols)
-    if sys.stdout.isatty():
+    if sys.stdout is not None and sys.stdout.isatty():
         return shutil.get_terminal_size((120, 40)).columns
     return 160  # no terminal: wide enough that tables do not wrap in logs
 
@@ -264,14 +263,16 @@ def fit_columns(headers: list[str], rows: list[list[str]], width: int) -> Fitted
     while len(keep) > 1 and sum(minimal[i] + _BORDER for i in keep) + 1 > width:
         keep.pop()
     room = width - 1 - _BORDER * len(keep)
-    widths = [minimal[i] for i in keep]
-    spare = room - sum(widths)
-    wants = [max(0, natural[i] - widths[k]) for k, i in enumerate(keep)]
-    if sum(wants) <= spare:
-        widths = [w + x for w, x in zip(widths, wants, strict=True)]
-    else:  # share the room in proportion to what each column lacks
-        shares = [spare * x // sum(wants) for x in wants]
-        widths = [w + x for w, x in zip(widths, shares, strict=True)]
+
+    def capped(cap: int) -> list[int]:
+        return [max(minimal[i], min(natural[i], cap)) for i in keep]
+
+    # The widest columns give way first: the largest cap that fits, so short columns
+    # (ranks, names, RAG) stay whole and long text wraps.
+    cap = max((natural[i] for i in keep), default=0)
+    while cap > 1 and sum(capped(cap)) > room:
+        cap -= 1
+    widths = capped(cap)
 
     def wrap(text: str, w: int) -> str:
         return "\n".join(
@@ -332,7 +333,7 @@ def _rich_table(view: TableView) -> str:
     console = Console(
         file=buf,
         width=width,
-        force_terminal=sys.stdout.isatty(),
+        force_terminal=sys.stdout is not None and sys.stdout.isatty(),
         highlight=False,
         soft_wrap=False,
     )
@@ -364,7 +365,6 @@ def _markdown(view: TableView) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
 def write_output(output: Path | None, data: bytes) -> None:
