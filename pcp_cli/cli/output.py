@@ -85,6 +85,8 @@ def _command_name() -> str | None:
     import click
 
     ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent  # the top-level command (pcp kpis check: kpis)
     return ctx.info_name if ctx is not None else None
 
 

@@ -120,7 +120,7 @@ TONE_STYLES = {
     type=click.Choice(FORMATS, case_sensitive=False),
     default="auto",
     show_default=True,
-    help="auto: from the -o suffix (.html, .md, .json, .parquet), else a table on a "
+    help="auto: from the -o suffix (.html, .md, .json, .parquet, .xlsx), else a table on a "
     "terminal and markdown in a pipe.",
 )
 @click.option(
@@ -243,7 +243,7 @@ def _resolve_format(fmt: str, output: Path | None) -> str:
         if found is None:
             raise UsageError(
                 f"cannot tell the report format from '{output.name}'",
-                hint="name the file .html, .md, .json or .parquet, or give --format",
+                hint="name the file .html, .md, .json, .parquet or .xlsx, or give --format",
             )
         return found
     return "table" if sys.stdout.isatty() else "markdown"
