@@ -132,11 +132,33 @@ def draw(figure: Figure) -> Chart:
     )
 
 
+PRINT_WIDTH_IN = 6.5
+"""Charts are drawn at the width they print at (165 mm), so their text prints at its size."""
+
+MIN_TEXT_PT = 8.5
+"""No chart text smaller than this on paper (legends, tick labels, notes): the paper's floor
+is 8 pt, and a chart slightly wider than the column is scaled down a little."""
+
+
+def readable(chart: Chart) -> None:
+    """Fit the chart to the printed column and lift any text below :data:`MIN_TEXT_PT`."""
+    from matplotlib.text import Text
+
+    fig = chart.figure
+    width, height = fig.get_size_inches()
+    if width > PRINT_WIDTH_IN:
+        fig.set_size_inches(PRINT_WIDTH_IN, height * PRINT_WIDTH_IN / width)
+    for text in fig.findobj(Text):
+        if text.get_text() and float(text.get_fontsize()) < MIN_TEXT_PT:
+            text.set_fontsize(MIN_TEXT_PT)
+
+
 def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
     """The figure as an inline ``<svg>`` (ids prefixed ``c<index>-``) or a base64 ``<img>``."""
     import matplotlib
 
     chart = draw(figure)
+    readable(chart)
     try:
         if fmt == "png":
             data = chart.render("png")
@@ -158,6 +180,7 @@ _HREF = re.compile(r'\bhref="#([^"]+)"')
 _URL = re.compile(r"url\(#([^)]+)\)")
 _ROOT = re.compile(r"<svg\b[^>]*>")
 _VIEWBOX = re.compile(r'viewBox="([^"]+)"')
+_WIDTH = re.compile(r'\swidth="([\d.]+pt)"')
 
 
 def inline_svg(text: str, prefix: str, title: str) -> str:
@@ -177,8 +200,11 @@ def inline_svg(text: str, prefix: str, title: str) -> str:
     assert root is not None
     view = _VIEWBOX.search(root.group(0))
     view_box = f' viewBox="{view.group(1)}"' if view else ""
+    width = _WIDTH.search(root.group(0))
+    # Printed at its own size (text at its point size), narrower only on a narrow screen.
+    size = f' style="width: {width.group(1)}"' if width else ""
     new_root = (
-        f'<svg class="chart"{view_box} role="img" aria-label="{html.escape(title)}">'
+        f'<svg class="chart"{view_box}{size} role="img" aria-label="{html.escape(title)}">'
         f"<title>{html.escape(title)}</title>"
     )
     return body[: root.start()] + new_root + body[root.end() :].strip()
