@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from pcp_cli.charts import Chart, spc_chart, trend_chart
-from pcp_cli.periods import parse_month
+from pcp_cli.periods import month_name, parse_month
 from pcp_cli.report.layout import Figure
 from pcp_cli.report.model import Trend
 
@@ -122,13 +122,17 @@ def draw(figure: Figure) -> Chart:
         )
     frame = line.spc.frame
     assert frame is not None
+    months = [parse_month(m) for m in frame["start"].to_list()]
     return spc_chart(
         kpi_label=kpi.label,
         unit=kpi.unit,
         force_name=figure.force_name,
-        months=[parse_month(m) for m in frame["start"].to_list()],
+        months=months,
         points=frame,
-        method_note=f"{frame['method'][0]}. Source: {line.spc.source}.",
+        title=(
+            f"{kpi.label}, {figure.force_name}: monthly, {month_name(months[0])} "
+            f"to {month_name(months[-1])}"
+        ),
     )
 
 
@@ -140,14 +144,49 @@ MIN_TEXT_PT = 8.5
 is 8 pt, and a chart slightly wider than the column is scaled down a little."""
 
 
+_PLAIN_LEGEND = (
+    ("process limits", "normal range"),
+    ("near-limit bands", "close to the limits"),
+    ("mean", "average"),
+    ("common cause", "usual month"),
+    ("special cause: improvement", "unusual: improvement"),
+    ("special cause: concern", "unusual: concern"),
+    ("special cause: neutral (high)", "unusually high"),
+    ("special cause: neutral (low)", "unusually low"),
+    ("special cause", "unusual"),
+)
+"""Chart legend words for a councillor (matched at the start of the label)."""
+
+
+def plain_label(label: str) -> str:
+    for start, words in _PLAIN_LEGEND:
+        if label.startswith(start):
+            return words
+    return label
+
+
 def readable(chart: Chart) -> None:
-    """Fit the chart to the printed column and lift any text below :data:`MIN_TEXT_PT`."""
+    """Fit the chart to the printed column: legend under the plot in plain words (the plot
+    keeps the full width), and no text below :data:`MIN_TEXT_PT`."""
     from matplotlib.text import Text
 
     fig = chart.figure
     width, height = fig.get_size_inches()
     if width > PRINT_WIDTH_IN:
         fig.set_size_inches(PRINT_WIDTH_IN, height * PRINT_WIDTH_IN / width)
+    for ax in fig.axes:
+        if ax.get_legend() is None:
+            continue
+        handles, labels = ax.get_legend_handles_labels()
+        ax.get_legend().remove()
+        fig.legend(
+            handles,
+            [plain_label(label) for label in labels],
+            loc="outside lower center",
+            ncols=min(4, len(labels)),
+            frameon=False,
+            fontsize=MIN_TEXT_PT,
+        )
     for text in fig.findobj(Text):
         if text.get_text() and float(text.get_fontsize()) < MIN_TEXT_PT:
             text.set_fontsize(MIN_TEXT_PT)
