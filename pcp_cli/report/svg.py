@@ -175,10 +175,11 @@ def readable(chart: Chart) -> None:
     if width > PRINT_WIDTH_IN:
         fig.set_size_inches(PRINT_WIDTH_IN, height * PRINT_WIDTH_IN / width)
     for ax in fig.axes:
-        if ax.get_legend() is None:
+        legend = ax.get_legend()
+        if legend is None:
             continue
         handles, labels = ax.get_legend_handles_labels()
-        ax.get_legend().remove()
+        legend.remove()
         fig.legend(
             handles,
             [plain_label(label) for label in labels],
