@@ -1,0 +1,104 @@
+"""The panel paper as a councillor reads it: only sections with data, plain words, annexes.
+
+The browser test (tests/test_report_browser.py) checks the print: pages, blank pages and
+font sizes. Here: what the words say, on the samples and on a store of street files only.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_pcp
+
+PERIOD = "Q2 2018/19"
+TOOL_WORDS = ("Poisson", "E-test", "XmR", "MR screened", "MDC", "SHA-256", "z-test", "p = ")
+
+
+def report(store: Path, *args: str) -> str:
+    result = run_pcp(
+        ["report", "--store", str(store), "--force", "leicestershire", "--period", PERIOD,
+         "-q", *args],
+        env={"PCP_REPORT_TIME": "2018-11-05T09:00:00Z"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def street_store(sample_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Street files only, from April 2017: no calls, incidents counts, surveys or searches."""
+    data = sample_store.parent / "data"
+    base = tmp_path_factory.mktemp("street-only")
+    for path in sorted(data.rglob("*-street.csv")):
+        if path.parent.name >= "2017-04":
+            target = base / "data" / path.parent.name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target / path.name)
+    store = base / "store"
+    result = run_pcp(["ingest", "--store", str(store), str(base / "data"), "-q"])
+    assert result.exit_code == 0, result.stderr
+    return store
+
+
+def body_of(markdown: str) -> str:
+    """Everything before the annexes (where methods, paths and hashes belong)."""
+    return markdown.split("## Annex A", 1)[0]
+
+
+def test_body_speaks_plain_words(sample_store: Path) -> None:
+    text = report(sample_store, "--format", "markdown")
+    body = body_of(text)
+    for word in TOOL_WORDS:
+        assert word not in body, word
+    assert str(sample_store) not in body and not re.search(r"\b[0-9a-f]{64}\b", body)
+    # ... and the annexes, in this order, hold the detail.
+    annexes = [h for h in re.findall(r"^## (.*)$", text, re.M) if h.startswith("Annex")]
+    assert annexes == ["Annex A: Glossary", "Annex B: Methods", "Annex C: Sources"]
+    assert "Poisson E-test" in text.split("## Annex B", 1)[1]
+    assert str(sample_store) in text.split("## Annex C", 1)[1]
+    for term in ("MSG", "SPC", "Positive outcome", "RAG", "CDI", "Rolling 12 months",
+                 "Per 1,000 population", "Significant"):  # fmt: skip
+        assert f"| {term} |" in text, term
+
+
+def test_html_annexes_have_their_ids(sample_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "paper.html"
+    report(sample_store, "--charts", "none", "-o", str(out))
+    html = out.read_text(encoding="utf-8")
+    ids = re.findall(r'<section id="([^"]+)"', html)
+    assert ids[-3:] == ["glossary", "methods", "provenance"]
+    footer = html.split("<footer>", 1)[1]
+    assert str(sample_store) not in footer and "SHA-256" not in footer
+
+
+def test_front_page_says_better_or_worse_in_words(sample_store: Path) -> None:
+    text = report(sample_store, "--format", "markdown")
+    front = text.split("## Headlines", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in front.splitlines() if re.match(r"\| \d+\.\d+ \|", line)]
+    assert 1 <= len(rows) <= 8
+    for row in rows:
+        judgement = row.split("|")[2].strip()
+        assert judgement in ("▲ better", "▼ worse", "no judgement"), row
+    # Said once: no headline is repeated in a section.
+    for row in rows:
+        sentence = row.split("|")[3].strip()
+        assert text.count(sentence) == 1, sentence
+
+
+def test_street_only_store_shows_only_sections_with_data(street_store: Path) -> None:
+    text = report(street_store, "--format", "markdown")
+    headings = re.findall(r"^## (.*)$", text, re.M)
+    assert "3. Crime" in headings
+    for absent in ("1. Calls", "5. Prevent", "6. Confidence and satisfaction"):
+        assert absent not in headings
+    assert "No KPI of this section has data" not in text
+    # The data-quality section speaks of the months the store holds (from April 2017).
+    quality = text.split("## Data quality", 1)[1].split("\n## ", 1)[0]
+    assert "We checked the months Apr 2017 to Sep 2018" in quality
+    # The KPIs left out are named once, in the methods annex.
+    methods = text.split("## Annex B", 1)[1]
+    assert "Not reported (no data in the store): Number of 999 calls" in methods
