@@ -235,8 +235,9 @@ def rag_cell(line: KpiLine) -> Cell:
 # -- parts ------------------------------------------------------------------------------------
 def _headlines(report: Report, front: list[KpiLine]) -> tuple[Block, ...]:
     plan = report.plan
+    what = "most important change" if len(front) == 1 else f"{len(front)} most important changes"
     lead = Paragraph(
-        f"The {len(front)} most important changes in {plan.period.label} against "
+        f"The {what} in {plan.period.label} against "
         f"{plan.baseline.label}, largest first: changes larger than chance alone would make, "
         "and months outside the normal range. Better or worse is judged by whether the KPI "
         "should go up or down; some KPIs (calls, incidents) get no judgement."

@@ -143,8 +143,8 @@ _RUN = re.compile(r"(\d+) of the last (\d+) (months?) (above|below) (.*)")
 def _with_verb(words: str) -> str:
     """'5 of the last 5 months above ...' -> 'each of the last 5 months was above ...'."""
     m = _RUN.fullmatch(words)
-    if not m:
-        return words
+    if not m:  # "the latest month is above ...": the paper speaks of a finished period
+        return words.replace("the latest month is ", "the latest month was ")
     count, length, unit, side, rest = m.groups()
     if count == length:
         return f"each of the last {length} {unit} was {side} {rest}"
