@@ -102,3 +102,18 @@ def test_street_only_store_shows_only_sections_with_data(street_store: Path) -> 
     # The KPIs left out are named once, in the methods annex.
     methods = text.split("## Annex B", 1)[1]
     assert "Not reported (no data in the store): Number of 999 calls" in methods
+
+
+def test_never_by_colour_alone(sample_store: Path) -> None:
+    """Concern / improvement and better / worse are words in the cells, not only colours;
+    quarterly Home Office figures say "quarterly" instead of a two-block sparkline."""
+    text = report(sample_store, "--format", "markdown")
+    rows = {
+        cells[0]: cells
+        for line in text.splitlines()
+        if len(cells := [c.strip() for c in line.strip().strip("|").split("|")]) == 12
+    }
+    assert rows["3.1"][7:] == ["unusually high, concern", "5 of 8", "AMBER", "▼ worse",
+                               rows["3.1"][11]]  # fmt: skip
+    assert rows["2.8"][7] == "lower than usual, improvement" and rows["2.8"][10] == "▲ better"
+    assert rows["3.2"][11] == "quarterly" and "█│▁" not in text
