@@ -358,7 +358,8 @@ def _table_key(report: Report) -> str:
     return (
         f"Reading the tables: Significant? says whether the change against {plan.baseline.label} "
         "is larger than chance alone would make. Monthly pattern compares the months of "
-        f"{plan.period.label} with the normal range of up to {plan.spc_months} months before. "
+        f"{plan.period.label} with their normal range, worked out from up to "
+        f"{plan.spc_months} months to {month_name(plan.period.end)}. "
         f"{_short(report)} rank: 1 is best among similar forces. Judgement: ▲ better or "
         "▼ worse for a notable change, by whether the KPI should go up or down. See the "
         "Glossary (Annex A)."
@@ -564,7 +565,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     (
         "Normal range",
         "The range the monthly figures stay in when nothing unusual happens, "
-        "worked out from the months before. A month outside it is unusual.",
+        "worked out from up to three years of months. A month outside it is unusual.",
     ),
     (
         "SPC",
@@ -590,8 +591,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Rank", "The force's place among the similar forces, 1 = best."),
     (
         "RAG",
-        "Red, amber, green: red is well worse than the group average, green well "
-        "better, amber in between.",
+        "Red, amber, green. Beside a rank: red is well worse than the similar forces' "
+        "average, green well better, amber in between. For a survey: green is a significant "
+        "improvement on the baseline, red a significant fall, amber no clear change.",
     ),
     (
         "Per 1,000 population",
