@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_pcp
+from pcp_cli.kpis import load_catalogue
+from pcp_cli.report.model import KpiLine, SpcStatus
+from pcp_cli.report.words import direction, headline, importance, ranked_headlines
+from tests.conftest import REPO, run_pcp
 
 PERIOD = "Q2 2018/19"
 TOOL_WORDS = ("Poisson", "E-test", "XmR", "MR screened", "MDC", "SHA-256", "z-test", "p = ")
@@ -117,3 +121,43 @@ def test_never_by_colour_alone(sample_store: Path) -> None:
                                rows["3.1"][11]]  # fmt: skip
     assert rows["2.8"][7] == "lower than usual, improvement" and rows["2.8"][10] == "▲ better"
     assert rows["3.2"][11] == "quarterly" and "█│▁" not in text
+
+
+# -- judgement and ranking, on lines built by hand ----------------------------------------------
+def _line(kpi_id: str, change: float, p: float | None, spc: str = "common cause",
+          point_type: str | None = None) -> KpiLine:  # fmt: skip
+    kpi = load_catalogue(REPO / "config" / "kpis.toml").kpis[kpi_id]
+    verdict = None if p is None else "significant increase" if p < 0.05 else "no significant change"
+    row = {"value": 100 + change, "baseline_value": 100.0, "change": change,
+           "pct_change": change, "p_value": p, "verdict": verdict,
+           "baseline_period": "Q2 2017/18", "period": "Q2 2018/19"}  # fmt: skip
+    status = SpcStatus(spc, signal=spc != "common cause", point_type=point_type,
+                       detail="each of the last 3 months was above the normal range")  # fmt: skip
+    line = KpiLine(kpi, 3, "3.1", row, status)
+    return replace(line, headline=headline(line))
+
+
+def test_direction_by_polarity_then_spc() -> None:
+    assert direction(_line("burglary", 10, 0.001)) == "worse"  # lower is better, it rose
+    assert direction(_line("burglary", -10, 0.001)) == "better"
+    assert direction(_line("positive-outcomes", 10, 0.001)) == "better"  # higher is better
+    assert direction(_line("calls-999", 10, 0.001)) == "neutral"  # no right direction
+    # Not significant: the SPC signal's type decides.
+    concern = _line("burglary", 2, 0.4, "exceptional high", "special_cause_concern")
+    assert direction(concern) == "worse"
+    assert direction(_line("burglary", 2, 0.4)) == "neutral"
+
+
+def test_importance_ranks_size_then_signal() -> None:
+    small = _line("burglary", 5, 0.01)  # z = 2.58
+    large = _line("burglary", 5, 1e-6)  # z = 4.89
+    huge = _line("burglary", 50, 1e-40)  # capped at 6
+    huger = _line("burglary", 60, 1e-80)  # capped too: the larger % change wins the tie
+    signal = _line("burglary", 5, 0.01, "exceptional high", "special_cause_concern")
+    assert importance(small)[0] == pytest.approx(2.5758 + 0.5, abs=1e-4)
+    assert importance(huge)[0] == importance(huger)[0] == 6.5
+    order = ranked_headlines([small, large, huge, huger, signal], limit=4)
+    # large 4.89 + 0.5 = 5.39 > signal 2.58 + 2 + 0.5 = 5.08 > small 3.08 (left out)
+    assert order == [huger, huge, large, signal]
+    noise = _line("robbery", 1, 0.6)
+    assert noise.headline is None and ranked_headlines([noise]) == []
