@@ -161,3 +161,16 @@ def test_importance_ranks_size_then_signal() -> None:
     assert order == [huger, huge, large, signal]
     noise = _line("robbery", 1, 0.6)
     assert noise.headline is None and ranked_headlines([noise]) == []
+
+
+def test_chart_alt_text_says_what_it_shows(sample_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "paper.html"
+    report(sample_store, "-o", str(out))
+    labels = re.findall(r'<svg class="chart"[^>]* aria-label="([^"]+)"', out.read_text("utf-8"))
+    assert len(labels) == 8
+    assert (
+        "All crime, Leicestershire: monthly, Apr 2016 to Sep 2018. The latest month is 7,411; "
+        "the average is 6,554 and the normal range 5,593 to 7,514. 2 of the 3 months of "
+        "Q2 2018/19 were above the normal range."
+    ) in labels
+    assert all("The latest month is" in label for label in labels)

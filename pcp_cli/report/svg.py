@@ -204,14 +204,47 @@ def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
             data = chart.render("png")
             encoded = base64.b64encode(data).decode("ascii")
             return (
-                f'<img class="chart" alt="{html.escape(chart.title)}" '
+                f'<img class="chart" alt="{html.escape(alt_text(figure, chart.title))}" '
                 f'src="data:image/png;base64,{encoded}">'
             )
         with matplotlib.rc_context({"svg.fonttype": "none"}):
             data = chart.render("svg")
     finally:
         chart.close()
-    return inline_svg(data.decode("utf-8"), f"c{index}", chart.title)
+    return inline_svg(data.decode("utf-8"), f"c{index}", alt_text(figure, chart.title))
+
+
+def alt_text(figure: Figure, title: str) -> str:
+    """What the chart shows, for a screen reader: its title, the latest value and, for a
+    monthly (XmR) chart, the average and the normal range."""
+    from pcp_cli.report.words import number, value_text
+
+    line = figure.line
+    unit = line.kpi.unit
+
+    def shown(value: float) -> str:
+        return value_text(value, unit) if unit == "%" else number(value, 0)
+
+    if figure.kind == "trend" and line.trend is not None:
+        trend = line.trend
+        latest = [v for v in trend.current if v is not None and math.isfinite(v)]
+        if not latest:
+            return f"{title}."
+        return (
+            f"{title}. {trend.current_label} in red, {trend.previous_label} in blue; the "
+            f"latest month is {shown(latest[-1])}."
+        )
+    spc = line.spc
+    frame = spc.frame
+    if frame is None or spc.mean is None or spc.lower is None or spc.upper is None:
+        return f"{title}."
+    ok = frame.filter(frame["status"] == "ok")
+    latest = shown(float(ok["value"][-1])) if ok.height else "–"
+    return (
+        f"{title}. The latest month is {latest}; the average is {shown(spc.mean)} and the "
+        f"normal range {shown(spc.lower)} to {shown(spc.upper)}. "
+        f"{spc.detail[:1].upper()}{spc.detail[1:]}."
+    )
 
 
 _NAMESPACE = re.compile(r'\s+xmlns(?::[\w-]+)?="[^"]*"')
