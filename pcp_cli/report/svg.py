@@ -227,12 +227,12 @@ def alt_text(figure: Figure, title: str) -> str:
 
     if figure.kind == "trend" and line.trend is not None:
         trend = line.trend
-        latest = [v for v in trend.current if v is not None and math.isfinite(v)]
-        if not latest:
+        values = [v for v in trend.current if v is not None and math.isfinite(v)]
+        if not values:
             return f"{title}."
         return (
             f"{title}. {trend.current_label} in red, {trend.previous_label} in blue; the "
-            f"latest month is {shown(latest[-1])}."
+            f"latest month is {shown(values[-1])}."
         )
     spc = line.spc
     frame = spc.frame
