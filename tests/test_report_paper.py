@@ -131,8 +131,9 @@ def _line(kpi_id: str, change: float, p: float | None, spc: str = "common cause"
     row = {"value": 100 + change, "baseline_value": 100.0, "change": change,
            "pct_change": change, "p_value": p, "verdict": verdict,
            "baseline_period": "Q2 2017/18", "period": "Q2 2018/19"}  # fmt: skip
+    side = "below" if spc.endswith("low") else "above"
     status = SpcStatus(spc, signal=spc != "common cause", point_type=point_type,
-                       detail="each of the last 3 months was above the normal range")  # fmt: skip
+                       detail=f"each of the last 3 months was {side} the normal range")  # fmt: skip
     line = KpiLine(kpi, 3, "3.1", row, status)
     return replace(line, headline=headline(line))
 
@@ -174,3 +175,19 @@ def test_chart_alt_text_says_what_it_shows(sample_store: Path, tmp_path: Path) -
         "Q2 2018/19 were above the normal range."
     ) in labels
     assert all("The latest month is" in label for label in labels)
+
+
+def test_headline_never_contradicts_itself() -> None:
+    """A rise with months below the average says "but"; a rise with months above does not."""
+    low = _line("burglary", 8, 0.01, "special cause low", "special_cause_improvement")
+    assert low.headline == (
+        "Burglary rose 8.0% to 108 (100 in Q2 2017/18), a significant rise; but each of the "
+        "last 3 months was below the normal range."
+    )
+    high = _line("burglary", 8, 0.01, "exceptional high", "special_cause_concern")
+    assert high.headline is not None and "; but " not in high.headline
+    untested = replace(_line("burglary", 0, None, "exceptional high"), row={"period": "Q2"})
+    untested = replace(untested, headline=headline(untested))
+    assert untested.headline == (
+        "Burglary has no figure for Q2; each of the last 3 months was above the normal range."
+    )

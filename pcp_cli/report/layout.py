@@ -262,7 +262,9 @@ def _summary(report: Report) -> tuple[Block, ...]:
         return (Paragraph("None of the summary KPIs has data in the store.", "empty"),)
     trend = next((line.trend for line in lines if line.trend), None)
     trend_head = (
-        f"Trend (blue {trend.previous_label}, red {trend.current_label})" if trend else "Trend"
+        f"Trend ({trend.previous_label} blue dashed, then {trend.current_label} red)"
+        if trend
+        else "Trend"
     )
     headers = (
         "No.",
@@ -361,8 +363,8 @@ def _table_key(report: Report) -> str:
         f"{plan.period.label} with their normal range, worked out from up to "
         f"{plan.spc_months} months to {month_name(plan.period.end)}. "
         f"{_short(report)} rank: 1 is best among similar forces. Judgement: ▲ better or "
-        "▼ worse for a notable change, by whether the KPI should go up or down. See the "
-        "Glossary (Annex A)."
+        "▼ worse for a notable change, by whether the KPI should go up or down. Trend: last "
+        "year blue and dashed, this year red. See the Glossary (Annex A)."
     )
 
 

@@ -275,14 +275,16 @@ def headline(line: KpiLine) -> str | None:
     change = line.change
     high = "high" in line.spc.status
     if text is None:
-        return f"{kpi_words(line)}: {detail}."
+        return f"{kpi_words(line)}; {detail}."
     against = change is not None and change != 0 and (change > 0) != high
     return f"{text}; but {detail}." if against else f"{text}; {detail}."
 
 
 def kpi_words(line: KpiLine) -> str:
-    """'Rape: 246 in Q2 2018/19' (no comparison possible)."""
-    return f"{line.kpi.label}: {value_text(line.value, line.kpi.unit)} in {line.get('period')}"
+    """'Rape was 246 in Q2 2018/19' (no comparison possible)."""
+    if line.value is None:
+        return f"{line.kpi.label} has no figure for {line.get('period')}"
+    return f"{line.kpi.label} was {value_text(line.value, line.kpi.unit)} in {line.get('period')}"
 
 
 def _change_words(line: KpiLine) -> str | None:
