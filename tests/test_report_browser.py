@@ -176,8 +176,10 @@ def test_a4_print_is_short_with_no_blank_page(chromium: str, page: Path, tmp_pat
             [poppler("pdftotext"), "-f", str(number), "-l", str(number), str(pdf), "-"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-        # A page that is mostly empty (a cover overflowing by a line) is as bad as a blank.
-        assert len(text.split()) >= 60, f"page {number} of {pages} is (nearly) blank"
+        # An inner page that is mostly empty (a cover overflowing by a line) is as bad as a
+        # blank one; the last page may be short, but not a stray footer.
+        least = 60 if number < pages else 15
+        assert len(text.split()) >= least, f"page {number} of {pages} is (nearly) blank"
 
 
 FONT_PROBE = """<script>
