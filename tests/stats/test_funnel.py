@@ -219,9 +219,7 @@ def test_force_next_to_the_998_line_is_placed_by_the_exact_limits() -> None:
 
 @pytest.mark.parametrize("observed", [0, 1, 9, 10, 11, 37, 150, 1000])
 @pytest.mark.parametrize("confidence", [0.95, 0.998])
-def test_labels_follow_scipys_exact_limits_at_every_count(
-    observed: int, confidence: float
-) -> None:
+def test_labels_follow_scipys_exact_limits_at_every_count(observed: int, confidence: float) -> None:
     lower, upper = _scipy_exact(observed, confidence)
     high = "High (0.001)" if confidence == 0.998 else "High (0.025)"
     low = "Low (0.001)" if confidence == 0.998 else "Low (0.025)"
