@@ -343,3 +343,19 @@ def test_false_positive_rate_near_alpha_over_many_series(phi: float, most: float
 @pytest.mark.slow
 def test_a_10_percent_step_with_dispersion_20_is_usually_found() -> None:
     assert _significant_share(20.0, 0.10, 2000, seed=6) >= 0.75
+
+
+def test_pcp_never_imports_statsmodels() -> None:
+    # statsmodels is a test-only oracle (the dev extra); pcp must run without it
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "pcp_cli"
+    offenders = [
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if any(
+            line.lstrip().startswith(("import statsmodels", "from statsmodels"))
+            for line in p.read_text(encoding="utf-8").splitlines()
+        )
+    ]
+    assert offenders == []
