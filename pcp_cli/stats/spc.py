@@ -433,6 +433,41 @@ def _group_rules(
     return side, outside, close, rules, signs
 
 
+def _append_points(
+    cols: dict[str, list[object]],
+    gi: int,
+    start: int,
+    ys: Sequence[float],
+    g: SpcGroup,
+    ranges: tuple[list[float | None], list[bool]],
+    ruled: tuple[list[int], list[bool], list[bool], list[str], list[int]],
+    direction: ImprovementDirection,
+) -> None:
+    """Add one group's points to the column lists of the per-point table."""
+    mrs, used = ranges
+    side, outside, close, rules, signs = ruled
+    for k, y in enumerate(ys):
+        row: dict[str, object] = {
+            "index": start + k,
+            "group": gi,
+            "value": y,
+            "mean": g.mean,
+            "lpl": g.lpl,
+            "upl": g.upl,
+            "lower_band": g.lower_band,
+            "upper_band": g.upper_band,
+            "moving_range": mrs[k],
+            "mr_used": used[k],
+            "relative_to_mean": side[k],
+            "outside_limits": outside[k],
+            "close_to_limits": close[k],
+            "rule": rules[k],
+            "point_type": point_type_for(signs[k], direction),
+        }
+        for key, value in row.items():
+            cols[key].append(value)
+
+
 def _check_options(
     improvement_direction: str,
     two_in_three: str,
@@ -520,25 +555,8 @@ def xmr_chart(
         g, mrs, used = _group_limits(gy, a, fix_after_n_points, screen_outliers, limit_constant)
         groups.append(g)
         warnings += _group_warnings(gi, g, gy[: g.n_baseline])
-        side, outside, close, rules, signs = _group_rules(
-            gy, g, trend_length, shift_length, two_in_three, trend_ties
-        )
-        for k in range(len(gy)):
-            cols["index"].append(a + k)
-            cols["group"].append(gi)
-            cols["value"].append(gy[k])
-            cols["mean"].append(g.mean)
-            cols["lpl"].append(g.lpl)
-            cols["upl"].append(g.upl)
-            cols["lower_band"].append(g.lower_band)
-            cols["upper_band"].append(g.upper_band)
-            cols["moving_range"].append(mrs[k])
-            cols["mr_used"].append(used[k])
-            cols["relative_to_mean"].append(side[k])
-            cols["outside_limits"].append(outside[k])
-            cols["close_to_limits"].append(close[k])
-            cols["rule"].append(rules[k])
-            cols["point_type"].append(point_type_for(signs[k], improvement_direction))
+        ruled = _group_rules(gy, g, trend_length, shift_length, two_in_three, trend_ties)
+        _append_points(cols, gi, a, gy, g, (mrs, used), ruled, improvement_direction)
     points = pl.DataFrame(cols, schema=_SCHEMA)
     last_type: PointType = points["point_type"][-1]
     last = groups[-1]
