@@ -175,6 +175,8 @@ def aggregate(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Counts by force, month, span and the KPI filter columns: what most questions need."""
     if spec.name == "population":
         return frame.select("force", "year", "population")
+    if spec.name == "areas":  # a lookup: kept whole
+        return frame.select("lsoa_code", "area", "area_type", "population")
     keys = ["force", "month", "span", *spec.dimensions]
     measure = (
         pl.len().cast(pl.Int64) if spec.value_column is None else pl.col(spec.value_column).sum()
@@ -255,6 +257,10 @@ def _parse_and_stage(
 ) -> None:
     parsed = parse(source, forces, prepared.item.options)
     frame = parsed.frame
+    if parsed.kind == "crime-records":  # victim references never reach a file
+        from pcp_cli.ingest.records import pseudonymise, store_secret
+
+        frame = pseudonymise(frame, store_secret(tx.store.root))
     if parsed.rejects.height:
         prepared.rejects = parsed.rejects.with_columns(
             pl.lit(_display(prepared.item.name)).alias("file")
@@ -279,7 +285,11 @@ def _parse_and_stage(
         rows=frame.height,
         status="ingested",
         rejected=parsed.rejects.height,
-        forces=tuple(sorted(frame.get_column("force").unique().to_list())),
+        forces=(
+            tuple(sorted(frame.get_column("force").unique().to_list()))
+            if "force" in frame.columns  # a lookup of areas names no force
+            else ()
+        ),
         months=span,
     )
 
@@ -471,6 +481,13 @@ def _split(spec: DatasetSpec, frame: pl.DataFrame) -> Iterator[tuple[str, pl.Dat
 
 def _same_context(info: dict[str, Any], item: _Item) -> bool:
     """Stop and search files take their force from the name or --force, not the content."""
+    if info.get("map_file") or item.options.map_file:
+        # The same export read with another (or an edited) column map gives other rows.
+        from pcp_cli.ingest.records import map_digest
+
+        return bool(info.get("map_sha256")) and info.get("map_sha256") == map_digest(
+            item.options.map_file
+        )
     if info.get("kind") != "stop-search":
         return True
     slug = Path(item.name).name[8:].removesuffix("-stop-and-search.csv")
@@ -534,6 +551,7 @@ class _Run:
                 "encoding": options.encoding,
                 "force_option": options.force,
                 "on_bad_rows": options.on_bad_rows,
+                **_map_info(options),
             },
         )
         self.seq += 1
@@ -571,9 +589,21 @@ class _Run:
                 old = _drop_partitions(spec, self.reader.aggregate(dataset).collect(), list(by_key))
             frames = [x for x in (old, *by_key.values()) if x is not None]
             combined = pl.concat(frames, how="diagonal_relaxed")
-            if spec.name != "population":
+            if spec.name not in ("population", "areas"):
                 combined = combined.sort(["force", "month", "span", *spec.dimensions])
             self.tx.set_aggregate(dataset, combined)
+
+
+def _map_info(options: ReadOptions) -> dict[str, Any]:
+    """A records extract's column map, recorded so a rebuild reads the export the same way."""
+    if not options.map_file:
+        return {}
+    from pcp_cli.ingest.records import map_digest
+
+    return {
+        "map_file": os.path.abspath(options.map_file),
+        "map_sha256": map_digest(options.map_file),
+    }
 
 
 def _batches(items: list[_Item]) -> Iterator[list[tuple[int, _Item]]]:
@@ -717,6 +747,7 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
             encoding=str(rec.get("encoding") or "utf-8-sig"),
             force=rec.get("force_option"),
             on_bad_rows=on_bad,
+            map_file=rec.get("map_file"),
         )
         items.append(_Item(path, options, expected_sha256=str(rec["sha256"])))
     if problems:
