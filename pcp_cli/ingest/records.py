@@ -157,11 +157,11 @@ def _canonical(
         if header.casefold() in present:
             labels[name] = present[header.casefold()]
         elif name not in _OPTIONAL:
-            missing.append(header if header == name else f"{header}' (for {name})'")
+            missing.append(repr(header) + ("" if header == name else f" (for {name})"))
     if missing:
         how = f" (column map {colmap.path})" if colmap.path else ""
         raise DataError(
-            f"{source.name}: missing column(s) {', '.join(repr(m) for m in missing)} for a "
+            f"{source.name}: missing column(s) {', '.join(missing)} for a "
             f"crime-records extract{how}",
             hint="name the export's headers in a column map: pcp ingest --kind crime-records "
             "--map FILE.toml (see README)",
