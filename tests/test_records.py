@@ -274,3 +274,21 @@ def test_recorded_dates_typed(stores: dict[str, Path], records: list[Record]) ->
     assert raw["recorded_date"].min() == min(r.recorded for r in records)
     assert raw.height == len(records)
     assert isinstance(raw["recorded_date"].max(), date)
+
+
+def test_rebuild_reads_the_export_through_its_map(records: list[Record], tmp_path: Path) -> None:
+    export = write_export(tmp_path / "export.csv", records)
+    (tmp_path / "niche.toml").write_text(MAP_TOML, encoding="utf-8")
+    store = tmp_path / "store"
+    ingest(store, "--map", str(tmp_path / "niche.toml"), str(export))
+    before = compare(store, "domestic-abuse,hate-crime-race")
+    result = run_pcp(["ingest", "--store", str(store), "--rebuild"])
+    assert result.exit_code == 0, result.stderr
+    assert compare(store, "domestic-abuse,hate-crime-race").equals(before)
+    # An edited map would read the export differently: the rebuild refuses, store unchanged.
+    (tmp_path / "niche.toml").write_text(MAP_TOML.replace("%d/%m/%Y", "%m/%d/%Y"), "utf-8")
+    kept = snapshot(store)
+    result = run_pcp(["ingest", "--store", str(store), "--rebuild"])
+    assert result.exit_code == 4
+    assert "column map" in result.stderr and "changed" in result.stderr
+    assert snapshot(store) == kept

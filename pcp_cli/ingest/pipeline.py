@@ -741,6 +741,9 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
         if size != int(rec.get("size", -1)):
             problems.append(f"{path} has changed ({size:,} bytes, recorded {rec.get('size')})")
             continue
+        if rec.get("map_file") and _map_changed(rec):
+            problems.append(f"the column map {rec['map_file']} of {path} is missing or changed")
+            continue
         on_bad: BadRows = "skip" if rec.get("on_bad_rows") == "skip" else "fail"
         options = ReadOptions(
             kind=rec.get("kind"),
@@ -758,6 +761,12 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
             "the store aside and ingest the extracts you have into a new store",
         )
     return items
+
+
+def _map_changed(rec: dict[str, Any]) -> bool:
+    from pcp_cli.ingest.records import map_digest
+
+    return map_digest(str(rec["map_file"])) != rec.get("map_sha256")
 
 
 def _size(name: str) -> int:
