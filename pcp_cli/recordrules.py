@@ -14,7 +14,7 @@ import polars as pl
 
 from pcp_cli.engine import Series, condition_expr
 from pcp_cli.kpis import CountRule, Kpi
-from pcp_cli.periods import parse_month
+from pcp_cli.periods import Month, month_text, parse_month
 from pcp_cli.store import StoreReader
 
 DATASET = "crime-records"
@@ -73,3 +73,43 @@ def _repeat_victims(
         .sort("m")
     )
     return Series(kpi, force, DATASET, frame, covered, stock=True)
+
+
+def monthly_by_ho_code(reader: StoreReader, force: str, start: Month, end: Month) -> pl.DataFrame:
+    """Recorded crimes per Home Office offence code and month, from the force's records.
+
+    Columns: ho_code, start (month index), period ('YYYY-MM'), n. Every code recorded in the
+    range has a row for every month the store holds records for (zero where none); months
+    without records are left out. Empty when the store holds no records for the force.
+    """
+    schema = {"ho_code": pl.String, "start": pl.Int32, "period": pl.String, "n": pl.Int64}
+    parts = reader.manifest.partitions(DATASET)
+    held = sorted(
+        m
+        for m in (parse_month(k.split("/")[1]) for k in parts if k.split("/")[0] == force)
+        if start <= m <= end
+    )
+    if not held:
+        return pl.DataFrame(schema=schema)
+    months = [month_text(m) for m in held]
+    counts = (
+        reader.aggregate(DATASET)
+        .filter((pl.col("force") == force) & pl.col("month").is_in(months))
+        .group_by("ho_code", "month")
+        .agg(pl.col("n").sum().cast(pl.Int64))
+        .collect()
+    )
+    grid = counts.select(pl.col("ho_code").unique()).join(
+        pl.DataFrame({"month": months}), how="cross"
+    )
+    return (
+        grid.join(counts, on=["ho_code", "month"], how="left")
+        .select(
+            "ho_code",
+            pl.col("month").map_elements(parse_month, return_dtype=pl.Int32).alias("start"),
+            pl.col("month").alias("period"),
+            pl.col("n").fill_null(0),
+        )
+        .sort("ho_code", "start")
+        .cast(schema)  # type: ignore[arg-type]
+    )

@@ -292,3 +292,18 @@ def test_rebuild_reads_the_export_through_its_map(records: list[Record], tmp_pat
     assert result.exit_code == 4
     assert "column map" in result.stderr and "changed" in result.stderr
     assert snapshot(store) == kept
+
+
+def test_monthly_home_office_codes(stores: dict[str, Path], records: list[Record]) -> None:
+    from pcp_cli.periods import parse_month
+    from pcp_cli.recordrules import monthly_by_ho_code
+    from pcp_cli.store import Store
+
+    with Store(stores["mapped"]).reading() as reader:
+        frame = monthly_by_ho_code(reader, FORCE, parse_month("2021-04"), parse_month("2021-06"))
+        assert monthly_by_ho_code(reader, "essex", 0, 10**6).height == 0
+    codes = sorted({r.ho_code for r in records if r.month in Q1})
+    assert frame["ho_code"].unique().sort().to_list() == codes
+    assert frame.height == 3 * len(codes)
+    for code, period, n in frame.select("ho_code", "period", "n").iter_rows():
+        assert n == count(records, (period,), lambda r, c=code: r.ho_code == c), (code, period)
