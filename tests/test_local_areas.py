@@ -277,3 +277,23 @@ def test_leicestershire_districts_q2_2021_22(tmp_path: Path) -> None:
             "North West Leicestershire", "Oadby and Wigston", "Rutland"}  # fmt: skip
     assert nine <= set(got)
     assert sum(got.values()) == raw.filter(pl.col("Crime type") != "Anti-social behaviour").height
+
+
+def test_a_lookup_in_the_store_leaves_the_other_commands_working(
+    street: tuple[Path, list], tmp_path: Path
+) -> None:
+    base, _ = street
+    store = tmp_path / "store"
+    assert run_pcp(["ingest", "--store", str(store), str(base / "data")]).exit_code == 0
+    lookup = write_lookup(tmp_path / "npa.csv", {"E01025600": "North", "E01025631": "South"})
+    result = run_pcp(["ingest", "--store", str(store), "--kind", "areas", str(lookup)])
+    assert result.exit_code == 0, result.stderr
+    assert "ingested 1 file(s), 2 rows (areas 2)" in result.stderr
+    assert "force(s)" not in result.stderr  # a lookup names no force
+    for args in (
+        ["report", "--force", FORCE, "--period", PERIOD, "--format", "json", "-q"],
+        ["periods"],
+        ["compare", "--force", FORCE, "--kpi", "all-crime", "--period", PERIOD],
+    ):
+        result = run_pcp([*args, "--store", str(store)])
+        assert result.exit_code == 0, (args, result.stderr)

@@ -105,10 +105,9 @@ class IngestSummary:
         kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(by_kind.items()))
         shown = ", ".join(forces[:4]) + (f" +{len(forces) - 4} more" if len(forces) > 4 else "")
         verb = "rebuilt the store from" if self.rebuilt else "ingested"
-        text = (
-            f"{verb} {len(self.ingested)} file(s), {rows:,} rows ({kinds}); "
-            f"{len(forces)} force(s): {shown}{months}"
-        )
+        text = f"{verb} {len(self.ingested)} file(s), {rows:,} rows ({kinds})"
+        if forces:  # a lookup of areas names no force
+            text += f"; {len(forces)} force(s): {shown}{months}"
         if self.unchanged:
             text += f"; {len(self.unchanged)} unchanged file(s) skipped"
         if self.rejected:
