@@ -149,7 +149,6 @@ def values_by_area(
     ratio KPIs divide each area's numerator by its denominator. Raises UsageError when the
     KPI's data has no location (Home Office tables, counts, surveys) or is a records rule.
     """
-    lookup = None if by.casefold() == LOCAL_AUTHORITY else load_lookup(engine.reader, by)
     if kpi.kind == "ratio":
         assert kpi.numerator and kpi.denominator
         num = values_by_area(
@@ -162,8 +161,9 @@ def values_by_area(
         )  # fmt: skip
         frame = _ratio_frame(kpi, num.frame, den.frame)
         dataset = num.dataset if num.dataset == den.dataset else f"{num.dataset}/{den.dataset}"
-        return AreaValues(kpi, force, period, by, dataset, frame, lookup)
+        return AreaValues(kpi, force, period, by, dataset, frame, num.lookup or den.lookup)
     dataset, rule = _area_rule(engine, kpi, force, [period], allow_partial)
+    lookup = _lookup_for(engine.reader, by, dataset)
     counts = _area_counts(engine.reader, rule, force, list(period.months), lookup)
     totals = counts.group_by("area").agg(pl.col("n").sum().cast(pl.Float64).alias("n"))
     frame = totals.select(
@@ -192,12 +192,12 @@ def monthly_by_area(
     """
     if kpi.kind != "count":
         raise UsageError(f"{kpi.id}: monthly figures by area are for count KPIs")
-    lookup = None if by.casefold() == LOCAL_AUTHORITY else load_lookup(engine.reader, by)
     series = engine.points(kpi, force, start, end)
     if series.span != 1:
         raise UsageError(f"{kpi.id} for {force} is not monthly ({series.dataset} data)")
     months = [int(m) for m in series.ok.get_column("start").to_list()]
     _, rule = _area_rule(engine, kpi, force, [], True, dataset=series.dataset)
+    lookup = _lookup_for(engine.reader, by, series.dataset)
     counts = _area_counts(engine.reader, rule, force, months, lookup)
     grid = pl.DataFrame({"area": counts.get_column("area").unique()}).join(
         pl.DataFrame({"start": months}, schema={"start": pl.Int32}), how="cross"
@@ -240,6 +240,25 @@ def _area_rule(
     return dataset, rule
 
 
+def _lookup_for(reader: StoreReader, by: str, dataset: str) -> Lookup | None:
+    """The lookup ``by`` needs for ``dataset`` (None: districts from the LSOA name).
+
+    Crime records carry LSOA codes but no names: their districts come from a lookup of
+    area type ``local-authority`` when the store holds one.
+    """
+    if by.casefold() != LOCAL_AUTHORITY:
+        return load_lookup(reader, by)
+    if "lsoa_name" in DATASETS[dataset].column_names:
+        return None
+    if LOCAL_AUTHORITY in area_types(reader):
+        return load_lookup(reader, LOCAL_AUTHORITY)
+    raise UsageError(
+        f"{dataset} data has LSOA codes but no LSOA names to take the district from",
+        hint="ingest a lookup with area_type local-authority (pcp ingest --kind areas), "
+        "or use --by area",
+    )
+
+
 def _area_counts(
     reader: StoreReader,
     rule: CountRule,
@@ -256,11 +275,6 @@ def _area_counts(
     for cond in rule.conditions:
         rows = rows.filter(condition_expr(cond))
     if lookup is None:
-        if "lsoa_name" not in DATASETS[rule.dataset].column_names:
-            raise UsageError(
-                f"{rule.dataset} data has LSOA codes but no LSOA names to take the district from",
-                hint="ingest a lookup with area_type local-authority, or use --by area",
-            )
         area = local_authority(pl.col("lsoa_name"))
     else:
         rows = rows.join(

@@ -307,3 +307,18 @@ def test_monthly_home_office_codes(stores: dict[str, Path], records: list[Record
     assert frame.height == 3 * len(codes)
     for code, period, n in frame.select("ho_code", "period", "n").iter_rows():
         assert n == count(records, (period,), lambda r, c=code: r.ho_code == c), (code, period)
+
+
+def test_no_strand_written_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "crime_ref,recorded_date,ho_code,lsoa_code,domestic,hate_strands,victim_ref\n"
+        "A1,2021-04-01,8N,,N,None,V1\nA2,2021-04-02,8N,,N,Race ; Disability,V2\n"
+        "A3,2021-04-03,8N,,n,,\n",
+        encoding="utf-8",
+    )
+    ingest(tmp_path / "s", str(path))
+    raw = pl.read_parquet(sorted((tmp_path / "s").glob("data/crime-records/**/*.parquet")))
+    assert raw.sort("recorded_date")["hate"].to_list() == ["N", "Y", "N"]
+    assert raw["hate_disability"].to_list().count("Y") == 1
+    assert raw["victim_key"].null_count() == 1

@@ -44,6 +44,7 @@ SECRET_FILE = ".records-secret"  # in the store folder, mode 0600
 _YES = {"y", "yes", "true", "1"}
 _NO = {"n", "no", "false", "0"}
 _LSOA_RE = r"^[EW]0\d{7}$"
+_NO_STRAND = ("", "none", "n")  # how exports write "no hate crime strand"
 # Canonical columns of an extract (the stored victim_key comes from victim_ref).
 CANONICAL = (
     "crime_ref",
@@ -218,7 +219,7 @@ def _flags(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFra
     )
     allowed = sorted(HATE_STRANDS)
     unknown = frame.select(
-        parts.list.eval(pl.element().filter(~pl.element().is_in(allowed) & (pl.element() != "")))
+        parts.list.eval(pl.element().filter(~pl.element().is_in([*allowed, *_NO_STRAND])))
         .list.len()
         .fill_null(0)
         > 0
