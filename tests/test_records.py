@@ -322,3 +322,14 @@ def test_no_strand_written_as_none(tmp_path: Path) -> None:
     assert raw.sort("recorded_date")["hate"].to_list() == ["N", "Y", "N"]
     assert raw["hate_disability"].to_list().count("Y") == 1
     assert raw["victim_key"].null_count() == 1
+
+
+def test_the_same_file_for_another_force_is_read_again(tmp_path: Path) -> None:
+    path = write_canonical(tmp_path / "r.csv", make_records(months=3))
+    store = tmp_path / "s"
+    ingest(store, str(path))
+    result = run_pcp(["ingest", "--store", str(store), "--force", "essex", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "ingested 1 file(s)" in result.stderr and "essex" in result.stderr
+    result = run_pcp(["ingest", "--store", str(store), "--force", "essex", str(path)])
+    assert "nothing to do" in result.stderr

@@ -480,13 +480,15 @@ def _split(spec: DatasetSpec, frame: pl.DataFrame) -> Iterator[tuple[str, pl.Dat
 
 def _same_context(info: dict[str, Any], item: _Item) -> bool:
     """Stop and search files take their force from the name or --force, not the content."""
-    if info.get("map_file") or item.options.map_file:
-        # The same export read with another (or an edited) column map gives other rows.
+    if info.get("kind") == "crime-records" or item.options.map_file:
+        # The same export read with another (or an edited) column map, or for another
+        # force, gives other rows.
         from pcp_cli.ingest.records import map_digest
 
-        return bool(info.get("map_sha256")) and info.get("map_sha256") == map_digest(
-            item.options.map_file
+        same_force = (
+            str(info.get("force_option") or "").casefold() == (item.options.force or "").casefold()
         )
+        return same_force and info.get("map_sha256") == map_digest(item.options.map_file)
     if info.get("kind") != "stop-search":
         return True
     slug = Path(item.name).name[8:].removesuffix("-stop-and-search.csv")
