@@ -448,7 +448,10 @@ class Engine:
         raise NoDataError(
             f"{kpi.id} for {force}: {labels} incomplete; the store has no {best.dataset} "
             f"data for {_month_list(missing)}",
-            hint="ingest the missing months, choose another period, or use --allow-partial",
+            hint=(
+                "a month counts only with records for all 12 months to it; " if best.stock else ""
+            )
+            + "ingest the missing months, choose another period, or use --allow-partial",
         )
 
     # -- period values --------------------------------------------------------------

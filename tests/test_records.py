@@ -171,6 +171,7 @@ def test_repeat_victims_is_the_12_month_stock(
     )  # fmt: skip
     assert early.exit_code == 5
     assert "2021-01, 2021-02" in early.stderr  # their windows start before 2020-04
+    assert "records for all 12 months to it" in early.stderr
 
 
 def test_spc_rape_from_records(stores: dict[str, Path], records: list[Record]) -> None:
