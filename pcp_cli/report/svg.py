@@ -1,10 +1,12 @@
 """Charts for the HTML report, inline: the panel paper's small trend cells and the charts of
-:mod:`pcp_cli.charts` turned into self-contained ``<svg>`` elements (or base64 PNG images).
+:mod:`pcp_cli.charts` as self-contained ``<svg>`` elements (or base64 PNG images).
 
-A matplotlib SVG file starts with an XML declaration, a DOCTYPE and RDF metadata that name
-w3.org and purl.org addresses, and its element ids are only unique within the file. Inline
-in one HTML page those go: no declaration, no namespaces (the HTML parser places ``<svg>``
-in the SVG namespace), ``xlink:href`` becomes ``href``, and every id gets a per-chart prefix.
+The charts draw their own inline SVG (no namespaces, ids prefixed per chart).
+:func:`inline_svg` remains for a matplotlib SVG document, which starts with an XML
+declaration, a DOCTYPE and RDF metadata naming w3.org and purl.org addresses, and whose ids
+are only unique within the file. Inline in one HTML page those go: no declaration, no
+namespaces (the HTML parser places ``<svg>`` in the SVG namespace), ``xlink:href`` becomes
+``href``, and every id gets a per-chart prefix.
 """
 
 from __future__ import annotations
@@ -133,23 +135,23 @@ def draw(figure: Figure) -> Chart:
 
 
 def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
-    """The figure as an inline ``<svg>`` (ids prefixed ``c<index>-``) or a base64 ``<img>``."""
-    import matplotlib
+    """The figure as an inline ``<svg>`` (ids prefixed ``c<index>-``) or a base64 ``<img>``.
 
+    SVG is drawn straight from Python (:mod:`pcp_cli.charts.svg`), with the chart's alt text
+    as its ``<desc>`` and ``aria-label``; only PNG goes through matplotlib.
+    """
     chart = draw(figure)
     try:
         if fmt == "png":
             data = chart.render("png")
             encoded = base64.b64encode(data).decode("ascii")
             return (
-                f'<img class="chart" alt="{html.escape(chart.title)}" '
+                f'<img class="chart" alt="{html.escape(chart.alt)}" '
                 f'src="data:image/png;base64,{encoded}">'
             )
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            data = chart.render("svg")
+        return chart.svg(f"c{index}")
     finally:
         chart.close()
-    return inline_svg(data.decode("utf-8"), f"c{index}", chart.title)
 
 
 _NAMESPACE = re.compile(r'\s+xmlns(?::[\w-]+)?="[^"]*"')
