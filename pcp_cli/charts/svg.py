@@ -77,7 +77,9 @@ class Canvas:
         self.parts.append(element)
 
     def text(self, x: float, y: float, content: str, size: float = SMALL, **attrs: str) -> None:
-        extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
+        extra = "".join(
+            f' {k.rstrip("_").replace("_", "-")}="{escape(v)}"' for k, v in attrs.items()
+        )
         self.add(
             f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}"{extra}>{escape(content)}</text>'
         )
@@ -86,7 +88,9 @@ class Canvas:
         if len(points) < 2:
             return
         coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-        extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
+        extra = "".join(
+            f' {k.rstrip("_").replace("_", "-")}="{escape(v)}"' for k, v in attrs.items()
+        )
         self.add(f'<polyline points="{coords}" fill="none" stroke="{stroke}"{extra}/>')
 
 
@@ -166,6 +170,7 @@ def y_axis(canvas: Canvas, ticks: Sequence[float], title: str, unit: str) -> Non
         MEDIUM,
         text_anchor="middle",
         transform=f"rotate(-90 {MEDIUM} {mid:.1f})",
+        class_="axis-title y",
     )
     canvas.add(
         f'<path d="M{LEFT:.1f},{canvas.top:.1f}V{canvas.bottom:.1f}H{VIEW_WIDTH - RIGHT:.1f}" '
@@ -198,7 +203,14 @@ def x_axis(canvas: Canvas, names: Sequence[str], title: str, *, rotate: bool) ->
             canvas.text(tx, ty, names[i], text_anchor="middle")
             depth = max(depth, SMALL * 1.2)
     y = canvas.bottom + 8 + depth + MEDIUM
-    canvas.text((LEFT + VIEW_WIDTH - RIGHT) / 2, y, title, MEDIUM, text_anchor="middle")
+    canvas.text(
+        (LEFT + VIEW_WIDTH - RIGHT) / 2,
+        y,
+        title,
+        MEDIUM,
+        text_anchor="middle",
+        class_="axis-title x",
+    )
     return y + 6
 
 
@@ -222,16 +234,18 @@ def legend(canvas: Canvas, items: Sequence[LegendItem], y: float) -> float:
         if symbol:
             fill = MDC_COLOURS.get(symbol, colour)
             canvas.add(_marker(symbol, x + 12, mid, 4.0, fill, "#000000"))
-        canvas.text(x + 30, y, label)
+        canvas.text(x + 30, y, label, class_="legend")
         x += width
     return y + 6
 
 
-def _marker(symbol: str, cx: float, cy: float, r: float, fill: str, stroke: str) -> str:
+def _marker(
+    symbol: str, cx: float, cy: float, r: float, fill: str, stroke: str, cls: str = "key"
+) -> str:
     shape = MDC_MARKERS.get(symbol, symbol)
     return (
         f'<path d="{marker_path(shape, cx, cy, r)}" fill="{fill}" stroke="{stroke}" '
-        'stroke-width="0.6"/>'
+        f'stroke-width="0.6" class="{escape(cls)}"/>'
     )
 
 
@@ -254,11 +268,12 @@ def markers(canvas: Canvas, marks: Sequence[Marker]) -> None:
         colour = EVENT_COLOUR if mark.kind == "event" else "#000000"
         canvas.add(
             f'<line x1="{mx:.1f}" y1="{canvas.top - SMALL * 2.6:.1f}" x2="{mx:.1f}" '
-            f'y2="{canvas.bottom:.1f}" stroke="{colour}" stroke-width="1.1"{dashes}/>'
+            f'y2="{canvas.bottom:.1f}" stroke="{colour}" stroke-width="1.1"{dashes} '
+            f'class="marker {mark.kind}"/>'
         )
         row = 1 - row if mx < last_end else 0
         ty = canvas.top - SMALL * (1.7 - 1.3 * row)
-        canvas.text(mx + 2, ty, mark.label, fill=colour)
+        canvas.text(mx + 2, ty, mark.label, fill=colour, class_=f"marker-label {mark.kind}")
         last_end = mx + 2 + len(mark.label) * SMALL * 0.55
 
 
@@ -309,7 +324,7 @@ def _series(
         run = []
     for i, v in enumerate(values):
         if v is not None and finite(v):
-            canvas.add(_marker(symbol, canvas.x(i), canvas.y(v), 3.2, colour, colour))
+            canvas.add(_marker(symbol, canvas.x(i), canvas.y(v), 3.2, colour, colour, "point"))
 
 
 # -- the XmR chart --------------------------------------------------------------------------
@@ -332,7 +347,7 @@ def draw_spc(fig: SpcFigure, alt: str, prefix: str) -> str:
     _limits(canvas, fig)
     for run in fig.value_runs:
         points = [(canvas.x(i), canvas.y(v)) for i in run if (v := fig.values[i]) is not None]
-        canvas.polyline(points, "#7f7f7f", stroke_width="1")
+        canvas.polyline(points, "#7f7f7f", stroke_width="1", class_="values")
     _spc_points(canvas, fig)
     markers(canvas, fig.markers)
     y = x_axis(canvas, fig.names, fig.x_title, rotate=True)
@@ -380,7 +395,7 @@ def _limits(canvas: Canvas, fig: SpcFigure) -> None:
             if len(pts) == 1:  # a one-point segment still shows its limit as a short step
                 pts = [(pts[0][0] - 4, pts[0][1]), (pts[0][0] + 4, pts[0][1])]
             dashes = {"stroke_dasharray": dash} if dash else {}
-            canvas.polyline(pts, colour, stroke_width=width, **dashes)
+            canvas.polyline(pts, colour, stroke_width=width, class_=f"limit {column}", **dashes)
     if fig.target is not None:
         ty = canvas.y(fig.target)
         canvas.polyline(
@@ -388,6 +403,7 @@ def _limits(canvas: Canvas, fig: SpcFigure) -> None:
             TARGET_COLOUR,
             stroke_width="1.1",
             stroke_dasharray="8 3 2 3",
+            class_="target",
         )
         canvas.text(VIEW_WIDTH - RIGHT - 2, ty - 3, "target", fill=TARGET_COLOUR, text_anchor="end")
 
@@ -403,13 +419,23 @@ def _spc_points(canvas: Canvas, fig: SpcFigure) -> None:
         special = kind != "common_cause"
         fill = MDC_COLOURS.get(kind, "#a6a6a6")
         canvas.add(
-            _marker(kind, cx, cy, 4.2 if special else 3.0, fill, "#000000" if special else fill)
+            _marker(
+                kind,
+                cx,
+                cy,
+                4.2 if special else 3.0,
+                fill,
+                "#000000" if special else fill,
+                f"point {kind}",
+            )
         )
         letter = MDC_LETTERS.get(kind)
         if letter:
             below = kind in ("special_cause_neutral_low",) or MDC_MARKERS[kind] == "v"
             ty = cy + SMALL + 4 if below else cy - 6
-            canvas.text(cx, ty, letter, text_anchor="middle", font_weight="bold")
+            canvas.text(
+                cx, ty, letter, text_anchor="middle", font_weight="bold", class_="point-letter"
+            )
 
 
 def _spc_legend(fig: SpcFigure) -> list[LegendItem]:
