@@ -366,3 +366,51 @@ def test_report_charts_carry_alt_text(sample_store: Path, tmp_path: Path) -> Non
         assert "Latest" in desc
         if desc.startswith("Control chart"):
             assert "process limits" in desc
+
+
+def test_rank_charts_as_svg_are_accessible_and_legible() -> None:
+    from pcp_cli.charts import min_font_size
+
+    bars = rank_bar_chart(
+        kpi_label="All crime",
+        period_label="Q3 2018/19",
+        forces=["Kent", "Essex", "Leicestershire & <Rutland>"],
+        rates=[90.0, 70.0, 84.25],
+        home="Leicestershire & <Rutland>",
+        mean=81.4,
+        lower=60.9,
+        upper=101.9,
+        ci_lower=[89.0, 69.0, 83.7],
+        ci_upper=[91.0, 71.0, 84.8],
+        ranks=[3, 1, 2],
+    )
+    funnel = funnel_chart(
+        kpi_label="All crime",
+        period_label="Q3 2018/19",
+        forces=["A", "B", "C"],
+        counts=[100, 300, 2000],
+        populations=[10_000, 20_000, 150_000],
+        home="A",
+    )
+    assert "Leicestershire & <Rutland>: 84.25 per 1,000 population, rank 2." in bars.alt
+    assert "Control lines 60.9 to 101.9." in bars.alt
+    assert "A: 10; 95% limits at its size" in funnel.alt
+    assert f"Group rate {2400 / 180_000 * 1000:.2f}" in funnel.alt
+    for chart, x_title in ((bars, "per 1,000 population"), (funnel, "population")):
+        root = svg_root(chart.svg("r"))
+        assert root.findtext("desc") == chart.alt == root.get("aria-label")
+        assert [
+            t.text for t in texts(root, "axis-title") if "x" in (t.get("class") or "").split()
+        ] == [x_title]
+        assert min(float(t.get("font-size") or 0) for t in texts(root)) >= min_font_size()
+        assert all(e.get("id", "r-").startswith("r-") for e in root.iter())
+    # One bar per force, the home force's hatched; its name is escaped and in bold.
+    root = svg_root(bars.svg("b"))
+    fills = [e.get("fill") for e in root.iter("rect") if e.get("class") == "bar"]
+    assert fills.count("url(#b-home)") == 1 and len(fills) == 3
+    assert any(
+        t.text == "Leicestershire & <Rutland>" and t.get("font-weight") == "bold"
+        for t in texts(root)
+    )
+    assert bars.render("png")[:4] == b"\x89PNG"
+    bars.close()

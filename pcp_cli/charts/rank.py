@@ -86,7 +86,9 @@ def rank_bar_chart(
             pl.lit(upper, pl.Float64).alias("upper_line"),
         )
     alt = _bar_alt(bar, mean, lower, upper)
-    return Chart(data, bar.title, alt, draw_figure=lambda: _draw_bar(bar))
+    return Chart(
+        data, bar.title, alt, draw_figure=lambda: _draw_bar(bar), draw_svg=_svg_of(bar, alt)
+    )
 
 
 def _bar_data(bar: BarFigure, *, with_ci: bool, ranks: object) -> pl.DataFrame:
@@ -260,7 +262,27 @@ def funnel_chart(
         footnote=footnote,
     )
     data = _funnel_data(funnel, counts)
-    return Chart(data, funnel.title, _funnel_alt(funnel), draw_figure=lambda: _draw_funnel(funnel))
+    alt = _funnel_alt(funnel)
+    return Chart(
+        data,
+        funnel.title,
+        alt,
+        draw_figure=lambda: _draw_funnel(funnel),
+        draw_svg=_svg_of(funnel, alt),
+    )
+
+
+def _svg_of(figure: BarFigure | FunnelFigure, alt: str) -> Callable[[str], str]:
+    """The SVG drawer of a comparison chart (imported on use: it imports this module)."""
+
+    def draw(prefix: str) -> str:
+        from pcp_cli.charts import svg_rank
+
+        if isinstance(figure, BarFigure):
+            return svg_rank.draw_bar(figure, alt, prefix)
+        return svg_rank.draw_funnel(figure, alt, prefix)
+
+    return draw
 
 
 def _funnel_limits(

@@ -59,19 +59,25 @@ class Canvas:
     lo: float = 0.0
     hi: float = 1.0
     slots: int = 1
+    left: float = LEFT
+    height: float = PLOT_HEIGHT
     parts: list[str] = field(default_factory=list)
 
     @property
     def bottom(self) -> float:
-        return self.top + PLOT_HEIGHT
+        return self.top + self.height
+
+    @property
+    def right(self) -> float:
+        return VIEW_WIDTH - RIGHT
 
     def x(self, slot: float) -> float:
-        width = VIEW_WIDTH - LEFT - RIGHT
-        return LEFT + (slot + 0.5) * width / self.slots
+        """The centre of an x slot (a month or a point) ``slot`` from the left."""
+        return self.left + (slot + 0.5) * (self.right - self.left) / self.slots
 
     def y(self, value: float) -> float:
         span = (self.hi - self.lo) or 1.0
-        return self.bottom - (value - self.lo) / span * PLOT_HEIGHT
+        return self.bottom - (value - self.lo) / span * self.height
 
     def add(self, element: str) -> None:
         self.parts.append(element)
@@ -158,10 +164,10 @@ def y_axis(canvas: Canvas, ticks: Sequence[float], title: str, unit: str) -> Non
     for tick in ticks:
         ty = canvas.y(tick)
         canvas.add(
-            f'<line x1="{LEFT:.1f}" y1="{ty:.1f}" x2="{VIEW_WIDTH - RIGHT:.1f}" y2="{ty:.1f}" '
+            f'<line x1="{canvas.left:.1f}" y1="{ty:.1f}" x2="{canvas.right:.1f}" y2="{ty:.1f}" '
             'stroke="#e3e3e3" stroke-width="0.8"/>'
         )
-        canvas.text(LEFT - 5, ty + SMALL * 0.35, num(tick) + suffix, text_anchor="end")
+        canvas.text(canvas.left - 5, ty + SMALL * 0.35, num(tick) + suffix, text_anchor="end")
     mid = (canvas.top + canvas.bottom) / 2
     canvas.text(
         MEDIUM,
@@ -173,7 +179,7 @@ def y_axis(canvas: Canvas, ticks: Sequence[float], title: str, unit: str) -> Non
         class_="axis-title y",
     )
     canvas.add(
-        f'<path d="M{LEFT:.1f},{canvas.top:.1f}V{canvas.bottom:.1f}H{VIEW_WIDTH - RIGHT:.1f}" '
+        f'<path d="M{canvas.left:.1f},{canvas.top:.1f}V{canvas.bottom:.1f}H{canvas.right:.1f}" '
         'fill="none" stroke="#333333" stroke-width="0.8"/>'
     )
 
@@ -204,7 +210,7 @@ def x_axis(canvas: Canvas, names: Sequence[str], title: str, *, rotate: bool) ->
             depth = max(depth, SMALL * 1.2)
     y = canvas.bottom + 8 + depth + MEDIUM
     canvas.text(
-        (LEFT + VIEW_WIDTH - RIGHT) / 2,
+        (canvas.left + canvas.right) / 2,
         y,
         title,
         MEDIUM,
@@ -219,11 +225,11 @@ LegendItem = tuple[str, str, str, str]  # label, stroke colour, dash array, mark
 
 def legend(canvas: Canvas, items: Sequence[LegendItem], y: float) -> float:
     """Legend entries in rows below the axis: a line sample, its marker and the label."""
-    x, y = LEFT, y + SMALL * 1.3
+    x, y = canvas.left, y + SMALL * 1.3
     for label, colour, dash, symbol in items:
         width = 30 + len(label) * SMALL * 0.55 + 14
-        if x + width > VIEW_WIDTH - RIGHT and x > LEFT:
-            x, y = LEFT, y + SMALL * 1.5
+        if x + width > VIEW_WIDTH - RIGHT and x > canvas.left:
+            x, y = canvas.left, y + SMALL * 1.5
         mid = y - SMALL * 0.35
         if dash != "none":
             dashes = f' stroke-dasharray="{dash}"' if dash else ""
@@ -381,7 +387,7 @@ def _gaps(canvas: Canvas, gaps: Sequence[int]) -> None:
     for i in gaps:
         canvas.add(
             f'<rect x="{canvas.x(i) - half:.1f}" y="{canvas.top:.1f}" width="{2 * half:.1f}" '
-            f'height="{PLOT_HEIGHT:.1f}" fill="url(#{p}-nodata)"/>'
+            f'height="{canvas.height:.1f}" fill="url(#{p}-nodata)"/>'
         )
 
 
