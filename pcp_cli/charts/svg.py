@@ -35,7 +35,7 @@ from pcp_cli.charts.figures import Marker, SpcFigure, TrendFigure
 
 VIEW_WIDTH = 640.0
 LEFT, RIGHT = 74.0, 14.0
-PLOT_HEIGHT = 250.0
+PLOT_HEIGHT = 170.0
 
 
 def min_font_size(view_width: float = VIEW_WIDTH, print_width_mm: float = PRINT_WIDTH_MM) -> float:
@@ -184,31 +184,21 @@ def y_axis(canvas: Canvas, ticks: Sequence[float], title: str, unit: str) -> Non
     )
 
 
-def x_axis(canvas: Canvas, names: Sequence[str], title: str, *, rotate: bool) -> float:
-    """Tick labels (every k-th when crowded, turned 45° for month names) and the x-axis
-    title; returns the y below them."""
-    step = max(1, -(-len(names) // 18))
-    depth = 0.0
+def x_axis(canvas: Canvas, names: Sequence[str], title: str) -> float:
+    """Tick labels, level (every k-th when they would touch: k from 1, 2, 3, 4, 6, 12, …)
+    and the x-axis title; returns the y below them."""
+    widest = max((len(n) for n in names), default=1) * SMALL * 0.55 + 8
+    slot = (canvas.right - canvas.left) / max(1, len(names))
+    need = math.ceil(widest / slot)
+    step = next((k for k in (1, 2, 3, 4, 6, 12) if k >= need), 12 * math.ceil(need / 12))
     for i in range(0, len(names), step):
         tx = canvas.x(i)
         canvas.add(
             f'<line x1="{tx:.1f}" y1="{canvas.bottom:.1f}" x2="{tx:.1f}" '
             f'y2="{canvas.bottom + 4:.1f}" stroke="#333333" stroke-width="0.8"/>'
         )
-        ty = canvas.bottom + 6 + SMALL
-        if rotate:
-            canvas.text(
-                tx + 3,
-                ty,
-                names[i],
-                text_anchor="end",
-                transform=f"rotate(-45 {tx + 3:.1f} {ty:.1f})",
-            )
-            depth = max(depth, len(names[i]) * SMALL * 0.55 * 0.72 + SMALL)
-        else:
-            canvas.text(tx, ty, names[i], text_anchor="middle")
-            depth = max(depth, SMALL * 1.2)
-    y = canvas.bottom + 8 + depth + MEDIUM
+        canvas.text(tx, canvas.bottom + 6 + SMALL, names[i], text_anchor="middle")
+    y = canvas.bottom + 10 + SMALL * 1.2 + MEDIUM
     canvas.text(
         (canvas.left + canvas.right) / 2,
         y,
@@ -217,7 +207,7 @@ def x_axis(canvas: Canvas, names: Sequence[str], title: str, *, rotate: bool) ->
         text_anchor="middle",
         class_="axis-title x",
     )
-    return y + 6
+    return y + 4
 
 
 LegendItem = tuple[str, str, str, str]  # label, stroke colour, dash array, marker symbol
@@ -311,7 +301,7 @@ def draw_trend(fig: TrendFigure, alt: str, prefix: str) -> str:
     )
     for values_of, colour, dash, symbol, _label in series:
         _series(canvas, values_of, colour, dash, symbol)
-    y = x_axis(canvas, FY_MONTHS, fig.x_title, rotate=False)
+    y = x_axis(canvas, FY_MONTHS, fig.x_title)
     items = [(label, colour, dash, symbol) for _v, colour, dash, symbol, label in series]
     y = legend(canvas, items, y)
     return finish(canvas, fig.title, alt, y + 6)
@@ -356,10 +346,11 @@ def draw_spc(fig: SpcFigure, alt: str, prefix: str) -> str:
         canvas.polyline(points, "#7f7f7f", stroke_width="1", class_="values")
     _spc_points(canvas, fig)
     markers(canvas, fig.markers)
-    y = x_axis(canvas, fig.names, fig.x_title, rotate=True)
+    y = x_axis(canvas, fig.names, fig.x_title)
     y = legend(canvas, _spc_legend(fig), y)
-    y = note(canvas, fig.note, y) if fig.note else y
-    return finish(canvas, fig.title, alt, y + 8)
+    limits = "Process limits: mean ± 2.66 × mean moving range."
+    y = note(canvas, f"{limits} {fig.note}".strip(), y)
+    return finish(canvas, fig.title, alt, y + 6)
 
 
 def _spc_scale(canvas: Canvas, fig: SpcFigure) -> None:
@@ -439,6 +430,8 @@ def _spc_points(canvas: Canvas, fig: SpcFigure) -> None:
         if letter:
             below = kind in ("special_cause_neutral_low",) or MDC_MARKERS[kind] == "v"
             ty = cy + SMALL + 4 if below else cy - 6
+            if ty > canvas.bottom - 2 or ty - SMALL < canvas.top:  # keep it inside the plot
+                ty = cy - 6 if below else cy + SMALL + 4
             canvas.text(
                 cx, ty, letter, text_anchor="middle", font_weight="bold", class_="point-letter"
             )
@@ -447,7 +440,7 @@ def _spc_points(canvas: Canvas, fig: SpcFigure) -> None:
 def _spc_legend(fig: SpcFigure) -> list[LegendItem]:
     items: list[LegendItem] = [
         ("mean", "#333333", "", ""),
-        ("process limits (mean ± 2.66 × mean moving range)", "#555555", "6 3", ""),
+        ("process limits", "#555555", "6 3", ""),
         ("near-limit bands", "#8c8c8c", "1.5 2.5", ""),
     ]
     present = {t for i, t in enumerate(fig.types) if fig.shown(i)}
