@@ -10,26 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pcp_cli.charts.base import (
-    BLUE,
-    EVENT_COLOUR,
-    FY_MONTHS,
-    MDC_COLOURS,
-    MDC_LABELS,
-    MDC_LETTERS,
-    MDC_MARKERS,
-    PRINT_WIDTH_MM,
-    RED,
-    TARGET_COLOUR,
-    num,
-)
+from pcp_cli.charts import base
 from pcp_cli.charts.figures import Marker, SpcFigure, TrendFigure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-WIDTH_IN = PRINT_WIDTH_MM / 25.4
+WIDTH_IN = base.PRINT_WIDTH_MM / 25.4
 TEXT_PT = 8.0
 TITLE_PT = 10.0
 
@@ -53,7 +41,7 @@ def thousands(ax: Axes, unit: str = "") -> None:
     from matplotlib.ticker import FuncFormatter
 
     suffix = "%" if unit == "%" else ""
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: num(v) + suffix))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: base.num(v) + suffix))
 
 
 def legend_below(ax: Axes, columns: int = 2) -> None:
@@ -70,7 +58,7 @@ def draw_markers(ax: Axes, marks: Sequence[Marker]) -> None:
     """Known events (dash-dot, brown), rebases (solid) and restarts (dotted), labelled."""
     for mark in marks:
         style = {"event": "-.", "rebase": "-", "restart": ":"}.get(mark.kind, "-")
-        colour = EVENT_COLOUR if mark.kind == "event" else "#000000"
+        colour = base.EVENT_COLOUR if mark.kind == "event" else "#000000"
         ax.axvline(mark.position, color=colour, linestyle=style, linewidth=1.0, zorder=2)
         ax.annotate(
             mark.label,
@@ -92,8 +80,8 @@ def draw_trend(fig_data: TrendFigure) -> Figure:
     fig = new_figure()
     ax = fig.add_subplot()
     for values, colour, style, marker, label, width in (
-        (fig_data.previous, BLUE, "--", "o", fig_data.previous_label, 1.4),
-        (fig_data.current, RED, "-", "s", fig_data.current_label, 2.0),
+        (fig_data.previous, base.BLUE, "--", "o", fig_data.previous_label, 1.4),
+        (fig_data.current, base.RED, "-", "s", fig_data.current_label, 2.0),
     ):
         ys = nan(values)
         ax.plot(
@@ -107,7 +95,7 @@ def draw_trend(fig_data: TrendFigure) -> Figure:
             label=label,
         )
     draw_markers(ax, fig_data.markers)
-    ax.set_xticks(range(12), FY_MONTHS, fontsize=TEXT_PT)
+    ax.set_xticks(range(12), base.FY_MONTHS, fontsize=TEXT_PT)
     ax.tick_params(axis="y", labelsize=TEXT_PT)
     ax.set_xlim(-0.5, 11.5)
     ax.set_title(
@@ -132,7 +120,9 @@ def draw_spc(data: SpcFigure) -> Figure:
     _gap_shading(ax, data.gaps)
     draw_markers(ax, data.markers)
     if data.target is not None:
-        ax.axhline(data.target, color=TARGET_COLOUR, linestyle="-.", linewidth=1, label="target")
+        ax.axhline(
+            data.target, color=base.TARGET_COLOUR, linestyle="-.", linewidth=1, label="target"
+        )
     n = len(data.names)
     step = max(1, -(-n // 18))
     ax.set_xticks(range(n)[::step], data.names[::step], rotation=45, ha="right", fontsize=TEXT_PT)
@@ -175,7 +165,7 @@ def _limit_lines(ax: Axes, data: SpcFigure) -> None:
 
 
 def _points(ax: Axes, data: SpcFigure) -> None:
-    for kind, colour in MDC_COLOURS.items():
+    for kind, colour in base.MDC_COLOURS.items():
         chosen = [i for i, t in enumerate(data.types) if t == kind and data.shown(i)]
         if not chosen:
             continue
@@ -186,15 +176,16 @@ def _points(ax: Axes, data: SpcFigure) -> None:
             color=colour,
             edgecolors="#000000" if kind != "common_cause" else "none",
             linewidths=0.6,
-            marker=MDC_MARKERS[kind],
+            marker=base.MDC_MARKERS[kind],
             s=36 if kind != "common_cause" else 22,
             zorder=3,
-            label=MDC_LABELS[kind] + (f" ({MDC_LETTERS[kind]})" if kind in MDC_LETTERS else ""),
+            label=base.MDC_LABELS[kind]
+            + (f" ({base.MDC_LETTERS[kind]})" if kind in base.MDC_LETTERS else ""),
         )
-        letter = MDC_LETTERS.get(kind)
+        letter = base.MDC_LETTERS.get(kind)
         for x, y in zip(chosen, ys, strict=True):
             if letter:
-                below = MDC_MARKERS[kind] in ("v", "D")
+                below = base.MDC_MARKERS[kind] in ("v", "D")
                 ax.annotate(
                     letter,
                     (x, y),
