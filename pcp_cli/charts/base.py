@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from pcp_cli.periods import Month, month_index, month_name
+from pcp_cli.periods import Month, month_index
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -185,7 +185,3 @@ def runs(keys: Sequence[object | None]) -> list[tuple[int, int]]:
         if start is None and key is not None:
             start = i
     return found
-
-
-def month_label(month: Month) -> str:
-    return month_name(month)

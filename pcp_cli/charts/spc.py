@@ -10,7 +10,8 @@ import polars as pl
 
 from pcp_cli.charts import mpl, svg
 from pcp_cli.charts.alt import chart_alt_text
-from pcp_cli.charts.base import Chart, EventLike, as_events, per, runs
+from pcp_cli.charts.base import Chart, EventLike, as_events, runs
+from pcp_cli.charts.base import per as per_label
 from pcp_cli.charts.figures import Marker, SpcFigure
 from pcp_cli.periods import Month, month_name
 
@@ -61,7 +62,7 @@ def spc_chart(
         events=events,
         limit_restarts=limit_restarts,
         title=title or f"{kpi_label}, {force_name}: XmR chart, {names[0]} to {names[-1]}",
-        y_title=_per(unit, per),
+        y_title=per_label(unit, per),
         unit=unit,
         target=target,
         note=method_note,
@@ -76,10 +77,6 @@ def spc_chart(
         draw_figure=lambda: mpl.draw_spc(figure),
         draw_svg=lambda prefix: svg.draw_spc(figure, alt, prefix),
     )
-
-
-def _per(unit: str, per_what: str) -> str:
-    return per(unit, per_what)
 
 
 def _spc_figure(
