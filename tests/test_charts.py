@@ -362,10 +362,11 @@ def test_report_charts_carry_alt_text(sample_store: Path, tmp_path: Path) -> Non
     for chart in charts:
         root = svg_root(chart)
         desc = root.findtext("desc") or ""
-        assert root.get("aria-label") == desc
-        assert "Latest" in desc
-        if desc.startswith("Control chart"):
-            assert "process limits" in desc
+        # The report's own plain-words alt text (pcp_cli.report.svg.alt_text).
+        assert root.get("aria-label") == desc and "The latest month is" in desc
+        if ": monthly, " in (root.findtext("title") or ""):
+            assert "the normal range" in desc
+            assert "normal range" in [t.text for t in texts(root, "legend")]
 
 
 def test_rank_charts_as_svg_are_accessible_and_legible() -> None:

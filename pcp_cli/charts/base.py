@@ -100,7 +100,7 @@ class Chart:
     title: str
     alt: str
     draw_figure: Callable[[], Figure]
-    draw_svg: Callable[[str], str] | None = None
+    draw_svg: Callable[[str, str], str] | None = None
     _figure: Figure | None = field(default=None, repr=False)
 
     @property
@@ -110,14 +110,15 @@ class Chart:
         return self._figure
 
     def svg(self, prefix: str = "chart") -> str:
-        """The chart as an ``<svg>`` element for an HTML page (ids start ``prefix-``)."""
+        """The chart as an ``<svg>`` element for an HTML page (ids start ``prefix-``), with
+        :attr:`alt` (which a caller may replace) as its description."""
         if self.draw_svg is None:
             raise ValueError("this chart has no direct SVG drawing")
-        return self.draw_svg(prefix)
+        return self.draw_svg(prefix, self.alt)
 
     def render(self, fmt: ChartFormat) -> bytes:
         if fmt == "svg" and self.draw_svg is not None:
-            element = self.draw_svg("chart").replace(
+            element = self.svg("chart").replace(
                 "<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1
             )
             return ('<?xml version="1.0" encoding="utf-8"?>\n' + element + "\n").encode()

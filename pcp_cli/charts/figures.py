@@ -3,6 +3,7 @@ once, so the SVG drawer (:mod:`.svg`) and the matplotlib drawer (:mod:`.mpl`) sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -52,6 +53,11 @@ class SpcFigure:
     markers: list[Marker] = field(default_factory=list)
     target: float | None = None
     note: str = ""
+    legend_label: Callable[[str], str] | None = None
+
+    def legend(self, label: str) -> str:
+        """A legend entry in the caller's words (the report's plain words), else as is."""
+        return self.legend_label(label) if self.legend_label is not None else label
 
     def shown(self, i: int) -> bool:
         return self.status[i] == "ok" and self.values[i] is not None

@@ -86,9 +86,7 @@ def rank_bar_chart(
             pl.lit(upper, pl.Float64).alias("upper_line"),
         )
     alt = _bar_alt(bar, mean, lower, upper)
-    return Chart(
-        data, bar.title, alt, draw_figure=lambda: _draw_bar(bar), draw_svg=_svg_of(bar, alt)
-    )
+    return Chart(data, bar.title, alt, draw_figure=lambda: _draw_bar(bar), draw_svg=_svg_of(bar))
 
 
 def _bar_data(bar: BarFigure, *, with_ci: bool, ranks: object) -> pl.DataFrame:
@@ -268,14 +266,14 @@ def funnel_chart(
         funnel.title,
         alt,
         draw_figure=lambda: _draw_funnel(funnel),
-        draw_svg=_svg_of(funnel, alt),
+        draw_svg=_svg_of(funnel),
     )
 
 
-def _svg_of(figure: BarFigure | FunnelFigure, alt: str) -> Callable[[str], str]:
+def _svg_of(figure: BarFigure | FunnelFigure) -> Callable[[str, str], str]:
     """The SVG drawer of a comparison chart (imported on use: it imports this module)."""
 
-    def draw(prefix: str) -> str:
+    def draw(prefix: str, alt: str) -> str:
         from pcp_cli.charts import svg_rank
 
         if isinstance(figure, BarFigure):

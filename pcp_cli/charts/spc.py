@@ -3,7 +3,8 @@ special-cause points as in Making Data Count, gaps, rebases, known events and a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import pairwise
 
 import polars as pl
@@ -33,6 +34,7 @@ def spc_chart(
     title: str | None = None,
     events: Sequence[EventLike] | None = None,
     limit_restarts: Sequence[Month] = (),
+    legend_label: Callable[[str], str] | None = None,
 ) -> Chart:
     """An XmR chart: mean, process limits, near-limit bands, special-cause points coloured
     (and shaped, and lettered) as in Making Data Count, rebases marked, gaps left as gaps.
@@ -47,7 +49,8 @@ def spc_chart(
     ``events`` (:class:`~.base.ChartEvent` or (month, label)) are marked with a labelled
     vertical line; an event with ``restarts_limits`` and every month in ``limit_restarts``
     starts a new segment of limits (the limits in ``points`` are drawn as given, segment by
-    segment: working them out afresh is the analysis's job).
+    segment: working them out afresh is the analysis's job). ``legend_label`` rewords the
+    SVG legend's entries (the report's plain words: "normal range" for "process limits").
     """
     n = points.height
     if n != len(months):
@@ -65,9 +68,12 @@ def spc_chart(
         y_title=per_label(unit, per),
         unit=unit,
         target=target,
-        note=method_note,
+        note=f"Process limits: mean ± 2.66 × mean moving range. {method_note}"
+        if method_note
+        else "",
         per_what=per,
     )
+    figure = replace(figure, legend_label=legend_label)
     data = _spc_data(points, months, names, figure, rebase_months)
     alt = chart_alt_text(figure)
     return Chart(
@@ -75,7 +81,7 @@ def spc_chart(
         figure.title,
         alt,
         draw_figure=lambda: mpl.draw_spc(figure),
-        draw_svg=lambda prefix: svg.draw_spc(figure, alt, prefix),
+        draw_svg=lambda prefix, alt: svg.draw_spc(figure, alt, prefix),
     )
 
 

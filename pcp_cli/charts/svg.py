@@ -348,8 +348,7 @@ def draw_spc(fig: SpcFigure, alt: str, prefix: str) -> str:
     markers(canvas, fig.markers)
     y = x_axis(canvas, fig.names, fig.x_title)
     y = legend(canvas, _spc_legend(fig), y)
-    limits = "Process limits: mean ± 2.66 × mean moving range."
-    y = note(canvas, f"{limits} {fig.note}".strip(), y)
+    y = note(canvas, fig.note, y) if fig.note else y
     return finish(canvas, fig.title, alt, y + 6)
 
 
@@ -439,17 +438,18 @@ def _spc_points(canvas: Canvas, fig: SpcFigure) -> None:
 
 def _spc_legend(fig: SpcFigure) -> list[LegendItem]:
     items: list[LegendItem] = [
-        ("mean", "#333333", "", ""),
-        ("process limits", "#555555", "6 3", ""),
-        ("near-limit bands", "#8c8c8c", "1.5 2.5", ""),
+        (fig.legend("mean"), "#333333", "", ""),
+        (fig.legend("process limits"), "#555555", "6 3", ""),
+        (fig.legend("near-limit bands"), "#8c8c8c", "1.5 2.5", ""),
     ]
     present = {t for i, t in enumerate(fig.types) if fig.shown(i)}
     for kind, label in MDC_LABELS.items():
         if kind in present:
             letter = MDC_LETTERS.get(kind)
-            items.append((f"{label} ({letter})" if letter else label, "#000000", "none", kind))
+            words = fig.legend(label)
+            items.append((f"{words} ({letter})" if letter else words, "#000000", "none", kind))
     if fig.gaps:
-        items.append(("no data (hatched)", "#bbbbbb", "none", ""))
+        items.append((fig.legend("no data (hatched)"), "#bbbbbb", "none", ""))
     if fig.target is not None:
-        items.append(("target", TARGET_COLOUR, "8 3 2 3", ""))
+        items.append((fig.legend("target"), TARGET_COLOUR, "8 3 2 3", ""))
     return items

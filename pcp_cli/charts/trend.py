@@ -59,5 +59,5 @@ def trend_chart(
         title,
         alt,
         draw_figure=lambda: mpl.draw_trend(figure),
-        draw_svg=lambda prefix: svg.draw_trend(figure, alt, prefix),
+        draw_svg=lambda prefix, alt: svg.draw_trend(figure, alt, prefix),
     )
