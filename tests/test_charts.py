@@ -363,7 +363,7 @@ def test_report_charts_carry_alt_text(sample_store: Path, tmp_path: Path) -> Non
         root = svg_root(chart)
         desc = root.findtext("desc") or ""
         # The report's own plain-words alt text (pcp_cli.report.svg.alt_text).
-        assert root.get("aria-label") == desc and "The latest month is" in desc
+        assert root.get("aria-label") == desc and "the latest month is" in desc.lower()
         if ": monthly, " in (root.findtext("title") or ""):
             assert "the normal range" in desc
             assert "normal range" in [t.text for t in texts(root, "legend")]
