@@ -141,7 +141,10 @@ def test_headline_rows_in_json(outputs: dict[str, Any]) -> None:
     assert (heads[0]["kpi"], heads[0]["direction"]) == ("public-order", "worse")
     directions = {r["kpi"]: r["direction"] for r in heads}
     assert directions["positive-outcomes"] == "worse"  # higher is better, and it fell
-    assert directions["stop-search"] == "neutral"  # no right direction in the KPI file
+    # Stop and search has no right direction in the KPI file.
+    searches = {k: d for k, d in directions.items() if k.startswith("stop-search")}
+    assert searches
+    assert set(searches.values()) == {"neutral"}
     assert set(directions.values()) <= {"better", "worse", "neutral"}
     # Noise never makes the front page.
     assert not {"burglary", "robbery", "shoplifting"} & set(directions)
@@ -263,7 +266,16 @@ def test_every_kpi_in_section_order(frame: pl.DataFrame) -> None:
 
     catalogue = load_catalogue(REPO / "config" / "kpis.toml")
     rows = frame.filter(pl.col("part") == "kpi")
-    assert rows["kpi"].to_list() == [k.id for k in catalogue.in_section_order()]
+    # The samples hold no force crime records and none of these counts measures, so the
+    # report leaves these KPIs out.
+    no_sample_data = {
+        "calls-999-answered-10s", "calls-999-answer-rate", "calls-101-abandoned",
+        "calls-101-abandonment-rate", "missing-adults", "missing-children", "domestic-abuse",
+        "repeat-victims", *(f"hate-crime-{s}" for s in (
+            "race", "religion", "sexual-orientation", "disability", "transgender")),
+    }  # fmt: skip
+    expected = [k.id for k in catalogue.in_section_order() if k.id not in no_sample_data]
+    assert rows["kpi"].to_list() == expected
     assert rows["item"].to_list()[:4] == ["1.1", "1.2", "2.1", "2.2"]
     assert rows.filter(pl.col("kpi") == "all-crime")["item"].item() == "3.1"
 

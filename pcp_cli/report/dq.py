@@ -34,7 +34,7 @@ from pcp_cli.periods import Month, Period, month_text, parse_month
 from pcp_cli.report.model import DataQuality, QualityFlag
 from pcp_cli.store import StoreReader
 
-NOT_CHECKED = ("survey", "population")
+NOT_CHECKED = ("survey", "population", "areas")  # areas: a lookup, not monthly data
 GAP = "gap: no data"
 ENDS_EARLY = "no data after the last month held"
 
