@@ -30,9 +30,11 @@ from pcp_cli.forces import ForceRegistry
 from pcp_cli.ingest.readers import (
     FilePeek,
     ReadOptions,
+    any_suspect_lines,
     batch_kind,
     blank_looking_low,
     force_mapping,
+    implausible_coordinates,
     is_month,
     police_uk_columns,
     scan_extracts,
@@ -40,6 +42,7 @@ from pcp_cli.ingest.readers import (
 from pcp_cli.store import as_os_error
 
 FILE = "_pcp_file"
+_IMPLAUSIBLE = "_pcp_implausible"  # a coordinate that is nan, inf or off the Earth
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 _HEAD_ROWS_BYTES = 8192  # the rows whose forces are looked up before the query
 
@@ -97,8 +100,8 @@ def stream_batch(
     if len(set(stripped)) != len(stripped):
         return None  # a header that repeats a column
     plan = police_uk_columns(stripped, spec, (FILE,), strict=True)
-    if plan is None:
-        return None
+    if plan is None or any_suspect_lines([s.name for s in sources], len(header) - 1):
+        return None  # a missing column, or maybe a row cut short: the eager way tells
     rows = scan.rename(dict(zip(header, stripped, strict=True))).select(
         *plan.exprs,
         pl.col(plan.falls_within).replace_strict(mapping, return_dtype=pl.String).alias("force"),
@@ -115,7 +118,10 @@ def stream_batch(
         return path
 
     counts = counts_by_file(rows, keys)
-    lows = rows.select(pl.col(c).min() for _, c in plan.texts)
+    lows = rows.select(
+        *(pl.col(c).min() for _, c in plan.texts),
+        implausible_coordinates(c for _, c in plan.numbers).alias(_IMPLAUSIBLE),
+    )
     try:
         sink = rows.sink_parquet(
             pl.PartitionBy(
@@ -141,7 +147,9 @@ def stream_batch(
             raise error from None
         return None  # a bad value or an unknown force: the eager way names it
     files = _per_file(counts_frame, keys, staged, written)
-    if files is None or any(blank_looking_low(low) for low in lows_frame.row(0)):
+    implausible = bool(lows_frame.get_column(_IMPLAUSIBLE).item())
+    lows_row = lows_frame.drop(_IMPLAUSIBLE).row(0)
+    if files is None or implausible or any(blank_looking_low(low) for low in lows_row):
         _remove(written)
         return None
     return kind, files
