@@ -791,6 +791,10 @@ class Transaction:
         old_files = sorted((self.previous.files() | set(self.store.leftover)) - new.files())
         new_files = sorted(self._staged)
         root = self.store.root
+        for rel in new_files:
+            # A partition folder swapped for a symlink would take the file elsewhere.
+            if inside(root, rel.rsplit("/", 1)[0]) is None:
+                raise damaged(root, f"the folder of {rel} leads outside the store")
         journal = root / JOURNAL
         try:
             for staged in self._staged.values():

@@ -302,8 +302,9 @@ def _read_csv(source: Source, data: bytes) -> pl.DataFrame:
 
 def _trailing_blank_rows(frame: pl.DataFrame, data: bytes) -> int:
     """How many of the frame's last rows are blank lines at the end of the file."""
-    tail = data[-_HEADER_LIMIT:].rstrip(b"\r\n")
-    lines = tail.split(b"\n")
+    lines = data[-_HEADER_LIMIT:].split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the end of the last line
     blank = 0
     for line in reversed(lines[1:]):  # the first may be cut, or be the header
         if line.strip(b" \t\r"):
