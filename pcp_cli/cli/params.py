@@ -41,7 +41,7 @@ class FiniteFloatRange(FiniteFloat):
         self.low, self.high = low, high
         self.min_open, self.max_open = min_open, max_open
         left, right = "(" if min_open else "[", ")" if max_open else "]"
-        self.name = f"number in {left}{low:g}, {high:g}{right}"
+        self.range = f"{left}{low:g}, {high:g}{right}"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -50,10 +50,12 @@ class FiniteFloatRange(FiniteFloat):
         too_low = number <= self.low if self.min_open else number < self.low
         too_high = number >= self.high if self.max_open else number > self.high
         if too_low or too_high:
-            self.fail(f"{value!r} is not in the range {self.name[10:]}", param, ctx)
+            self.fail(f"{value!r} is not in the range {self.range}", param, ctx)
         return number
 
 
 FINITE = FiniteFloat()
-# A significance level: strictly between 0 and 1.
+NON_NEGATIVE = FiniteFloatRange(0, math.inf)
+# A significance level (or a confidence level): strictly between 0 and 1.
 ALPHA = FiniteFloatRange(0, 1, min_open=True, max_open=True)
+LEVEL = ALPHA
