@@ -399,7 +399,251 @@ def test_blank_line_inside_a_counts_file_is_still_bad(tmp_path: Path) -> None:
     assert result.exit_code == 4 and "line 3" in result.stderr
 
 
-def run_process(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+# -- permissions: root ignores them, so the capabilities that let it are dropped ---------
+def unprivileged(cmd: list[str]) -> list[str]:
+    """The command, run without the capabilities that let root ignore file permissions."""
+    if os.geteuid() != 0:
+        return cmd
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root and setpriv (util-linux) is missing to drop capabilities")
+    caps = "-dac_override,-dac_read_search"
+    wrapped = [setpriv, "--bounding-set", caps, "--inh-caps", caps, *cmd]
+    probe = subprocess.run([*wrapped[: -len(cmd)], "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr.decode()[:200]}")
+    return wrapped
+
+
+def pcp_process(
+    args: list[str],
+    *,
+    stdin: bytes | None = None,
+    stdin_file: object = None,
+    drop_caps: bool = False,
+) -> subprocess.CompletedProcess[bytes]:
+    """`pcp ARGS` as a process of its own (for what happens on its standard streams)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PCP_")}
     env.update(PYTHONPATH=str(REPO), NO_COLOR="1")
-    return subprocess.run([*PCP, *args], capture_output=True, env=env, timeout=120, **kwargs)  # type: ignore[call-overload,no-any-return]
+    cmd = [*PCP, *args]
+    if drop_caps:
+        cmd = unprivileged(cmd)
+    streams: dict[str, object] = {"input": stdin} if stdin_file is None else {"stdin": stdin_file}
+    return subprocess.run(  # type: ignore[call-overload,no-any-return]
+        cmd, capture_output=True, env=env, timeout=120, **streams
+    )
+
+
+# -- 14. an unreadable subfolder ----------------------------------------------------------
+def test_unreadable_subfolder_is_an_error_naming_it(tmp_path: Path) -> None:
+    extracts = tmp_path / "in"
+    write_street(extracts / "2018-07-leicestershire-street.csv", "2018-07", {"Drugs": 1})
+    hidden = extracts / "2018-08"
+    write_street(hidden / "2018-08-leicestershire-street.csv", "2018-08", {"Drugs": 1})
+    hidden.chmod(0)
+    try:
+        result = pcp_process(
+            ["ingest", "--store", str(tmp_path / "s"), str(extracts)], drop_caps=True
+        )
+    finally:
+        hidden.chmod(0o755)
+    err = result.stderr.decode()
+    assert result.returncode == 4, err
+    assert f"{hidden}: cannot read this folder (Permission denied)" in err
+    assert not (tmp_path / "s" / "manifest.json").exists()
+
+
+# -- 8. nan and inf where a number is expected ---------------------------------------------
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "--kpi", "burglary", "--period", "2018-08", "--vs", "previous", "--alpha"],
+        ["check", "--kpi", "burglary", "--period", "2018-08", "--alpha"],
+        ["report", "--period", "2018-08", "--alpha"],
+        ["spc", "--kpi", "burglary", "--target"],
+        ["project", "--kpi", "burglary", "--confidence"],
+        ["cdi", "--kpi", "burglary", "--period", "2018-08", "--recorded"],
+        ["compare", "--kpi", "burglary", "--period", "2018-08", "--wait"],
+    ],
+)
+def test_non_finite_numbers_are_usage_errors(store: Path, args: list[str], value: str) -> None:
+    result = run_pcp([*args, value, "--store", str(store), "--force", "leicestershire"])
+    assert result.exit_code == 2, result.stderr
+    assert "is not a finite number" in result.stderr
+
+
+KPI_FILE = """
+sections = ["Crime"]
+[kpi.burglary]
+label = "Burglary"
+section = "Crime"
+polarity = "lower-is-better"
+count.street = {{ crime_type = "Burglary" }}
+[kpi.per-drug]
+label = "Burglary per drugs"
+section = "Crime"
+polarity = "neutral"
+kind = "ratio"
+numerator = "burglary"
+denominator = "burglary"
+scale = {scale}
+"""
+
+
+@pytest.mark.parametrize("scale", ["nan", "inf", "-inf", "0", "-1"])
+def test_kpi_scale_must_be_a_positive_finite_number(tmp_path: Path, scale: str) -> None:
+    kpis = tmp_path / "kpis.toml"
+    kpis.write_text(KPI_FILE.format(scale=scale))
+    result = run_pcp(["kpis", "check", str(kpis)])
+    assert (
+        result.exit_code == 3 and "[kpi.per-drug.scale]: must be a positive number" in result.stderr
+    )
+    kpis.write_text(KPI_FILE.format(scale="100"))
+    assert run_pcp(["kpis", "check", str(kpis)]).exit_code == 0
+
+
+# -- 20. KPI files built to exhaust the stack or the memory ------------------------------
+def test_deeply_nested_kpi_file(tmp_path: Path) -> None:
+    kpis = tmp_path / "kpis.toml"
+    kpis.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = run_pcp(["kpis", "--kpis", str(kpis)])
+    assert result.exit_code == 3 and "nested too deeply" in result.stderr, result.stderr
+
+
+def test_a_3000_step_derived_chain(tmp_path: Path) -> None:
+    lines = ['sections = ["S"]']
+    lines += ['[kpi.k0]\nlabel = "k"\nsection = "S"\npolarity = "neutral"\ncount.street = {}']
+    for i in range(1, 3001):
+        lines.append(
+            f'[kpi.k{i}]\nlabel = "k"\nsection = "S"\npolarity = "neutral"\nkind = "ratio"\n'
+            f'numerator = "k{i - 1}"\ndenominator = "k0"'
+        )
+    kpis = tmp_path / "kpis.toml"
+    kpis.write_text("\n".join(lines) + "\n")
+    result = run_pcp(["kpis", "--kpis", str(kpis)])
+    assert result.exit_code == 3, result.stderr
+    assert "derived KPIs nest 51 deep (at most 50)" in result.stderr
+
+
+def test_a_derived_cycle_is_still_found(tmp_path: Path) -> None:
+    body = (
+        '[kpi.{a}]\nlabel = "x"\nsection = "S"\npolarity = "neutral"\nkind = "ratio"\n'
+        'numerator = "{b}"\ndenominator = "{b}"\n'
+    )
+    kpis = tmp_path / "kpis.toml"
+    kpis.write_text(
+        'sections = ["S"]\n'
+        + body.format(a="a", b="b")
+        + body.format(a="b", b="c")
+        + body.format(a="c", b="a")
+    )
+    result = run_pcp(["kpis", "check", str(kpis)])
+    assert result.exit_code == 3 and "derived KPIs form a cycle: a -> b -> c -> a" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--kpis", "--forces"])
+def test_dev_zero_as_a_config_file(option: str, tmp_path: Path) -> None:
+    extract = counts_file(tmp_path / "c.csv", ["Leicestershire,2018-07,calls,5"])
+    command = ["kpis"] if option == "--kpis" else ["ingest", str(extract)]
+    result = pcp_process([*command, option, "/dev/zero", "--store", str(tmp_path / "s")])
+    assert result.returncode == 3, result.stderr
+    assert b"/dev/zero is a character device, not a file" in result.stderr
+
+
+def test_a_huge_config_file_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "kpis.toml"
+    big.write_text("# " + "x" * (5 * 1024 * 1024) + "\n")
+    result = run_pcp(["kpis", "--kpis", str(big)])
+    assert result.exit_code == 3 and "larger than 4 MB" in result.stderr
+
+
+# -- 19. FIFOs and devices as extracts ----------------------------------------------------
+def test_fifo_and_device_as_extracts_say_what_they_are(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    result = run_pcp(["ingest", "--store", str(tmp_path / "s"), str(fifo)])
+    assert result.exit_code == 2 and f"{fifo} is a named pipe (FIFO)" in result.stderr
+    assert "pcp ingest - --kind KIND <" in result.stderr
+    result = run_pcp(["ingest", "--store", str(tmp_path / "s"), "/dev/zero"])
+    assert result.exit_code == 2 and "/dev/zero is a character device" in result.stderr
+
+
+def test_dev_zero_on_stdin(tmp_path: Path) -> None:
+    with open("/dev/zero", "rb") as zero:
+        result = pcp_process(
+            ["ingest", "--store", str(tmp_path / "s"), "-", "--kind", "counts"], stdin_file=zero
+        )
+    assert result.returncode == 4 and b"<stdin>: holds binary data (NUL bytes)" in result.stderr
+
+
+# -- 18. stdin is streamed like a file ------------------------------------------------------
+def test_stdin_is_read_like_a_file(tmp_path: Path) -> None:
+    """stdin goes the same (streaming) way a file does, and the store is the same."""
+    path = write_street(tmp_path / "2018-07-leicestershire-street.csv", "2018-07", {"Drugs": 40})
+    from_file = pcp_process(["ingest", "--store", str(tmp_path / "a"), str(path)])
+    from_stdin = pcp_process(
+        ["ingest", "--store", str(tmp_path / "b"), "-", "--kind", "street"], stdin=path.read_bytes()
+    )
+    assert from_file.returncode == 0 and from_stdin.returncode == 0, from_stdin.stderr
+    import polars as pl
+
+    def rows(store: Path) -> pl.DataFrame:
+        return pl.read_parquet(next((store / "data" / "street").rglob("*.parquet")))
+
+    assert rows(tmp_path / "a").equals(rows(tmp_path / "b"))
+    doc = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert [s["path"] for s in doc["sources"].values()] == ["<stdin>"]
+    assert not (tmp_path / "b" / ".staging").exists()  # the copy is gone
+
+
+def test_stdin_goes_the_streaming_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcp_cli.ingest import pipeline
+
+    streamed: list[str] = []
+    real = pipeline.stream_batch
+
+    def counting(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        if result is not None:
+            streamed.extend(f.name for f in result[1])
+        return result
+
+    monkeypatch.setattr(pipeline, "stream_batch", counting)
+    path = write_street(tmp_path / "x.csv", "2018-07", {"Drugs": 40})
+    result = run_pcp(
+        ["ingest", "--store", str(tmp_path / "s"), "-", "--kind", "street"], stdin=path.read_bytes()
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(streamed) == 1 and streamed[0].endswith("stdin-0.csv")
+
+
+# -- 11. the rejects file cannot carry formulas into Excel ---------------------------------
+def test_rejects_file_cells_cannot_start_a_formula(tmp_path: Path) -> None:
+    rows = [
+        "Leicestershire,2018-07,calls,5",
+        "=cmd|calc!A1,2018-07,calls,5",
+        "Leicestershire,2018-07,calls,@SUM(A1)",
+        "Leicestershire,+1+1,calls,7",
+        "Leicestershire,2018-08,calls,-1x",
+    ]
+    path = counts_file(tmp_path / "=evil.csv", rows)
+    store = tmp_path / "s"
+    result = run_pcp(["ingest", "--store", str(store), "--on-bad-rows", "skip", str(path)])
+    assert result.exit_code == 0, result.stderr
+    rejects = next(tmp_path.glob("s-rejects-*.csv"))
+    import csv
+
+    with rejects.open(newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    risky = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert all(_is_number(c) for c in risky), risky
+    assert "'=cmd|calc!A1" in cells and "'@SUM(A1)" in cells and "'+1+1" in cells
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

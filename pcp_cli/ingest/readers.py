@@ -853,6 +853,7 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
         frame["_period_text"].is_in(invalid),
         "period",
         f"not a period ({', '.join(allow)}) within {FIRST_YEAR} to {LAST_YEAR}",
+        "_period_text",
     )
     starts = {v: p[0] for v, p in parsed.items() if p}
     spans = {v: p[1] for v, p in parsed.items() if p}
