@@ -702,7 +702,10 @@ class Transaction:
         """A scratch path in this transaction's staging folder (for workers)."""
         folder = self.staging / "tmp"
         if not self._tmp_made:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _write_error(exc, folder) from None
             self._tmp_made = True
         return folder / name
 
