@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import uuid
@@ -95,15 +96,30 @@ def is_store_file(rel: object) -> bool:
     return isinstance(rel, str) and _STORE_FILE_RE.fullmatch(rel) is not None
 
 
-def inside(root: Path, rel: str) -> Path | None:
-    """``root / rel`` when it resolves inside the store (a planted symlink does not)."""
-    path = root / rel
-    try:
-        if path.resolve().is_relative_to(root.resolve()):
-            return path
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
-        pass
-    return None
+def inside(root: Path, rel: str, checked: set[str] | None = None) -> Path | None:
+    """``root / rel`` when it stays inside the store, else None.
+
+    ``rel`` is a checked store path (:func:`is_store_file`: no '..', not absolute), so only
+    a symlink on the way can lead out; pcp never makes one, so any is refused. ``checked``
+    remembers the folders already looked at (one lstat per folder, not a full resolve).
+    """
+    seen = checked if checked is not None else set()
+    parts = rel.split("/")
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        if prefix in seen:
+            continue
+        try:
+            mode = os.lstat(root / prefix).st_mode
+        except FileNotFoundError:
+            return root / rel  # nothing further down exists yet
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return None
+        if depth < len(parts):
+            seen.add(prefix)
+    return root / rel
 
 
 def file_sha256(path: Path) -> str:
@@ -324,8 +340,9 @@ def journal_files(root: Path, journal: dict[str, Any], key: str) -> list[str]:
     files = journal.get(key, [])
     if not isinstance(files, list):
         raise damaged(root, f"{JOURNAL} '{key}' is not a list", JOURNAL_HINT)
+    checked: set[str] = set()
     for rel in files:
-        if not is_store_file(rel) or inside(root, rel) is None:
+        if not is_store_file(rel) or inside(root, rel, checked) is None:
             raise damaged(
                 root,
                 f"{JOURNAL} names {str(rel)[:120]!r}, which is not a file of the store",
@@ -479,8 +496,9 @@ class Store:
 def _unlink_all(root: Path, rels: list[str]) -> None:
     """Delete store files; a path leading outside the store (checked again here, as a
     folder may have been swapped for a symlink since) is left alone."""
+    checked: set[str] = set()
     for rel in rels:
-        path = inside(root, rel) if is_store_file(rel) else None
+        path = inside(root, rel, checked) if is_store_file(rel) else None
         if path is None:
             continue
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
@@ -496,7 +514,7 @@ class StoreReader:
         self._sizes = manifest.file_sizes()
         self._hashes = manifest.file_hashes()
         self._aggregates: dict[str, pl.DataFrame] = {}
-        self._folders_inside: set[Path] = set()
+        self._folders_checked: set[str] = set()  # folders known not to be symlinks
 
     def has(self, dataset: str) -> bool:
         return bool(self.manifest.partitions(dataset))
@@ -505,12 +523,8 @@ class StoreReader:
         path = self.root / rel
         # The manifest's paths were checked when it was loaded; a folder swapped for a
         # symlink since would still lead outside (checked once per folder).
-        if path.parent not in self._folders_inside:
-            if inside(self.root, rel.rsplit("/", 1)[0]) is None:
-                raise damaged(self.root, f"{rel} leads outside the store", REBUILD_HINT)
-            self._folders_inside.add(path.parent)
-        if path.is_symlink():
-            raise damaged(self.root, f"{rel} is a symbolic link", REBUILD_HINT)
+        if inside(self.root, rel, self._folders_checked) is None:
+            raise damaged(self.root, f"{rel} leads outside the store", REBUILD_HINT)
         if not path.is_file():
             raise StoreError(
                 f"the store file {path} named in the manifest is missing", hint=REBUILD_HINT
@@ -794,9 +808,10 @@ class Transaction:
         old_files = sorted((self.previous.files() | set(self.store.leftover)) - new.files())
         new_files = sorted(self._staged)
         root = self.store.root
+        checked: set[str] = set()
         for rel in new_files:
             # A partition folder swapped for a symlink would take the file elsewhere.
-            if inside(root, rel.rsplit("/", 1)[0]) is None:
+            if inside(root, rel.rsplit("/", 1)[0], checked) is None:
                 raise damaged(root, f"the folder of {rel} leads outside the store")
         journal = root / JOURNAL
         try:

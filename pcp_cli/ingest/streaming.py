@@ -30,13 +30,13 @@ from pcp_cli.forces import ForceRegistry
 from pcp_cli.ingest.readers import (
     FilePeek,
     ReadOptions,
-    any_suspect_lines,
     batch_kind,
     blank_looking_low,
     force_mapping,
     implausible_coordinates,
     is_month,
     police_uk_columns,
+    rows_may_be_short,
     scan_extracts,
 )
 from pcp_cli.store import as_os_error
@@ -100,7 +100,7 @@ def stream_batch(
     if len(set(stripped)) != len(stripped):
         return None  # a header that repeats a column
     plan = police_uk_columns(stripped, spec, (FILE,), strict=True)
-    if plan is None or any_suspect_lines([s.name for s in sources], len(header) - 1):
+    if plan is None or rows_may_be_short(sources, len(header) - 1):
         return None  # a missing column, or maybe a row cut short: the eager way tells
     rows = scan.rename(dict(zip(header, stripped, strict=True))).select(
         *plan.exprs,
