@@ -681,3 +681,14 @@ def test_a_store_without_recorded_hashes_is_still_read(store: Path, tmp_path: Pa
     assert result.exit_code == 0, result.stderr
     doc = json.loads((store / "manifest.json").read_text())
     assert "sha256" in street_july(doc) and "aggregate_sha256" in doc["datasets"]["street"]
+
+
+def test_rebuild_from_a_source_path_that_is_a_device(store: Path) -> None:
+    def to_dev_zero(doc: dict) -> None:  # type: ignore[type-arg]
+        for info in doc["sources"].values():
+            info.update(path="/dev/zero", size=0)
+
+    edit_manifest(store, to_dev_zero)
+    result = pcp_process(["ingest", "--rebuild", "--store", str(store)])
+    assert result.returncode == 4, result.stderr
+    assert b"/dev/zero is a character device, not a file" in result.stderr

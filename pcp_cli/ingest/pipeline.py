@@ -773,8 +773,12 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
             continue
         try:
             size = Path(path).stat().st_size
+            kind = path_kind(Path(path))
         except OSError:
             problems.append(f"{path} is missing")
+            continue
+        if kind is not None:  # a tampered manifest could name /dev/zero or a FIFO
+            problems.append(f"{path} is {kind}, not a file")
             continue
         if size != int(rec.get("size", -1)):
             problems.append(f"{path} has changed ({size:,} bytes, recorded {rec.get('size')})")
