@@ -225,9 +225,9 @@ class Manifest:
         hashes: dict[str, str] = {}
         for ds in self.datasets.values():
             for part in ds.get("partitions", {}).values():
-                if "sha256" in part:
+                if part.get("sha256") is not None:
                     hashes[part["file"]] = str(part["sha256"])
-            if ds.get("aggregate") and "aggregate_sha256" in ds:
+            if ds.get("aggregate") and ds.get("aggregate_sha256") is not None:
                 hashes[ds["aggregate"]] = str(ds["aggregate_sha256"])
         return hashes
 
@@ -236,9 +236,9 @@ class Manifest:
         sizes: dict[str, int] = {}
         for ds in self.datasets.values():
             for part in ds.get("partitions", {}).values():
-                if "bytes" in part:
+                if part.get("bytes") is not None:
                     sizes[part["file"]] = int(part["bytes"])
-            if ds.get("aggregate") and "aggregate_bytes" in ds:
+            if ds.get("aggregate") and ds.get("aggregate_bytes") is not None:
                 sizes[ds["aggregate"]] = int(ds["aggregate_bytes"])
         return sizes
 
@@ -295,7 +295,10 @@ def manifest_problem(doc: dict[str, Any]) -> str | None:
 def _source_problem(sha: str, info: Any) -> str | None:
     if not _is_hash(sha) or not isinstance(info, dict):
         return "not a SHA-256 with a table of details"
-    texts = ("path", "kind", "ingested_at", "encoding", "force_option", "on_bad_rows")
+    texts = (
+        *("path", "kind", "ingested_at", "encoding", "force_option", "on_bad_rows"),
+        *("map_file", "map_sha256"),
+    )
     if not all(_opt(info, k, lambda v: isinstance(v, str)) for k in texts):
         return "a detail that should be text is not"
     if not all(_opt(info, k, _is_int) for k in ("size", "rows", "seq")):
