@@ -12,6 +12,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import TableView, dropped_caption, fit_columns, render, write_output
 from pcp_cli.engine import Engine, parse_to
@@ -88,7 +89,7 @@ TONE_STYLES = {
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.ALPHA,
     default=0.05,
     show_default=True,
     help="Significance level for the verdicts (and so for the headlines).",
