@@ -26,8 +26,8 @@ Nothing here prints; warnings are returned to the CLI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import polars as pl
 
@@ -37,12 +37,13 @@ from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
-from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
+from pcp_cli.app.spc import spc_status
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period
+from pcp_cli.periods import Period, month_text, parse_month
+from pcp_cli.report.model import DEFAULT_SPC_MONTHS
 
 FailRule = Literal[
     "red",
@@ -137,7 +138,7 @@ class CheckPlan:
     recent: int = DEFAULT_RECENT
     alpha: float = DEFAULT_ALPHA
     comparator: Comparator | None = None
-    spc: SpcOptions = field(default_factory=SpcOptions)
+    spc_months: int = DEFAULT_SPC_MONTHS
     checks: tuple[CheckKind, ...] = CHECKS
 
 
@@ -297,70 +298,47 @@ class _Checker:
 
     # -- SPC -------------------------------------------------------------------------
     def spc(self, kpi: Kpi) -> None:
+        """The one SPC status (:func:`pcp_cli.app.spc.spc_status`), read over the latest
+        ``recent`` points of the period; "not charted" is a finding, never a breach."""
         plan = self.plan
-        try:
-            points = drop_short_first_runs(
-                self.engine.points(kpi, plan.force, None, plan.period.end)
-            )
-            outcome = xmr(points, plan.spc, self.registry.name(plan.force))
-        except (NoDataError, UsageError) as exc:
-            self.skip("spc", kpi, exc.message)
+        found = spc_status(
+            self.engine,
+            kpi,
+            plan.force,
+            self.registry.name(plan.force),
+            plan.period,
+            alpha=plan.alpha,
+            months=plan.spc_months,
+            recent=plan.recent,
+        )
+        if found.frame is None or found.status == "not charted":
+            self.add(kpi, "spc", "not charted", [], detail=found.note, source=found.source)
             return
-        ok = outcome.frame.filter(pl.col("status") == "ok")
-        recent = ok.tail(plan.recent)
-        rows = list(recent.iter_rows(named=True))
-        above = [r for r in rows if r["value"] > r["upl"]]
-        below = [r for r in rows if r["value"] < r["lpl"]]
-        concern = [r for r in rows if r["point_type"] == "special_cause_concern"]
+        ok = found.frame.filter(pl.col("status") == "ok")
+        rows = list(ok.tail(min(plan.recent, _points_in(ok, plan.period))).iter_rows(named=True))
         latest = rows[-1]
         unit = kpi.unit
-        word = {1: "month", 3: "quarter"}.get(points.span, "point")
-        last_n = f"the last {len(rows)} {word}s" if len(rows) > 1 else f"the latest {word}"
+        span = parse_month(latest["end"]) - parse_month(latest["start"]) + 1
+        word = {1: "month", 3: "quarter"}.get(span, "point")
         rules: list[FailRule] = []
-        parts: list[str] = []
-        if above or below:
+        if found.status.startswith("exceptional"):
             rules.append("exceptional")
-            # The side of the latest point outside the limits names the status.
-            outside = sorted(above + below, key=lambda r: r["start"])[-1]
-            high = outside["value"] > outside["upl"]
-            status = "exceptional high" if high else "exceptional low"
-            for side, found, limit in (
-                ("above the upper limit", above, "upl"),
-                ("below the lower limit", below, "lpl"),
-            ):
-                if found:
-                    where = "; ".join(f"{r['period']}: {_num(r['value'], unit)}" for r in found)
-                    parts.append(
-                        f"{len(found)} of {last_n} {side} {_num(found[0][limit], unit)} ({where})"
-                    )
-            kinds = sorted({_POINT_WORDS[r["point_type"]] for r in above + below})
-            parts[-1] += ", " + " and ".join(kinds)
-        else:
-            status = "special cause" if any(r["special_cause"] for r in rows) else "common cause"
-            parts.append(
-                f"{last_n.capitalize()} within the limits "
-                f"{_num(latest['lpl'], unit)} to {_num(latest['upl'], unit)}"
-            )
+        concern = [r for r in rows if r["point_type"] == "special_cause_concern"]
         if concern:
             rules.append("concern")
-            labels = sorted({r["rule"] for r in concern})
-            parts.append(
-                f"special cause of concern in {len(concern)} of {last_n} ({', '.join(labels)})"
-            )
-        if self._wanted("spc"):
-            self.add(
-                kpi,
-                "spc",
-                status,
-                rules,
-                value=latest["value"],
-                measure=f"{unit or 'count'} per {word}" if unit != "%" else "%",
-                reference=latest["mean"],
-                reference_label=f"SPC mean (limits {_num(latest['lpl'], unit)} to "
-                f"{_num(latest['upl'], unit)}); latest point {latest['period']}",
-                detail="; ".join(parts),
-                source=points.dataset,
-            )
+        self.add(
+            kpi,
+            "spc",
+            found.status,
+            rules,
+            value=latest["value"],
+            measure=f"{unit or 'count'} per {word}" if unit != "%" else "%",
+            reference=latest["mean"],
+            reference_label=f"SPC mean (limits {_num(latest['lpl'], unit)} to "
+            f"{_num(latest['upl'], unit)}); latest point {latest['period']}",
+            detail=_spc_detail(rows, concern, word, unit),
+            source=found.source,
+        )
 
     # -- MSG RAG -----------------------------------------------------------------------
     def rank(self, kpis: list[Kpi]) -> None:
@@ -440,6 +418,45 @@ class _Checker:
                 f"{lines}{verdict}{flag}",
                 source=result.dataset,
             )
+
+
+def _points_in(ok: pl.DataFrame, period: Period) -> int:
+    first, last = month_text(period.start), month_text(period.end)
+    return ok.filter((pl.col("start") >= first) & (pl.col("end") <= last)).height
+
+
+def _spc_detail(
+    rows: list[dict[str, Any]], concern: list[dict[str, Any]], word: str, unit: str
+) -> str:
+    """What the latest points show, in words: outside the limits, or within them."""
+    above = [r for r in rows if r["value"] > r["upl"]]
+    below = [r for r in rows if r["value"] < r["lpl"]]
+    latest = rows[-1]
+    last_n = f"the last {len(rows)} {word}s" if len(rows) > 1 else f"the latest {word}"
+    parts: list[str] = []
+    if above or below:
+        for side, found, limit in (
+            ("above the upper limit", above, "upl"),
+            ("below the lower limit", below, "lpl"),
+        ):
+            if found:
+                where = "; ".join(f"{r['period']}: {_num(r['value'], unit)}" for r in found)
+                parts.append(
+                    f"{len(found)} of {last_n} {side} {_num(found[0][limit], unit)} ({where})"
+                )
+        kinds = sorted({_POINT_WORDS[r["point_type"]] for r in above + below})
+        parts[-1] += ", " + " and ".join(kinds)
+    else:
+        parts.append(
+            f"{last_n.capitalize()} within the limits "
+            f"{_num(latest['lpl'], unit)} to {_num(latest['upl'], unit)}"
+        )
+    if concern:
+        labels = sorted({r["rule"] for r in concern})
+        parts.append(
+            f"special cause of concern in {len(concern)} of {last_n} ({', '.join(labels)})"
+        )
+    return "; ".join(parts)
 
 
 _POINT_WORDS = {

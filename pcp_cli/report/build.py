@@ -28,8 +28,8 @@ from pcp_cli.analysis.coverage import coverage
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
-from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
 from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.app.spc import spc_status
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
@@ -38,7 +38,6 @@ from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period, month_name, month_text
 from pcp_cli.report.dq import data_quality
 from pcp_cli.report.model import (
-    SPC_MIN_POINTS,
     CrimeSummary,
     KpiLine,
     PeerPosition,
@@ -46,11 +45,10 @@ from pcp_cli.report.model import (
     Report,
     ReportPlan,
     SectionReport,
-    SpcStatus,
     StoreUse,
     Trend,
 )
-from pcp_cli.report.words import headline, read_spc
+from pcp_cli.report.words import headline
 
 CRIME_SECTION = "Crime"
 
@@ -163,7 +161,15 @@ def _line(
     peer_note: str,
 ) -> KpiLine:
     row, notes = compare_row(engine, registry, kpi, plan.force, plan.period, plan.baseline, plan)
-    spc = spc_status(engine, kpi, plan, registry.name(plan.force))
+    spc = spc_status(
+        engine,
+        kpi,
+        plan.force,
+        registry.name(plan.force),
+        plan.period,
+        alpha=plan.alpha,
+        months=plan.spc_months,
+    )
     trend = _trend(engine, kpi, plan, row)
     line = KpiLine(
         kpi=kpi,
@@ -239,46 +245,6 @@ def compare_row(
         )
     row["notes"] = "; ".join(notes)
     return row, tuple(notes)
-
-
-def spc_status(engine: Engine, kpi: Kpi, plan: ReportPlan, force_name: str) -> SpcStatus:
-    """The XmR chart of up to ``plan.spc_months`` months to the period end, read for it."""
-    end = plan.period.end
-    try:
-        whole = engine.points(kpi, plan.force, None, end)
-        if whole.span != 1:
-            return SpcStatus(
-                "not charted",
-                source=whole.dataset,
-                note=f"{whole.dataset} data come in blocks of {whole.span} months, not monthly",
-            )
-        ok = whole.ok
-        if not ok.height:
-            return SpcStatus("not charted", note=f"no months with data to {month_text(end)}")
-        first = int(ok["start"].min())  # type: ignore[arg-type]
-        points = engine.points(kpi, plan.force, max(first, end - plan.spc_months + 1), end)
-        points = drop_short_first_runs(points)
-        n = points.ok.height
-        if points.span != 1 or n < SPC_MIN_POINTS:
-            return SpcStatus(
-                "not charted",
-                source=points.dataset,
-                points=n,
-                note=f"only {n} months with data to {month_text(end)}; an XmR chart for the "
-                f"report needs {SPC_MIN_POINTS}",
-            )
-        in_period = points.ok.filter(pl.col("start") >= plan.period.start).height
-        if in_period < plan.period.length:
-            return SpcStatus(
-                "not charted",
-                source=points.dataset,
-                points=n,
-                note=f"the series lacks months of {plan.period.label}",
-            )
-        outcome = xmr(points, SpcOptions(alpha=plan.alpha), force_name)
-    except PcpError as exc:
-        return SpcStatus("not charted", note=exc.message)
-    return read_spc(outcome.frame, plan.period, points.dataset)
 
 
 def _trend(engine: Engine, kpi: Kpi, plan: ReportPlan, row: Mapping[str, Any]) -> Trend | None:
@@ -511,10 +477,11 @@ def _provenance(
         "Change against the baseline: Poisson E-test for counts (months as exposure), "
         "two-proportion z-test for rates and survey proportions; significant at the report's "
         "alpha (docs/statistics.md).",
-        f"SPC status: NHS Making Data Count XmR chart of up to the last {spc_months} "
-        "months to the period end (mean ± 2.66 × mean moving range, moving ranges screened); "
-        "exceptional = a month of the period outside the limits; special cause = a trend, a "
-        "shift or 2 of 3 months near a limit; quarterly series are not charted.",
+        f"SPC status: NHS Making Data Count XmR chart of the points of up to the last "
+        f"{spc_months} months to the period end (mean ± 2.66 × mean moving range, moving "
+        "ranges screened; at least 12 points; quarterly series by quarter); exceptional = a "
+        "point of the period outside the limits; special cause = a trend, a shift or 2 of 3 "
+        "points near a limit. pcp check uses the same chart and words.",
         "Ranks: rate per 1,000 population (rates and surveys as themselves), rank 1 = best by "
         "the KPI's polarity; RAG against the group mean ± 1.96 SD (seed 001 key); see "
         "docs/rank.md.",
