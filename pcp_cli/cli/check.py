@@ -10,18 +10,15 @@ from pcp_cli.analysis.check import (
     DEFAULT_RECENT,
     FAIL_RULES,
     CheckKind,
-    CheckPlan,
     parse_fail_on,
-    run_checks,
     summary_text,
 )
-from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.app.check import CheckRequest, run_check
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import EXIT_BREACH, EXIT_OK, NoDataError, UsageError
-from pcp_cli.periods import Period, baseline_for, parse_period
+from pcp_cli.engine import Engine
+from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
 
 
 @click.command()
@@ -148,50 +145,24 @@ def check(
     rules = parse_fail_on(fail_on)
     wanted = _parse_checks(checks)
     kpis = app.catalogue.select(kpi_spec)
-    frames: list[pl.DataFrame] = []
-    labels: list[str] = []
-    checked = 0
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
-        populations = PopulationTable.from_reader(reader)
         forces = app.resolve_forces(force_names, reader)
-        for force in forces:
-            latest = parse_to(to_month)
-            if latest is None:
-                latest = engine.latest_month(kpis, force)
-                if latest is None:
-                    raise NoDataError(
-                        f"the store holds no data for {app.forces.name(force)} for the "
-                        "selected KPIs",
-                        hint="run 'pcp periods' to see what the store holds",
-                    )
-            current = parse_period(period, latest=latest)
-            baseline = baseline_for(current, vs, latest=latest)
-            comparator = _comparator(app, force, group_spec, current, wanted)
-            plan = CheckPlan(
-                kpis=kpis,
-                force=force,
-                period=current,
-                baseline=baseline,
-                fail_on=rules,
-                recent=recent,
-                alpha=alpha,
-                comparator=comparator,
-                checks=wanted,
-            )
-            app.info(f"checking {force}: {current.label} against {baseline.label}")
-            result = run_checks(engine, app.forces, populations, plan)
-            for message in result.warnings:
-                warn(message)
-            frames.append(result.frame)
-            labels.append(current.label)
-            checked = max(checked, result.kpis_checked)
-    frame = pl.concat(frames, how="vertical")
+        request = CheckRequest(
+            kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha
+        )
+        outcome = run_check(
+            engine, app.forces, PopulationTable.from_reader(reader), app.settings, forces, request
+        )
+    for message in outcome.notes:
+        app.info(message)
+    for message in outcome.warnings:
+        warn(message)
+    frame = outcome.frame
     shown = frame if show_all else frame.filter(pl.col("breach"))
-    label = labels[0] if len(set(labels)) == 1 else "periods by force"
-    emit(shown, out, lambda f: _view(f, show_all, label))
+    emit(shown, out, lambda f: _view(f, show_all, outcome.label))
     if not app.quiet:
-        note(summary_text(frame, rules, label, checked, len(forces)))
+        note(summary_text(frame, rules, outcome.label, outcome.kpis_checked, len(forces)))
     return EXIT_BREACH if frame["breach"].any() else EXIT_OK
 
 
@@ -208,23 +179,6 @@ def _parse_checks(values: tuple[str, ...]) -> tuple[CheckKind, ...]:
             )
         out.append(kind)
     return tuple(dict.fromkeys(out))
-
-
-def _comparator(
-    app: App, force: str, group_spec: str, period: Period, wanted: tuple[CheckKind, ...]
-) -> Comparator | None:
-    """The MSG (or --group) of a territorial force; None for other forces (no RAG)."""
-    home = app.forces.forces[force]
-    if "rank" not in wanted or not home.territorial:
-        if "rank" in wanted:
-            app.info(f"{home.name} is not a territorial force: no MSG RAG")
-        return None
-    comparator, messages = resolve_comparator(
-        group_spec, home, app.forces, app.settings.groups, period
-    )
-    for message in messages:
-        warn(message)
-    return comparator
 
 
 _STATUS_STYLE = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
