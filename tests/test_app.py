@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import run_pcp, write_street
+from tests.conftest import run_pcp, write_street, write_two_forces
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,37 @@ def test_check_looks_at_each_kpi_to_its_own_latest_month(newer_street_store: Pat
     assert "latest point 2019-04" in crime_spc["reference_label"][0]
     assert crime_spc["value"][0] == 4200  # the rows of the new file
     assert "each KPI to its latest month" in result.stderr
+
+
+def test_design_card_command_works_as_typed_after_the_readme_set_up(sample_store: Path) -> None:
+    """`pcp compare --kpi all-crime --period Q2`: no --force, no pcp.toml; Leicestershire is
+    the only force with its own extracts, Q2 the latest Q2 held (2018/19)."""
+    result = run_pcp(
+        ["compare", "--kpi", "all-crime", "--period", "Q2", "--store", str(sample_store)]
+    )
+    assert result.exit_code == 0, result.stderr
+    row = pl.read_csv(io.BytesIO(result.stdout_bytes)).row(0, named=True)
+    assert (row["force"], row["period"], row["baseline_period"]) == (
+        "leicestershire",
+        "Q2 2018/19",
+        "Q2 2017/18",
+    )
+    assert (row["value"], row["baseline_value"]) == (23116, 21327)
+    table = run_pcp(
+        ["compare", "--kpi", "all-crime", "--period", "Q2", "--store", str(sample_store),
+         "--format", "table"]
+    )  # fmt: skip
+    assert "23,116" in table.stdout and "21,327" in table.stdout
+
+
+def test_which_force_lists_the_forces_held_and_how_to_set_one(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    files = write_two_forces(tmp_path / "data", ("2019-01", "2019-02"))
+    assert run_pcp(["ingest", "--store", str(store), *map(str, files)]).exit_code == 0
+    result = run_pcp(
+        ["compare", "--kpi", "all-crime", "--period", "2019-02", "--store", str(store)]
+    )
+    assert result.exit_code == 2
+    assert "which force? give --force" in result.stderr
+    assert "the store holds essex, leicestershire" in result.stderr
+    assert 'home_force = "essex" in pcp.toml or $PCP_FORCE' in result.stderr

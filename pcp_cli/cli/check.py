@@ -148,9 +148,7 @@ def check(
     with app.store.reading(wait=app.wait) as reader:
         engine = Engine(reader, app.catalogue)
         forces = app.resolve_forces(force_names, reader)
-        request = CheckRequest(
-            kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha
-        )
+        request = CheckRequest(kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha)
         outcome = run_check(
             engine, app.forces, PopulationTable.from_reader(reader), app.settings, forces, request
         )

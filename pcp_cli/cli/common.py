@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
+from pcp_cli.app.forces import choose_forces
 from pcp_cli.config import Settings, resolve_settings
-from pcp_cli.errors import UsageError
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.store import Store, StoreReader
@@ -68,47 +68,11 @@ class App:
             self.info(f"project file {s.project_file}")
 
     def resolve_forces(self, given: tuple[str, ...], reader: StoreReader) -> list[str]:
-        """--force values (repeatable or comma-separated), else the home force, else the
-        only territorial force in the store."""
-        names = [n for g in given for n in split_names(g, self.forces)]
-        if names:
-            return list(dict.fromkeys(self.forces.require(n).id for n in names))
-        home = self.settings.home_force
-        if home:
-            return [self.forces.require(home).id]
-        territorial = [
-            f
-            for f in forces_in_store(reader)
-            if f in self.forces.forces and self.forces.forces[f].territorial
-        ]
-        if len(territorial) == 1:
-            self.info(f"using {territorial[0]}, the only force in the store")
-            return territorial
-        raise UsageError(
-            "which force? give --force",
-            hint="or set home_force in pcp.toml or $PCP_FORCE"
-            if territorial
-            else "the store holds no force yet",
-        )
-
-
-def forces_in_store(reader: StoreReader) -> list[str]:
-    """Every force with at least one partition in the store."""
-    return sorted(
-        {
-            key.split("/")[0]
-            for ds in reader.manifest.datasets.values()
-            for key in ds.get("partitions", {})
-            if key != "all"
-        }
-    )
-
-
-def split_names(value: str, registry: ForceRegistry) -> list[str]:
-    """Comma-separated force names, except that a whole known name ("London, City of") stays."""
-    if registry.resolve(value) is not None:
-        return [value]
-    return [n.strip() for n in value.split(",") if n.strip()]
+        """The forces of a command: one rule for all (:func:`pcp_cli.app.forces.choose_forces`)."""
+        choice = choose_forces(given, self.settings.home_force, self.forces, reader)
+        if choice.note:
+            self.info(choice.note)
+        return choice.forces
 
 
 def common_options(func: F) -> F:
