@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.peer_figures import OK
@@ -155,20 +156,19 @@ class CheckResult:
         return self.frame.filter(pl.col("breach"))
 
 
-def _num(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if unit == "%":
-        return f"{value:,.1f}%"
-    if float(value).is_integer() or abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+def finding_value(value: float | None, unit: str = "") -> str:
+    """Counts whole (and anything over 1,000), rates to 2 dp, percentages to 1 dp."""
+    if value is not None and unit != "%" and abs(value) >= 1000:
+        return text.number(value, 0)
+    return text.value(value, unit)
 
 
-def _p(p: float | None) -> str:
-    if p is None:
-        return ""
-    return " (p < 0.001)" if p < 0.001 else f" (p = {p:.3f})"
+_num = finding_value
+
+
+def _p(p: float | None, alpha: float) -> str:
+    shown = text.p_value(p, alpha)
+    return f" ({shown})" if shown else ""
 
 
 class _Checker:
@@ -244,12 +244,13 @@ class _Checker:
         pct = r["pct_change"]
         change_text = ""
         if unit == "%" and r["change"] is not None:
-            change_text = f", {r['change']:+.1f} points".replace("-", "−")
+            change_text = f", {text.number(r['change'], 1, signed=True)} points"
         elif pct is not None:
-            change_text = f", {pct:+.1f}%".replace("-", "−")
+            change_text = f", {text.percent_change(pct)}"
         detail = (
             f"{_num(r['value'], unit)} in {r['period']} against {_num(r['baseline_value'], unit)} "
-            f"in {r['baseline_period']}{change_text}: {verdict}{_p(r['p_value'])}{judged}"
+            f"in {r['baseline_period']}{change_text}: {verdict}"
+            f"{_p(r['p_value'], plan.alpha)}{judged}"
         )
         if self._wanted("compare"):
             self.add(

@@ -10,6 +10,7 @@ from pcp_cli.analysis.check import (
     DEFAULT_RECENT,
     FAIL_RULES,
     CheckKind,
+    finding_value,
     parse_fail_on,
     summary_text,
 )
@@ -199,16 +200,7 @@ def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
     cells: dict[tuple[int, int], str] = {}
     status_col = headers.index("Status")
     for i, r in enumerate(frame.iter_rows(named=True)):
-        value = r["value"]
-        unit = r["measure"] or ""
-        if value is None:
-            value_text = "–"
-        elif unit == "%":
-            value_text = f"{value:,.1f}%"
-        elif float(value).is_integer() or abs(value) >= 1000:
-            value_text = f"{value:,.0f}"
-        else:
-            value_text = f"{value:,.2f}"
+        value_text = finding_value(r["value"], r["measure"] or "")
         rows.append(
             [
                 *([r["force_name"]] if multi_force else []),

@@ -13,6 +13,7 @@ from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.text import p_value
 
 
 @click.command()
@@ -242,7 +243,9 @@ def _significance_text(r: dict[str, object]) -> str:
     text = verdict
     p = r.get("p_value")
     if isinstance(p, float):
-        text += f" (p {p:.3f})" if p >= 0.001 else " (p < 0.001)"
+        alpha = r.get("alpha")
+        shown = p_value(p, alpha if isinstance(alpha, float) else 0.05, prefix="p ")
+        text += f" ({shown})"
     rag = r.get("rag")
     if isinstance(rag, str) and rag != "NONE":
         text = f"{rag}: {text}"

@@ -16,6 +16,7 @@ from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.text import interval
 
 RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 
@@ -208,11 +209,7 @@ def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
         note_text = r["quality"] if r["quality"].startswith("probably") else ""
         if not ranked:
             note_text = r["status_detail"] or r["status"]
-        ci = (
-            f"{fmt_number(r['ci_lower'], 2)}–{fmt_number(r['ci_upper'], 2)}"
-            if r["ci_lower"] is not None
-            else "–"
-        )
+        ci = interval(r["ci_lower"], r["ci_upper"], 3)
         verdict = _verdict(r["meaningful"])
         row = [
             _rank_text(r["group_rank"], r["group_ranked"]),
