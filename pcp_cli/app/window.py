@@ -45,13 +45,16 @@ def resolve_window(
     vs: str = "last-year",
     to_month: str | None = None,
     *,
-    who: str = "",
+    no_data: str = "",
 ) -> Window:
-    """The window of ``period`` against ``vs`` for these KPIs and forces (see the module)."""
+    """The window of ``period`` against ``vs`` for these KPIs and forces (see the module).
+
+    ``no_data`` is the error when nothing anchors a relative period (the store holds none
+    of these KPIs for these forces)."""
     anchor = anchor_month(engine, kpis, forces, to_month)
     if anchor is None and _relative(period, vs):
         raise NoDataError(
-            f"the store holds no data for {who or ', '.join(forces)} for the selected KPIs",
+            no_data or f"the store holds no data for {', '.join(forces)} for the selected KPIs",
             hint="run 'pcp periods' to see what the store holds",
         )
     current = parse_period(period, latest=anchor)

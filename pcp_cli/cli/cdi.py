@@ -7,11 +7,11 @@ from collections.abc import Mapping
 import click
 import polars as pl
 
+from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.engine import Engine
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.errors import UsageError
 from pcp_cli.stats.cdi import cdi_estimate
 
 METHOD = (
@@ -161,11 +161,10 @@ def cdi(
             kpi = kpis[0]
             if kpi.kind != "count":
                 raise UsageError(f"{kpi.id} is not a count of crimes")
-            latest = engine.latest_month([kpi], force)
-            if latest is None:
-                raise NoDataError(f"no data for KPI {kpi.id} for {force}")
-            current = parse_period(period, latest=latest)
-            base = baseline_for(current, vs, latest=latest)
+            window = resolve_window(
+                engine, [kpi], [force], period, vs, no_data=f"no data for KPI {kpi.id} for {force}"
+            )
+            current, base = window.period, window.baseline
             cur_value, base_value = engine.values(kpi, force, [current, base])
             current_label, base_label = current.label, base.label
             if recorded is None:

@@ -14,6 +14,7 @@ import click
 
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.app.window import anchor_month, resolve_window
 from pcp_cli.charts import (
     Chart,
     ChartError,
@@ -28,7 +29,7 @@ from pcp_cli.cli.xmr_options import PRESETS, xmr_options
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Month, baseline_for, parse_month, parse_period
+from pcp_cli.periods import Month, parse_month, parse_period
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 Kind = Literal["trend", "spc", "rank"]
@@ -258,7 +259,7 @@ def _check_kind_options(kind: str) -> None:
 
 
 def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month:
-    latest = parse_to(to_month) or engine.latest_month([kpi], force)
+    latest = anchor_month(engine, [kpi], [force], to_month)
     if latest is None:
         raise NoDataError(
             f"no data for KPI {kpi.id} for {force}",
@@ -354,8 +355,9 @@ def _rank(
             "never ranked",
             hint="give one of the 43 territorial forces",
         )
-    latest = _latest(engine, kpi, force, to_month)
-    current = parse_period(period, latest=latest)
+    _latest(engine, kpi, force, to_month)  # the error when the KPI has no data
+    window = resolve_window(engine, [kpi], [force], period, "last-year", to_month)
+    current = window.period
     comparator, group_warnings = resolve_comparator(
         group_spec, home, app.forces, app.settings.groups, current
     )
@@ -365,7 +367,7 @@ def _rank(
         kpis=[kpi],
         home=home.id,
         period=current,
-        baseline=baseline_for(current, "last-year", latest=latest),
+        baseline=window.baseline,
         comparator=comparator,
         mean_method="weighted" if weighted else "unweighted",
         ddof=ddof,

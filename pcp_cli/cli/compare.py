@@ -7,12 +7,12 @@ import polars as pl
 
 from pcp_cli.analysis.compare import ComparePlan
 from pcp_cli.analysis.compare import compare as run_compare
+from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
-from pcp_cli.engine import Engine, parse_to
+from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import baseline_for, parse_period
 from pcp_cli.text import p_value
 
 
@@ -112,12 +112,8 @@ def compare(
             )
         if not selected:
             raise NoDataError("none of the selected KPIs has data in the store")
-        latest = parse_to(to_month)
-        if latest is None:
-            ends = [engine.latest_month(selected, f) for f in forces]
-            latest = min(e for e in ends if e is not None)
-        current = parse_period(period, latest=latest)
-        baseline = baseline_for(current, vs, latest=latest)
+        window = resolve_window(engine, selected, forces, period, vs, to_month)
+        current, baseline = window.period, window.baseline
         app.info(f"comparing {current.label} with {baseline.label}")
         if len(selected) > 1:
             # A KPI whose data lie wholly outside both periods (a Home Office table of

@@ -11,11 +11,11 @@ from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import RankResult
 from pcp_cli.analysis.rank import rank as run_rank
 from pcp_cli.analysis.ranker import RankPlan
+from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.engine import Engine
+from pcp_cli.errors import UsageError
 from pcp_cli.text import interval
 
 RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
@@ -124,16 +124,16 @@ def rank(
         # Every territorial force's series in one query per dataset: the national ranks
         # need them all, and the latest month is read from the same cache.
         engine.preload(kpis, [f.id for f in app.forces.territorial])
-        latest = parse_to(to_month)
-        if latest is None:
-            latest = engine.latest_month(kpis, home.id)
-            if latest is None:
-                raise NoDataError(
-                    f"the store holds no data for {home.name} for the selected KPIs",
-                    hint="run 'pcp periods' to see what the store holds",
-                )
-        current = parse_period(period, latest=latest)
-        baseline = baseline_for(current, vs, latest=latest)
+        window = resolve_window(
+            engine,
+            kpis,
+            [home.id],
+            period,
+            vs,
+            to_month,
+            no_data=f"the store holds no data for {home.name} for the selected KPIs",
+        )
+        current, baseline = window.period, window.baseline
         comparator, group_warnings = resolve_comparator(
             group_spec, home, app.forces, app.settings.groups, current
         )

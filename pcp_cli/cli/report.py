@@ -12,11 +12,12 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
-from pcp_cli.engine import Engine, parse_to
+from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import Period, baseline_for, parse_period
+from pcp_cli.periods import Period
 from pcp_cli.report import (
     DEFAULT_SPC_MONTHS,
     ReportPlan,
@@ -178,16 +179,16 @@ def report(
         if len(forces) != 1:
             raise UsageError("a report is for one force: give one --force")
         force = forces[0]
-        latest = parse_to(to_month)
-        if latest is None:
-            latest = engine.latest_month(kpis, force)
-            if latest is None:
-                raise NoDataError(
-                    f"the store holds no data for {app.forces.name(force)}",
-                    hint="run 'pcp periods' to see what the store holds",
-                )
-        current = parse_period(period, latest=latest)
-        baseline = baseline_for(current, vs, latest=latest)
+        window = resolve_window(
+            engine,
+            kpis,
+            [force],
+            period,
+            vs,
+            to_month,
+            no_data=f"the store holds no data for {app.forces.name(force)}",
+        )
+        current, baseline = window.period, window.baseline
         rolling = Period(current.end - 11, current.end, "rolling")
         plan = ReportPlan(
             force=force,
