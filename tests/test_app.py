@@ -76,3 +76,28 @@ def test_which_force_lists_the_forces_held_and_how_to_set_one(tmp_path: Path) ->
     assert "which force? give --force" in result.stderr
     assert "the store holds essex, leicestershire" in result.stderr
     assert 'home_force = "essex" in pcp.toml or $PCP_FORCE' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "polarity", "judged"),
+    [
+        (-3.0, "lower-is-better", "better"),
+        (3.0, "lower-is-better", "worse"),
+        (-3.0, "higher-is-better", "worse"),
+        (3.0, "higher-is-better", "better"),
+        (3.0, "neutral", "neutral"),
+        (0.0, "lower-is-better", "neutral"),
+        (None, "higher-is-better", "neutral"),
+    ],
+)
+def test_one_polarity_judgement(change: float | None, polarity: str, judged: str) -> None:
+    from pcp_cli.analysis.judgement import judge_change, judge_verdict
+
+    assert judge_change(change, polarity) == judged
+    verdict = (
+        "no significant change"
+        if not change
+        else ("significant increase" if change > 0 else "significant decrease")
+    )
+    assert judge_verdict(verdict, polarity) == judged
+    assert judge_verdict("no significant change", polarity) == "neutral"

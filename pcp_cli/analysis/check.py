@@ -34,6 +34,7 @@ import polars as pl
 from pcp_cli import text
 from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
+from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
 from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
@@ -231,16 +232,14 @@ class _Checker:
         r = frame.row(0, named=True)
         verdict = r["verdict"] or "not tested"
         unit = kpi.unit
-        direction = _direction(verdict)
+        direction = verdict_sign(verdict)
+        judged = judge_verdict(verdict, kpi.polarity)
         rules: list[FailRule] = []
-        if direction and kpi.polarity != "neutral":
+        if judged != "neutral":
             rules.append("significant-increase" if direction > 0 else "significant-decrease")
-            bad = direction > 0 if kpi.polarity == "lower-is-better" else direction < 0
-            if bad:
+            if judged == "worse":
                 rules.append("worse")
-        judged = ""
-        if direction and kpi.polarity != "neutral":
-            judged = ", worse" if "worse" in rules else ", better"
+        judged_text = "" if judged == "neutral" else f", {judged}"
         pct = r["pct_change"]
         change_text = ""
         if unit == "%" and r["change"] is not None:
@@ -250,7 +249,7 @@ class _Checker:
         detail = (
             f"{_num(r['value'], unit)} in {r['period']} against {_num(r['baseline_value'], unit)} "
             f"in {r['baseline_period']}{change_text}: {verdict}"
-            f"{_p(r['p_value'], plan.alpha)}{judged}"
+            f"{_p(r['p_value'], plan.alpha)}{judged_text}"
         )
         if self._wanted("compare"):
             self.add(
@@ -467,14 +466,6 @@ _POINT_WORDS = {
     "special_cause_neutral_low": "special cause (neutral KPI)",
     "common_cause": "common cause",
 }
-
-
-def _direction(verdict: str) -> int:
-    if verdict == "significant increase":
-        return 1
-    if verdict == "significant decrease":
-        return -1
-    return 0
 
 
 _ORDER = {c: i for i, c in enumerate(CHECKS)}

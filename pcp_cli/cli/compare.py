@@ -7,6 +7,7 @@ import polars as pl
 
 from pcp_cli.analysis.compare import ComparePlan
 from pcp_cli.analysis.compare import compare as run_compare
+from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
@@ -202,14 +203,14 @@ def _view(frame: pl.DataFrame) -> TableView:
         ]
         rows.append(row)
         styles.append(None if r["complete"] else "dim")
-        if change is not None and r["polarity"] != "neutral" and change != 0:
-            good = (change < 0) == (r["polarity"] == "lower-is-better")
-            cell_styles[(i, offset + 4)] = "green" if good else "red"
+        change_judged = judge_change(change, r["polarity"])
+        if change_judged != "neutral":
+            cell_styles[(i, offset + 4)] = _JUDGEMENT_STYLE[change_judged]
+        verdict_judged = judge_verdict(r["verdict"], r["polarity"])
         if r["rag"] in _RAG_STYLE:
             cell_styles[(i, offset + 5)] = _RAG_STYLE[r["rag"]]
-        elif (r["verdict"] or "").startswith("significant") and r["polarity"] != "neutral":
-            good = (r["verdict"] == "significant decrease") == (r["polarity"] == "lower-is-better")
-            cell_styles[(i, offset + 5)] = "green" if good else "red"
+        elif verdict_judged != "neutral":
+            cell_styles[(i, offset + 5)] = _JUDGEMENT_STYLE[verdict_judged]
     who = first.get("force_name", "") if not multi_force else "forces compared"
     title = f"{who}: {first.get('period', '')} against {first.get('baseline_period', '')}"
     alpha = first.get("alpha") or 0.05
@@ -230,6 +231,7 @@ def _view(frame: pl.DataFrame) -> TableView:
 
 
 _RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
+_JUDGEMENT_STYLE = {"better": "green", "worse": "red"}
 
 
 def _significance_text(r: dict[str, object]) -> str:
