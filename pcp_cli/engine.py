@@ -6,9 +6,7 @@ the same whether the store holds one force or forty-three.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -180,7 +178,9 @@ class Engine:
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
         # Filter values never present in the data (a misspelt crime type counts zero).
         self.warnings: list[str] = []
-        self.on_warning: Callable[[str], None] | None = _stderr_warning
+        # Warnings are collected here and printed by the CLI (nothing in the engine prints);
+        # a caller that wants them as they come may set a callback.
+        self.on_warning: Callable[[str], None] | None = None
         self._present: dict[tuple[str, str], list[str]] = {}
         self._checked: set[tuple[str, str]] = set()
 
@@ -746,9 +746,3 @@ def _assemble_points(
         )
     frame_out = pl.DataFrame(records, schema=POINT_COLUMNS)
     return KpiPoints(kpi, force, dataset, span, frame_out, tuple(gaps), tuple(notes))
-
-
-def _stderr_warning(message: str) -> None:
-    """Default warning sink: stderr, in the CLI's format (stdout carries data only)."""
-    with contextlib.suppress(OSError):
-        sys.stderr.write(f"pcp: warning: {message}\n")

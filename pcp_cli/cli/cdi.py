@@ -10,7 +10,6 @@ import polars as pl
 from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
-from pcp_cli.engine import Engine
 from pcp_cli.errors import UsageError
 from pcp_cli.stats.cdi import cdi_estimate
 
@@ -155,7 +154,7 @@ def cdi(
         if len(kpis) != 1:
             raise UsageError("pcp cdi counts one KPI", hint="give a single KPI id to --kpi")
         with app.store.reading(wait=app.wait) as reader:
-            engine = Engine(reader, app.catalogue)
+            engine = app.engine(reader)
             forces = app.resolve_forces((force_name,) if force_name else (), reader)
             force = forces[0]
             kpi = kpis[0]

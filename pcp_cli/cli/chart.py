@@ -185,7 +185,7 @@ def chart(
         )
     kpi = kpis[0]
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         if len(forces) != 1:
             raise UsageError(

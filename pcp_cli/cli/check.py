@@ -18,7 +18,6 @@ from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.app.check import CheckRequest, run_check
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit
-from pcp_cli.engine import Engine
 from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
 
 
@@ -147,7 +146,7 @@ def check(
     wanted = _parse_checks(checks)
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         request = CheckRequest(kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha)
         outcome = run_check(

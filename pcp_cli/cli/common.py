@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,6 +16,9 @@ from pcp_cli.config import Settings, resolve_settings
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.store import Store, StoreReader
+
+if TYPE_CHECKING:
+    from pcp_cli.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +41,8 @@ class App:
     wait: float = 60.0
     _forces: ForceRegistry | None = field(default=None, repr=False)
     _catalogue: Catalogue | None = field(default=None, repr=False)
+    _engines: list[Engine] = field(default_factory=list, repr=False)
+    _said: set[str] = field(default_factory=set, repr=False)
 
     @property
     def forces(self) -> ForceRegistry:
@@ -54,6 +59,26 @@ class App:
     @property
     def store(self) -> Store:
         return Store(self.settings.store_path)
+
+    def engine(self, reader: StoreReader) -> Engine:
+        """An engine over ``reader``; its warnings are printed when the command ends."""
+        from pcp_cli.engine import Engine
+
+        engine = Engine(reader, self.catalogue)
+        self._engines.append(engine)
+        return engine
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, once per command."""
+        if message not in self._said:
+            self._said.add(message)
+            warn(message)
+
+    def print_diagnostics(self) -> None:
+        """The engines' warnings (KPI filters matching nothing, …), each once."""
+        for engine in self._engines:
+            for message in engine.warnings:
+                self.warn(message)
 
     def info(self, message: str) -> None:
         if self.verbose and not self.quiet:
@@ -124,7 +149,10 @@ def common_options(func: F) -> F:
         settings = resolve_settings(kpis=kpis_path, forces=forces_path, store=store_path)
         app = App(settings, verbose=verbose, quiet=quiet, wait=wait)
         app.report_settings()
-        return func(app, *args, **kwargs)
+        try:
+            return func(app, *args, **kwargs)
+        finally:
+            app.print_diagnostics()
 
     return wrapper  # type: ignore[return-value]
 

@@ -11,7 +11,6 @@ from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
-from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
 from pcp_cli.kpis import Kpi
 from pcp_cli.text import p_value
@@ -93,7 +92,7 @@ def compare(
     """
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         engine.preload(kpis, forces)
         selected: list[Kpi] = []

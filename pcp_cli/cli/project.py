@@ -8,7 +8,6 @@ import polars as pl
 from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
-from pcp_cli.engine import Engine
 from pcp_cli.errors import UsageError
 from pcp_cli.periods import Period, parse_month, parse_period
 from pcp_cli.stats.projection import TargetDirection
@@ -119,7 +118,7 @@ def project(
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("pcp project takes one force", hint="give a single --force")

@@ -14,7 +14,6 @@ from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.app.window import resolve_window
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.engine import Engine
 from pcp_cli.errors import UsageError
 from pcp_cli.text import interval
 
@@ -110,7 +109,7 @@ def rank(
     """
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("rank compares one force with its group: give one --force")

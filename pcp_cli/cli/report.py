@@ -13,9 +13,8 @@ import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.app.window import resolve_window
-from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.common import App, common_options, note
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
-from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import Period
 from pcp_cli.report import (
@@ -174,7 +173,7 @@ def report(
     generated_at = generation_time(os.environ)
     kpis = app.catalogue.select("all")
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("a report is for one force: give one --force")
@@ -216,8 +215,7 @@ def report(
             f"no KPI has data for {built.force_name} in the store",
             hint="run 'pcp periods' to see what the store holds",
         )
-    for message in built.warnings:
-        warn(message)
+    # built.warnings are the engine's: printed once when the command ends (cli/common.py).
     chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
     if resolved == "html":
         data = to_html(

@@ -9,7 +9,6 @@ from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_f
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
-from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
@@ -119,7 +118,7 @@ def spc(
     kpis = app.catalogue.select(kpi_spec)
     outcomes: list[SpcOutcome] = []
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         single = len(kpis) == 1 and len(forces) == 1
         for force in forces:

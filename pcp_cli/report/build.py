@@ -68,54 +68,48 @@ def build_report(
     catalogue = engine.catalogue
     force = plan.force
     force_name = registry.name(force)
-    sink = engine.on_warning
-    engine.on_warning = None  # the engine's warnings are returned with the report
-    try:
-        comparator, comparator_note = _comparator(registry, plan, groups or {})
-        reported = [k for k in catalogue.in_section_order() if engine.has_data(k, force)]
-        peers, peer_notes = _peer_positions(
-            engine, registry, populations, plan, comparator, reported
-        )
-        sections = []
-        for number, name in enumerate(_sections(catalogue.sections, reported), start=1):
-            in_section = [k for k in catalogue.in_section_order() if k.section == name]
-            lines: list[KpiLine] = []
-            for kpi in in_section:
-                if kpi not in reported:
-                    continue
-                lines.append(
-                    _line(
-                        engine,
-                        registry,
-                        plan,
-                        kpi,
-                        number,
-                        f"{number}.{len(lines) + 1}",
-                        peers.get(kpi.id),
-                        peer_notes.get(kpi.id, comparator_note),
-                    )
+    # The engine's warnings are returned with the report (the CLI prints them).
+    comparator, comparator_note = _comparator(registry, plan, groups or {})
+    reported = [k for k in catalogue.in_section_order() if engine.has_data(k, force)]
+    peers, peer_notes = _peer_positions(engine, registry, populations, plan, comparator, reported)
+    sections = []
+    for number, name in enumerate(_sections(catalogue.sections, reported), start=1):
+        in_section = [k for k in catalogue.in_section_order() if k.section == name]
+        lines: list[KpiLine] = []
+        for kpi in in_section:
+            if kpi not in reported:
+                continue
+            lines.append(
+                _line(
+                    engine,
+                    registry,
+                    plan,
+                    kpi,
+                    number,
+                    f"{number}.{len(lines) + 1}",
+                    peers.get(kpi.id),
+                    peer_notes.get(kpi.id, comparator_note),
                 )
-            without = tuple(k for k in in_section if k not in reported)
-            sections.append(SectionReport(number, name, tuple(lines), without))
-        crime_kpis = [k for k in reported if k.section == CRIME_SECTION]
-        crime = (
-            _crime_summary(engine, registry, populations, plan, comparator, crime_kpis)
-            if crime_kpis
-            else None
-        )
-        members = list(comparator.members) if comparator else [force]
-        window_start = min(
-            plan.baseline.start, plan.rolling_baseline.start, plan.period.end - plan.spc_months + 1
-        )
-        quality = data_quality(
-            engine.reader, registry, members, Period(window_start, plan.period.end, "range")
-        )
-        provenance = _provenance(
-            engine, registry, forces_path, store_path, generated_at, comparator, plan.spc_months
-        )
-        warnings = tuple(dict.fromkeys(engine.warnings))
-    finally:
-        engine.on_warning = sink
+            )
+        without = tuple(k for k in in_section if k not in reported)
+        sections.append(SectionReport(number, name, tuple(lines), without))
+    crime_kpis = [k for k in reported if k.section == CRIME_SECTION]
+    crime = (
+        _crime_summary(engine, registry, populations, plan, comparator, crime_kpis)
+        if crime_kpis
+        else None
+    )
+    members = list(comparator.members) if comparator else [force]
+    window_start = min(
+        plan.baseline.start, plan.rolling_baseline.start, plan.period.end - plan.spc_months + 1
+    )
+    quality = data_quality(
+        engine.reader, registry, members, Period(window_start, plan.period.end, "range")
+    )
+    provenance = _provenance(
+        engine, registry, forces_path, store_path, generated_at, comparator, plan.spc_months
+    )
+    warnings = tuple(dict.fromkeys(engine.warnings))
     title = f"{force_name}: police performance report, {plan.period.label}"
     known = {f for use in provenance.store_contents for f in use.forces} | set(members)
     names = {f: registry.name(f) for f in sorted(known)}
