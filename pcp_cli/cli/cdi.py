@@ -8,6 +8,7 @@ import click
 import polars as pl
 
 from pcp_cli.app.window import resolve_window
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
@@ -92,12 +93,9 @@ def _percent(text: str, option: str) -> float:
     show_default=True,
     help="KPI counted from the store.",
 )
-@click.option("--force", "force_name", default=None, help="Force id or name (store counts).")
-@click.option(
-    "--period",
-    default="12m",
-    show_default=True,
-    help="Period counted from the store, e.g. 12m, '12m to 2018-03', 2017/18.",
+@opt.force(help="Force id or name (store counts).")
+@opt.period(
+    default="12m", help="Period counted from the store, e.g. 12m, '12m to 2018-03', 2017/18."
 )
 @click.option(
     "--vs",

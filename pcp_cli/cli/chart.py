@@ -23,6 +23,7 @@ from pcp_cli.charts import (
     spc_chart_from_frame,
     trend_chart,
 )
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import TableView, render, write_atomic
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
@@ -58,21 +59,16 @@ DATA_FORMATS[".parquet"] = "parquet"
 @click.command()
 @click.argument("kind", type=click.Choice(["trend", "spc", "rank"]))
 @click.option("--kpi", "kpi_id", required=True, help="The KPI to chart (one id).")
-@click.option("--force", "force_names", multiple=True, help="Force (default: home force).")
-@click.option(
-    "--period",
-    default=None,
+@opt.forces(help="Force (default: home force).")
+@opt.period(
+    required=False,
     help="rank: the period compared (default 12m). spc: the months charted, "
     "e.g. 2017/18 or 2017-04..2019-03 (instead of --from/--to).",
 )
 @click.option("--from", "from_month", metavar="YYYY-MM", help="spc: first month (default: all).")
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
+@opt.to(
     help="Last month shown (spc, trend), or the month relative periods end at (rank). "
-    "Default: the latest in the store.",
+    "Default: the latest in the store."
 )
 @xmr_options(scope="spc: ")
 @click.option(
@@ -82,13 +78,7 @@ DATA_FORMATS[".parquet"] = "parquet"
     show_default=True,
     help="rank: bars of the rates with the mean and control lines, or a funnel plot.",
 )
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.",
-)
+@opt.group(help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
 @click.option("--weighted", is_flag=True, help="rank: group mean Σcount/Σpopulation.")
 @click.option(
     "--sd",

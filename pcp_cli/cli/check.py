@@ -16,45 +16,20 @@ from pcp_cli.analysis.check import (
 )
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.app.check import CheckRequest, run_check
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit
 from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    default="all",
-    show_default=True,
-    help="KPI id, several ids separated by commas, a section name, or all.",
+@opt.kpi()
+@opt.period(
+    default="12m", help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09."
 )
-@click.option(
-    "--period",
-    default="12m",
-    show_default=True,
-    help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09.",
-)
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline for the significance and survey checks: last-year, previous or a period.",
-)
-@click.option(
-    "--force",
-    "force_names",
-    multiple=True,
-    help="Force id or name; repeat or separate with commas. Default: home force.",
-)
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.",
-)
+@opt.vs(help="Baseline for the significance and survey checks: last-year, previous or a period.")
+@opt.forces()
+@opt.to(help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.")
 @click.option(
     "--fail-on",
     "fail_on",
@@ -77,20 +52,8 @@ from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
     show_default=True,
     help="SPC: how many of the latest points are looked at.",
 )
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="Comparator for the RAG: msg, national, a [groups] name, or forces a,b,c.",
-)
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Significance level for the compare verdict and the survey RAG.",
-)
+@opt.group(help="Comparator for the RAG: msg, national, a [groups] name, or forces a,b,c.")
+@opt.alpha(help="Significance level for the compare verdict and the survey RAG.")
 @click.option(
     "--all",
     "show_all",

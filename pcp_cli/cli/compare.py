@@ -9,6 +9,7 @@ from pcp_cli.analysis.compare import ComparePlan
 from pcp_cli.analysis.compare import compare as run_compare
 from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.window import resolve_window
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
 from pcp_cli.errors import NoDataError
@@ -17,50 +18,17 @@ from pcp_cli.text import p_value
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    default="all",
-    show_default=True,
-    help="KPI id, several ids separated by commas, a section name, or all.",
-)
-@click.option(
-    "--period",
-    required=True,
-    help="Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07 or 2018-07..2018-09.",
-)
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline: last-year (same period a year earlier), previous, or a period.",
-)
-@click.option(
-    "--force",
-    "force_names",
-    multiple=True,
-    help="Force id or name; repeat or separate with commas. Default: home force.",
-)
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.",
-)
+@opt.kpi()
+@opt.period()
+@opt.vs()
+@opt.forces()
+@opt.to()
 @click.option(
     "--allow-partial",
     is_flag=True,
     help="Compare periods with missing months instead of stopping (rows are flagged).",
 )
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).",
-)
+@opt.alpha(help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).")
 @output_options
 @common_options
 def compare(

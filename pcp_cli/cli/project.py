@@ -6,6 +6,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
@@ -15,7 +16,7 @@ from pcp_cli.stats.projection import TargetDirection
 
 @click.command()
 @click.option("--kpi", "kpi_id", required=True, help="One KPI id.")
-@click.option("--force", "force_name", default=None, help="Force id or name. Default: home force.")
+@opt.force()
 @click.option(
     "--target",
     "target_text",
@@ -30,12 +31,7 @@ from pcp_cli.stats.projection import TargetDirection
     metavar="YYYY-MM",
     help="First month of the fitting window (default: 24 months back from --to).",
 )
-@click.option(
-    "--to",
-    "to_month",
-    metavar="YYYY-MM",
-    help="Last month of the fitting window (default: the latest month with data).",
-)
+@opt.to(help="Last month of the fitting window (default: the latest month with data).")
 @click.option(
     "--rolling-12",
     "rolling",
@@ -61,13 +57,7 @@ from pcp_cli.stats.projection import TargetDirection
     show_default=True,
     help="Baseline: previous, last-year, or a period such as 2012/13.",
 )
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Significance level of the test against the baseline.",
-)
+@opt.alpha(help="Significance level of the test against the baseline.")
 @click.option(
     "--confidence",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),

@@ -12,6 +12,7 @@ from pcp_cli.analysis.rank import RankResult
 from pcp_cli.analysis.rank import rank as run_rank
 from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.app.window import resolve_window
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.errors import UsageError
@@ -21,31 +22,10 @@ RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    default="all",
-    show_default=True,
-    help="KPI id (a row per force), or several ids, a section or all (a row per KPI).",
-)
-@click.option(
-    "--period",
-    required=True,
-    help="Q3, 'Q3 2018/19', 2017/18, FYTD, 12m, 2018-10..2018-12.",
-)
-@click.option(
-    "--force",
-    "force_name",
-    default=None,
-    help="The force to rank (id or any spelling). Default: home_force in pcp.toml.",
-)
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="Comparator: msg, national, a [groups] name from pcp.toml, or forces a,b,c.",
-)
+@opt.kpi(help="KPI id (a row per force), or several ids, a section or all (a row per KPI).")
+@opt.period(help="Q3, 'Q3 2018/19', 2017/18, FYTD, 12m, 2018-10..2018-12.")
+@opt.force(help="The force to rank (id or any spelling). Default: home_force in pcp.toml.")
+@opt.group(help="Comparator: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
 @click.option(
     "--weighted",
     is_flag=True,
@@ -59,25 +39,13 @@ RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
     show_default=True,
     help="SD of the group's rates: sample (n − 1) or population (n).",
 )
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.",
-)
+@opt.vs(help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.")
 @click.option(
     "--exclude-incomplete",
     is_flag=True,
     help="Leave forces whose data look incomplete in the period out of the ranks.",
 )
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.",
-)
+@opt.to(help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.")
 @output_options
 @common_options
 def rank(

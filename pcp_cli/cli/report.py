@@ -13,6 +13,7 @@ import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.app.window import resolve_window
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
 from pcp_cli.errors import NoDataError, UsageError
@@ -53,45 +54,12 @@ TONE_STYLES = {
 
 
 @click.command()
-@click.option(
-    "--period",
-    required=True,
-    help="The period reported: Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07..2018-09.",
-)
-@click.option(
-    "--force",
-    "force_name",
-    default=None,
-    help="The force reported (id or any spelling). Default: home_force in pcp.toml.",
-)
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline: last-year (same period a year earlier), previous, or a period.",
-)
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.",
-)
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="Peer group for ranks: msg, national, a [groups] name from pcp.toml, or a,b,c.",
-)
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Significance level for the verdicts (and so for the headlines).",
-)
+@opt.period(help="The period reported: Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07..2018-09.")
+@opt.force(help="The force reported (id or any spelling). Default: home_force in pcp.toml.")
+@opt.vs()
+@opt.to()
+@opt.group(help="Peer group for ranks: msg, national, a [groups] name from pcp.toml, or a,b,c.")
+@opt.alpha(help="Significance level for the verdicts (and so for the headlines).")
 @click.option(
     "--spc-months",
     type=click.IntRange(min=12, max=120),

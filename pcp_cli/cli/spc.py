@@ -6,6 +6,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
@@ -25,20 +26,12 @@ POINT_STYLES = {
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    required=True,
-    help="KPI id, several ids separated by commas, or a section name.",
+@opt.kpi(
+    default=None, required=True, help="KPI id, several ids separated by commas, or a section name."
 )
-@click.option(
-    "--force",
-    "force_names",
-    multiple=True,
-    help="Force id or name; repeat or separate with commas. Default: home force.",
-)
+@opt.forces()
 @click.option("--from", "from_month", metavar="YYYY-MM", help="First month (default: all data).")
-@click.option("--to", "to_month", metavar="YYYY-MM", help="Last month (default: the latest).")
+@opt.to(help="Last month (default: the latest).")
 @click.option(
     "--method",
     type=click.Choice(["xmr", "iquanta"]),
@@ -54,13 +47,7 @@ POINT_STYLES = {
     show_default=True,
     help="iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
 )
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="iquanta: significance level of the Poisson comparison of the two windows.",
-)
+@opt.alpha(help="iquanta: significance level of the Poisson comparison of the two windows.")
 @output_options
 @common_options
 def spc(
