@@ -7,21 +7,19 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.app.window import resolve_window
+from pcp_cli.app.report import ReportRequest, make_report
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import Period
+from pcp_cli.errors import UsageError
 from pcp_cli.report import (
     DEFAULT_SPC_MONTHS,
-    ReportPlan,
-    build_report,
     generation_time,
     layout,
     to_frame,
@@ -29,6 +27,7 @@ from pcp_cli.report import (
     to_markdown,
 )
 from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table
+from pcp_cli.report.model import Report
 
 FORMATS = ["auto", "table", "markdown", "html", "json", "parquet"]
 SUFFIXES = {
@@ -138,69 +137,45 @@ def report(
             "refusing to write Parquet to a terminal",
             hint="use -o FILE.parquet or pipe it to another program",
         )
-    generated_at = generation_time(os.environ)
-    kpis = app.catalogue.select("all")
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("a report is for one force: give one --force")
-        force = forces[0]
-        window = resolve_window(
-            engine,
-            kpis,
-            [force],
-            period,
-            vs,
-            to_month,
-            no_data=f"the store holds no data for {app.forces.name(force)}",
-        )
-        current, baseline = window.period, window.baseline
-        rolling = Period(current.end - 11, current.end, "rolling")
-        plan = ReportPlan(
-            force=force,
-            period=current,
-            baseline=baseline,
-            rolling=rolling,
-            rolling_baseline=rolling.preceding(),
-            group=group_spec,
-            alpha=alpha,
-            spc_months=spc_months,
-        )
-        app.info(f"reporting {force} for {current.label} against {baseline.label}")
-        built = build_report(
-            engine,
+        request = ReportRequest(
+            forces[0], period, vs, to_month, group_spec, alpha, spc_months,
+            generation_time(os.environ),
+        )  # fmt: skip
+        built = make_report(
+            app.engine(reader),
             app.forces,
             PopulationTable.from_reader(reader),
-            plan,
-            forces_path=app.settings.forces_path,
-            store_path=app.settings.store_path,
-            generated_at=generated_at,
-            groups=app.settings.groups,
+            app.settings,
+            request,
         )
-    if not built.lines:
-        raise NoDataError(
-            f"no KPI has data for {built.force_name} in the store",
-            hint="run 'pcp periods' to see what the store holds",
-        )
+    app.info(
+        f"reported {built.force} for {built.plan.period.label} against {built.plan.baseline.label}"
+    )
     # built.warnings are the engine's: printed once when the command ends (cli/common.py).
-    chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
-    if resolved == "html":
-        data = to_html(
-            built, charts=chosen, chart_format="png" if chart_format == "png" else "svg"
-        ).encode("utf-8")
-    elif resolved == "markdown":
-        data = to_markdown(built).encode("utf-8")
-    elif resolved == "table":
-        data = _terminal(layout(built, "none")).encode("utf-8")
-    else:
-        data = render(to_frame(built), resolved, _no_view)
+    data = _rendered(built, resolved, charts, chart_format)
     if output is None:
         write_stdout(data)
     else:
         write_atomic(output, data)
         if not app.quiet:
             note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+
+
+def _rendered(built: Report, resolved: str, charts: str, chart_format: str) -> bytes:
+    """The report in the chosen format, as bytes to write."""
+    chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
+    if resolved == "html":
+        drawn: Literal["svg", "png"] = "png" if chart_format == "png" else "svg"
+        return to_html(built, charts=chosen, chart_format=drawn).encode("utf-8")
+    if resolved == "markdown":
+        return to_markdown(built).encode("utf-8")
+    if resolved == "table":
+        return _terminal(layout(built, "none")).encode("utf-8")
+    return render(to_frame(built), resolved, _no_view)
 
 
 def _resolve_format(fmt: str, output: Path | None) -> str:
