@@ -5,15 +5,11 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.compare import ComparePlan
-from pcp_cli.analysis.compare import compare as run_compare
 from pcp_cli.analysis.judgement import judge_change, judge_verdict
-from pcp_cli.app.window import resolve_window
+from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
-from pcp_cli.errors import NoDataError
-from pcp_cli.kpis import Kpi
 from pcp_cli.text import p_value
 
 
@@ -58,67 +54,16 @@ def compare(
     Survey KPIs also get p, n, Wilson 95% intervals and the seed-001 RAG.
     See docs/statistics.md.
     """
-    kpis = app.catalogue.select(kpi_spec)
+    request = CompareRequest(
+        app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
+    )
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
-        engine.preload(kpis, forces)
-        selected: list[Kpi] = []
-        left_out: list[Kpi] = []
-        for kpi in kpis:
-            lacking = [f for f in forces if not engine.has_data(kpi, f)]
-            if lacking and len(kpis) == 1:
-                raise NoDataError(
-                    f"no data for KPI {kpi.id} for {', '.join(lacking)}",
-                    hint=f"it is counted from: {', '.join(_datasets(app, kpi.id))}",
-                )
-            (left_out if lacking else selected).append(kpi)
-        if left_out:
-            warn(
-                f"{len(left_out)} KPI(s) have no data in the store for "
-                f"{', '.join(forces)} and are left out: {', '.join(k.id for k in left_out)}"
-            )
-        if not selected:
-            raise NoDataError("none of the selected KPIs has data in the store")
-        window = resolve_window(engine, selected, forces, period, vs, to_month)
-        current, baseline = window.period, window.baseline
-        app.info(f"comparing {current.label} with {baseline.label}")
-        if len(selected) > 1:
-            # A KPI whose data lie wholly outside both periods (a Home Office table of
-            # another year, say) does not apply here; a partly covered one is still an error.
-            periods = [current, baseline]
-            outside = [
-                k for k in selected if not any(engine.holds_any(k, f, periods) for f in forces)
-            ]
-            if outside:
-                warn(
-                    f"{len(outside)} KPI(s) have no data for {current.label} or "
-                    f"{baseline.label} and are left out: {', '.join(k.id for k in outside)} "
-                    "('pcp periods' shows the months the store holds)"
-                )
-                selected = [k for k in selected if k not in outside]
-            if not selected:
-                raise NoDataError(
-                    f"none of the selected KPIs has data for {current.label} or {baseline.label}",
-                    hint="'pcp periods' shows the months the store holds",
-                )
-        frame = run_compare(
-            engine,
-            app.forces,
-            ComparePlan(selected, forces, current, baseline, allow_partial, alpha),
-        )
-    if not frame["complete"].all():
-        warn("some rows have missing months (see missing_months); their figures are partial")
-    for r in frame.filter(pl.col("notes").is_not_null()).iter_rows(named=True):
-        warn(f"{r['kpi']} ({r['force']}): {r['notes']}")
-    emit(frame, out, _view)
-
-
-def _datasets(app: App, kpi_id: str) -> list[str]:
-    kpi = app.catalogue.kpis[kpi_id]
-    if kpi.kind == "ratio" and kpi.numerator and kpi.denominator:
-        return _datasets(app, kpi.numerator) + _datasets(app, kpi.denominator)
-    return list(kpi.datasets)
+        outcome = run_comparison(app.engine(reader), app.forces, forces, request)
+    app.info(f"compared {outcome.window.period.label} with {outcome.window.baseline.label}")
+    for message in outcome.warnings:
+        warn(message)
+    emit(outcome.frame, out, _view)
 
 
 def _view(frame: pl.DataFrame) -> TableView:
