@@ -35,9 +35,8 @@ from pcp_cli import text
 from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
-from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
+from pcp_cli.analysis.ranker import measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.app.spc import spc_status
 from pcp_cli.engine import Engine
@@ -342,82 +341,59 @@ class _Checker:
 
     # -- MSG RAG -----------------------------------------------------------------------
     def rank(self, kpis: list[Kpi]) -> None:
+        """The RAG of the force's position (:func:`pcp_cli.app.position.msg_positions`, the
+        report's), for KPIs compared as rates or proportions."""
+        from pcp_cli.app.position import msg_positions  # the application's one answer
+
         plan = self.plan
-        if plan.comparator is None or not self._wanted("rank"):
+        comp = plan.comparator
+        if comp is None or not self._wanted("rank"):
             return
         ranked = [k for k in kpis if measure_of(k)[0] != "count"]
-        if not ranked:
-            return
-        ranker = Ranker(
-            self.engine,
-            self.registry,
-            self.populations,
-            RankPlan(
-                kpis=ranked,
-                home=plan.force,
-                period=plan.period,
-                baseline=plan.baseline,
-                comparator=plan.comparator,
-            ),
-        )
-        comp = plan.comparator
+        positions = msg_positions(
+            self.engine, self.registry, self.populations, plan.force, plan.period,
+            plan.baseline, comp, ranked,
+        )  # fmt: skip
         for kpi in ranked:
-            try:
-                result = ranker.rank(kpi)
-            except (NoDataError, UsageError) as exc:
-                self.skip("rank", kpi, exc.message)
+            gp = positions.found.get(kpi.id)
+            if gp is None:
+                self.skip("rank", kpi, positions.reasons.get(kpi.id) or "not ranked")
                 continue
-            if result is None:
-                self.skip("rank", kpi, ranker.unavailable.get(kpi.id) or "no comparable data")
-                continue
-            gp = result.group.placed.get(plan.force)
-            summary = result.group.summary
-            if gp is not None and result.group.ranked < 2:
-                self.skip("rank", kpi, f"no other force in the {comp.short} has data")
-                continue
-            if gp is None or summary is None:
-                fig = result.figures.get(plan.force)
-                reason = f"{fig.status}: {fig.detail}" if fig and fig.status != OK else "not ranked"
-                self.skip("rank", kpi, reason)
-                continue
-            unit = measure_label(result.measure, kpi)
-            shown = "%" if unit == "%" else ""
-            value = f"{_num(gp.value, shown)}{'' if shown else ' ' + unit}"
-            where = f"rank {gp.rank} of {result.group.ranked} " + (
+            status, verdict = _rag_words(gp.rag, kpi.polarity)
+            shown = "%" if gp.measure == "%" else ""
+            value = f"{_num(gp.rate, shown)}{'' if shown else ' ' + gp.measure}"
+            where = f"rank {gp.rank} of {gp.ranked} " + (
                 "nationally" if comp.kind == "national" else f"in the {comp.short}"
             )
             lines = (
-                f", control lines {_num(summary.lower, shown)} to {_num(summary.upper, shown)}"
-                if summary.lower is not None and summary.upper is not None
+                f", control lines {_num(gp.lower, shown)} to {_num(gp.upper, shown)}"
+                if gp.lower is not None and gp.upper is not None
                 else ""
             )
-            if gp.rag in ("RED", "AMBER", "GREEN"):
-                status = gp.rag
-                verdict = f": {gp.rag}"
-            elif kpi.polarity == "neutral":
-                status, verdict = "no RAG", ": no RAG (neutral KPI)"
-            else:
-                status, verdict = "no RAG", ": no RAG (too few forces for control lines)"
-            quality = result.quality.get(plan.force)
-            flag = (
-                f"; {plan.force} data probably incomplete"
-                if quality is not None and quality.probably_incomplete
-                else ""
-            )
+            flag = f"; {plan.force} data probably incomplete" if gp.home_incomplete else ""
             self.add(
                 kpi,
                 "rank",
                 status,
                 ["red"] if gp.rag == "RED" else ["amber"] if gp.rag == "AMBER" else [],
-                value=gp.value,
-                measure=unit,
-                reference=summary.mean,
+                value=gp.rate,
+                measure=gp.measure,
+                reference=gp.mean,
                 reference_label=f"{comp.short} mean",
                 rag=gp.rag if gp.rag != "NONE" else None,
-                detail=f"{value}, {where}; {comp.short} mean {_num(summary.mean, shown)}"
+                detail=f"{value}, {where}; {comp.short} mean {_num(gp.mean, shown)}"
                 f"{lines}{verdict}{flag}",
-                source=result.dataset,
+                source=gp.dataset,
             )
+
+
+def _rag_words(rag: str | None, polarity: str) -> tuple[str, str]:
+    """The status and the words after the detail for a position's RAG."""
+    if rag in ("RED", "AMBER", "GREEN"):
+        return str(rag), f": {rag}"
+    if polarity == "neutral":
+        return "no RAG", ": no RAG (neutral KPI)"
+    return "no RAG", ": no RAG (too few forces for control lines)"
 
 
 def _points_in(ok: pl.DataFrame, period: Period) -> int:

@@ -27,8 +27,9 @@ from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.coverage import coverage
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
-from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
+from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.app.position import msg_positions
 from pcp_cli.app.spc import spc_status
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
@@ -71,7 +72,11 @@ def build_report(
     # The engine's warnings are returned with the report (the CLI prints them).
     comparator, comparator_note = _comparator(registry, plan, groups or {})
     reported = [k for k in catalogue.in_section_order() if engine.has_data(k, force)]
-    peers, peer_notes = _peer_positions(engine, registry, populations, plan, comparator, reported)
+    positions = msg_positions(
+        engine, registry, populations, plan.force, plan.period, plan.baseline, comparator,
+        reported,
+    )  # fmt: skip
+    peers, peer_notes = positions.found, positions.reasons
     sections = []
     for number, name in enumerate(_sections(catalogue.sections, reported), start=1):
         in_section = [k for k in catalogue.in_section_order() if k.section == name]
@@ -263,94 +268,6 @@ def _trend(engine: Engine, kpi: Kpi, plan: ReportPlan, row: Mapping[str, Any]) -
 
 
 # -- peers -------------------------------------------------------------------------------------
-def _peer_positions(
-    engine: Engine,
-    registry: ForceRegistry,
-    populations: PopulationTable,
-    plan: ReportPlan,
-    comparator: Comparator | None,
-    kpis: Sequence[Kpi],
-) -> tuple[dict[str, PeerPosition], dict[str, str]]:
-    """The force's MSG rank and RAG per KPI; for the others, why not (one line each)."""
-    if comparator is None:
-        return {}, {}
-    ranker = Ranker(
-        engine,
-        registry,
-        populations,
-        RankPlan(list(kpis), plan.force, plan.period, plan.baseline, comparator),
-    )
-    found: dict[str, PeerPosition] = {}
-    notes: dict[str, str] = {}
-    held = {
-        (dataset, key.split("/")[0])
-        for dataset, body in engine.reader.manifest.datasets.items()
-        for key in body.get("partitions", {})
-    }
-    peers = [f for f in comparator.members if f != plan.force]
-    for kpi in kpis:
-        measure, _ = measure_of(kpi)
-        if measure == "count":
-            notes[kpi.id] = "compared as counts (population = false in the KPI file): not ranked"
-            continue
-        # A quick look at the manifest first: ranking costs a read per force.
-        lacking = [
-            b
-            for b in engine.base_kpis(kpi)
-            if not any((d, f) in held for d in b.datasets for f in peers)
-        ]
-        if lacking:
-            datasets = " or ".join(dict.fromkeys(d for b in lacking for d in b.datasets))
-            notes[kpi.id] = f"no other {comparator.short} force has {datasets} data in the store"
-            continue
-        try:
-            result = ranker.rank(kpi)
-        except PcpError as exc:
-            notes[kpi.id] = exc.message
-            continue
-        if result is None:
-            reason = ranker.unavailable.get(kpi.id) or "no force in the group has comparable data"
-            notes[kpi.id] = reason
-            continue
-        placed = result.group.placed.get(plan.force)
-        if placed is None:
-            fig = result.figures[plan.force]
-            notes[kpi.id] = f"not ranked ({fig.status}: {fig.detail})"
-            continue
-        if result.group.ranked < 2:
-            notes[kpi.id] = (
-                f"no other {comparator.short} force has {result.dataset} data for "
-                f"{plan.period.label}"
-            )
-            continue
-        summary = result.group.summary
-        national = result.national.placed.get(plan.force)
-        found[kpi.id] = PeerPosition(
-            group=comparator.short,
-            dataset=result.dataset,
-            measure=measure_label(result.measure, kpi),
-            rate=placed.value,
-            rank=placed.rank,
-            ranked=result.group.ranked,
-            members=len(comparator.members),
-            national_rank=national.rank if national else None,
-            national_ranked=result.national.ranked,
-            mean=summary.mean if summary else None,
-            lower=summary.lower if summary else None,
-            upper=summary.upper if summary else None,
-            rag=placed.rag,
-            meaningful=placed.meaningful,
-            incomplete_peers=tuple(
-                f
-                for f in comparator.members
-                if f != plan.force
-                and (check := result.quality.get(f)) is not None
-                and check.probably_incomplete
-            ),
-        )
-    return found, notes
-
-
 # -- the rolling-12-month crime table ----------------------------------------------------------
 def _crime_summary(
     engine: Engine,

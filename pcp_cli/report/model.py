@@ -16,11 +16,12 @@ import polars as pl
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 
 # The SPC status is the application layer's (one rule for every command); re-exported.
+from pcp_cli.app.position import PeerPosition
 from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period
 
-__all__ = ["DEFAULT_SPC_MONTHS", "SPC_MIN_POINTS", "SpcStatus"]
+__all__ = ["DEFAULT_SPC_MONTHS", "SPC_MIN_POINTS", "PeerPosition", "SpcStatus"]
 
 QUARTERLY_TABLE_KPIS = (
     "calls-999",
@@ -46,27 +47,6 @@ class ReportPlan:
     alpha: float = DEFAULT_ALPHA
     spc_months: int = DEFAULT_SPC_MONTHS
     quarterly_kpis: tuple[str, ...] = QUARTERLY_TABLE_KPIS
-
-
-@dataclass(frozen=True)
-class PeerPosition:
-    """The force's place in its comparator group (from :class:`analysis.ranker.Ranker`)."""
-
-    group: str
-    dataset: str
-    measure: str
-    rate: float | None
-    rank: int | None
-    ranked: int
-    members: int
-    national_rank: int | None
-    national_ranked: int
-    mean: float | None
-    lower: float | None
-    upper: float | None
-    rag: str | None
-    meaningful: bool | None
-    incomplete_peers: tuple[str, ...] = ()  # group members whose data look incomplete
 
 
 @dataclass(frozen=True)
