@@ -26,7 +26,7 @@ from pcp_cli.charts import (
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import TableView, render, write_atomic
-from pcp_cli.cli.xmr_options import PRESETS, xmr_options
+from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.kpis import Kpi
@@ -289,7 +289,7 @@ def _spc(
     rebase: tuple[Month, ...],
     target: float | None,
 ) -> Chart:
-    from pcp_cli.analysis.spc import SpcOptions, run
+    from pcp_cli.analysis.spc import run
 
     start = parse_month(from_month) if from_month else None
     end = parse_to(to_month)
@@ -300,15 +300,8 @@ def _spc(
         start, end = chosen.start, chosen.end
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
-    screen_default, logic_default = PRESETS[preset]
-    options = SpcOptions(
-        screen=screen_default if screen is None else screen,
-        two_in_three=logic_default if two_in_three is None else two_in_three,
-        run_length=run_length,
-        trend_ties=trend_ties,
-        baseline=baseline,
-        rebase=rebase,
-        target=target,
+    options = spc_options(
+        preset, screen, two_in_three, run_length, trend_ties, baseline, rebase, target
     )
     points = engine.points(kpi, force, start, end)
     outcome = run(points, "xmr", options, app.forces.name(force))

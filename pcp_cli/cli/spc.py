@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.analysis.spc import SpcMethod, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.cli.xmr_options import PRESETS, xmr_options
+from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
@@ -90,18 +90,11 @@ def spc(
     end = parse_month(to_month) if to_month else None
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
-    screen_default, logic_default = PRESETS[preset]
-    options = SpcOptions(
-        screen=screen_default if screen is None else screen,
-        two_in_three=logic_default if two_in_three is None else two_in_three,
-        run_length=int(run_length),
-        trend_ties=trend_ties,
-        baseline=baseline,
-        rebase=tuple(parse_month(m) for m in rebase_months),
-        target=target,
-        lines="mean-level" if lines == "mean-level" else "monthly",
-        alpha=alpha,
-    )
+    options = spc_options(
+        preset, screen, two_in_three, int(run_length), trend_ties, baseline,
+        tuple(parse_month(m) for m in rebase_months), target,
+        lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha,
+    )  # fmt: skip
     kpis = app.catalogue.select(kpi_spec)
     outcomes: list[SpcOutcome] = []
     with app.store.reading(wait=app.wait) as reader:
@@ -123,6 +116,13 @@ def spc(
                 for line in points.notes:
                     warn(f"{kpi.id} ({force}): {line}")
                 outcomes.append(outcome)
+    _say(app, outcomes)
+    frame = pl.concat([o.frame for o in outcomes], how="vertical")
+    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
+
+
+def _say(app: App, outcomes: list[SpcOutcome]) -> None:
+    """Each chart's warnings and one-line summary on stderr (none: no data, exit 5)."""
     if not outcomes:
         raise NoDataError("none of the selected KPIs has enough data for a chart")
     for outcome in outcomes:
@@ -130,8 +130,6 @@ def spc(
             warn(line)
         if not app.quiet:
             note(outcome.summary)
-    frame = pl.concat([o.frame for o in outcomes], how="vertical")
-    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
 
 
 def _several(frame: pl.DataFrame) -> tuple[bool, bool]:
