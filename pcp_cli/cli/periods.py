@@ -6,7 +6,8 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.coverage import coverage, sources
-from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, split_names
+from pcp_cli.app.forces import split_names
+from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
 from pcp_cli.cli.output import TableView, emit
 
 
