@@ -155,12 +155,12 @@ def load_catalogue(path: Path) -> Catalogue:
 
 def check_catalogue(path: Path) -> tuple[Catalogue | None, list[Problem]]:
     doc, text = load_toml(path, "KPI file")
-    checker = _Checker(path, text)
+    checker = _CatalogueValidator(path, text)
     catalogue = checker.check(doc)
     return (catalogue if not checker.problems else None), checker.problems
 
 
-class _Checker:
+class _CatalogueValidator:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.text = text

@@ -10,14 +10,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pcp_cli.analysis.peer_figures import Figure, compare_figures
-from pcp_cli.analysis.population import (
+from pcp_cli.analysis.peers.completeness import check_completeness, spread_blocks
+from pcp_cli.analysis.peers.population import (
     PopulationTable,
     estimate_year,
     period_midpoint,
 )
-from pcp_cli.analysis.quality import check_completeness, spread_blocks
-from pcp_cli.analysis.ranker import outcome_rate_applicable
+from pcp_cli.analysis.peers.ranking import outcome_rate_applicable
+from pcp_cli.analysis.peers.statistics import ForceFigure, group_statistics
 from pcp_cli.engine import Engine, outcome_rate_kpis, restrict_kpi
 from pcp_cli.errors import NoDataError
 from pcp_cli.kpis import load_catalogue
@@ -123,15 +123,15 @@ V22_POP = [1200, 900, 1500, 1050, 800, 1300, 1000, 1100]
 V22_COUNT = [95000, 60000, 120000, 70000, 52000, 98000, 69000, 80000]
 
 
-def v22_figures() -> list[Figure]:
+def v22_figures() -> list[ForceFigure]:
     return [
-        Figure(force, count, pop * 1000.0)
+        ForceFigure(force, count, pop * 1000.0)
         for force, count, pop in zip("ABCDEFGH", V22_COUNT, V22_POP, strict=True)
     ]
 
 
 def test_v22_msg_statistics_through_compare_figures() -> None:
-    comp = compare_figures(
+    comp = group_statistics(
         v22_figures(), measure="per-population", polarity="lower-is-better", multiplier=1000
     )
     rates = {f: p.value for f, p in comp.placed.items()}
@@ -162,7 +162,7 @@ def test_v22_msg_statistics_through_compare_figures() -> None:
 
 
 def test_v22_weighted_mean_and_population_sd() -> None:
-    comp = compare_figures(
+    comp = group_statistics(
         v22_figures(),
         measure="per-population",
         polarity="lower-is-better",
@@ -188,8 +188,8 @@ def test_v22_weighted_mean_and_population_sd() -> None:
 def test_v32_rate_intervals_through_compare_figures(
     count: int, population: int, rate: float, lower: float, upper: float, method: str
 ) -> None:
-    comp = compare_figures(
-        [Figure("X", count, population)],
+    comp = group_statistics(
+        [ForceFigure("X", count, population)],
         measure="per-population",
         polarity="lower-is-better",
         multiplier=1000,
@@ -203,8 +203,8 @@ def test_v32_rate_intervals_through_compare_figures(
 
 
 def test_v31_wilson_for_rates_of_a_count() -> None:
-    comp = compare_figures(
-        [Figure("X", 96, 105), Figure("Y", 0, 105), Figure("Z", 105, 105)],
+    comp = group_statistics(
+        [ForceFigure("X", 96, 105), ForceFigure("Y", 0, 105), ForceFigure("Z", 105, 105)],
         measure="proportion",
         polarity="higher-is-better",
         multiplier=100,
@@ -221,8 +221,8 @@ def test_funnel_position_against_the_group_rate_v34() -> None:
     # Group rate 1000 × 100 / 5000 = 20 per 1,000: force A expects 20 events and saw 10.
     # V3.4: 10 observed sits on the lower 95% funnel at 18.390356 expected and on the lower
     # 99.8% funnel at 24.133972, so 20 expected puts A below 95% but not below 99.8%.
-    comp = compare_figures(
-        [Figure("A", 10, 1000), Figure("B", 90, 4000)],
+    comp = group_statistics(
+        [ForceFigure("A", 10, 1000), ForceFigure("B", 90, 4000)],
         measure="per-population",
         polarity="lower-is-better",
         multiplier=1000,
@@ -233,8 +233,12 @@ def test_funnel_position_against_the_group_rate_v34() -> None:
 
 
 def test_unranked_figures_do_not_count() -> None:
-    comp = compare_figures(
-        [Figure("A", 10, 1000), Figure("B", status="no data"), Figure("C", 30, 1000)],
+    comp = group_statistics(
+        [
+            ForceFigure("A", 10, 1000),
+            ForceFigure("B", status="no data"),
+            ForceFigure("C", 30, 1000),
+        ],
         measure="per-population",
         polarity="lower-is-better",
         multiplier=1000,

@@ -11,7 +11,7 @@ For each KPI and force, four checks are run over the period (and its baseline):
   (:mod:`pcp_cli.analysis.spc`, MDC rules): are any of the latest ``recent`` points outside
   the process limits ("exceptional"), or special cause of concern;
 * ``rank``: the RAG of the force's rate against its Most Similar Group's control lines
-  (mean ± 1.96 SD; :mod:`pcp_cli.analysis.ranker`), for KPIs compared as rates per 1,000
+  (mean ± 1.96 SD; :mod:`pcp_cli.analysis.peers.ranking`), for KPIs compared as rates per 1,000
   population or as proportions.
 
 Each finding is matched against the rules in :data:`FAIL_RULES`; the ``--fail-on`` rules
@@ -32,11 +32,11 @@ from typing import Any, Literal
 import polars as pl
 
 from pcp_cli import text
-from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
-from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.ranker import measure_of
+from pcp_cli.analysis.peers.groups import Comparator
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.peers.ranking import measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.app.spc import spc_status
 from pcp_cli.engine import Engine
@@ -171,7 +171,7 @@ def _p(p: float | None, alpha: float) -> str:
     return f" ({shown})" if shown else ""
 
 
-class _Checker:
+class _FindingCollector:
     def __init__(
         self,
         engine: Engine,
@@ -457,7 +457,7 @@ def run_checks(
 
     Raises :class:`NoDataError` when nothing at all could be checked.
     """
-    checker = _Checker(engine, registry, populations, plan)
+    checker = _FindingCollector(engine, registry, populations, plan)
     present = [k for k in plan.kpis if engine.has_data(k, plan.force)]
     absent = [k.id for k in plan.kpis if k not in present]
     for kpi in present:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pcp_cli.analysis.check import CheckKind, CheckPlan, FailRule, run_checks
-from pcp_cli.analysis.comparator import Comparator, resolve_comparator
-from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.peers.groups import Comparator, resolve_comparator
+from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.window import Window, kpi_windows
 from pcp_cli.config import Settings
 from pcp_cli.engine import Engine

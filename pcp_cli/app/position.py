@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pcp_cli.analysis.comparator import Comparator
-from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.ranker import KpiRanking, Ranker, RankPlan, measure_label, measure_of
+from pcp_cli.analysis.peers.groups import Comparator
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.peers.ranking import KpiRanking, Ranker, RankPlan, measure_label, measure_of
 from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
 from pcp_cli.forces import ForceRegistry
@@ -22,7 +22,7 @@ from pcp_cli.periods import Period
 
 @dataclass(frozen=True)
 class PeerPosition:
-    """The force's place in its comparator group (from :class:`analysis.ranker.Ranker`)."""
+    """The force's place in its comparator group (from :class:`analysis.peers.ranking.Ranker`)."""
 
     group: str
     dataset: str

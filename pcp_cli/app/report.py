@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.window import resolve_window
 from pcp_cli.config import Settings
 from pcp_cli.engine import Engine

@@ -16,7 +16,7 @@ def rank_chart_from_frame(
     frame: pl.DataFrame, *, style: RankStyle = "bar", title: str | None = None
 ) -> Chart:
     """The MSG (or national, or group) comparison of one KPI from
-    :func:`pcp_cli.analysis.rank.rank` output with one KPI (a row per force: the rows
+    :func:`pcp_cli.analysis.peers.tables.rank` output with one KPI (a row per force: the rows
     ``pcp rank --kpi K --format csv`` prints).
 
     Only ranked forces (status "ok") are drawn; the others are named in a footnote.

@@ -12,7 +12,7 @@ from typing import Literal
 
 import click
 
-from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.window import anchor_month, resolve_window
 from pcp_cli.charts import (
@@ -327,9 +327,9 @@ def _rank(
     ddof: int,
     exclude_incomplete: bool,
 ) -> Chart:
-    from pcp_cli.analysis.comparator import resolve_comparator
-    from pcp_cli.analysis.rank import rank
-    from pcp_cli.analysis.ranker import RankPlan
+    from pcp_cli.analysis.peers.groups import resolve_comparator
+    from pcp_cli.analysis.peers.ranking import RankPlan
+    from pcp_cli.analysis.peers.tables import rank
 
     home = app.forces.forces[force]
     if not home.territorial:

@@ -14,7 +14,7 @@ from pcp_cli.analysis.check import (
     parse_fail_on,
     summary_text,
 )
-from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.check import CheckRequest, run_check
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn

@@ -7,12 +7,12 @@ from typing import Any
 import click
 import polars as pl
 
-from pcp_cli.analysis.comparator import resolve_comparator
-from pcp_cli.analysis.peer_figures import OK
-from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import RankResult
-from pcp_cli.analysis.rank import rank as run_rank
-from pcp_cli.analysis.ranker import RankPlan
+from pcp_cli.analysis.peers.groups import resolve_comparator
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.peers.ranking import RankPlan
+from pcp_cli.analysis.peers.statistics import OK
+from pcp_cli.analysis.peers.tables import RankResult
+from pcp_cli.analysis.peers.tables import rank as run_rank
 from pcp_cli.app.window import resolve_window
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn

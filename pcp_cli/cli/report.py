@@ -12,7 +12,7 @@ from typing import Literal
 import click
 import polars as pl
 
-from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.report import ReportRequest, make_report
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note

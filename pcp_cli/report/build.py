@@ -2,8 +2,8 @@
 
 Nothing is computed twice in a different way: the KPI rows are :func:`analysis.compare.compare`
 rows, the SPC status reads :func:`analysis.spc.xmr` over :meth:`Engine.points`, the MSG rank
-and RAG come from :class:`analysis.ranker.Ranker`, the rolling-12-month crime table is
-:func:`analysis.rank.rank` for the Crime section (seed 003's shape), the trend is
+and RAG come from :class:`analysis.peers.ranking.Ranker`, the rolling-12-month crime table is
+:func:`analysis.peers.tables.rank` for the Crime section (seed 003's shape), the trend is
 :func:`analysis.trend.year_on_year`. Where a part cannot be worked out (a period the store
 does not fully hold, no peers, no populations, a quarterly series) the report says why in a
 note instead of failing.
@@ -21,13 +21,13 @@ from typing import Any
 import polars as pl
 
 from pcp_cli import __version__
-from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.coverage import coverage
-from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
-from pcp_cli.analysis.ranker import RankPlan
+from pcp_cli.analysis.peers.groups import Comparator, resolve_comparator
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.peers.ranking import RankPlan
+from pcp_cli.analysis.peers.tables import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.position import msg_positions
 from pcp_cli.app.spc import spc_status

@@ -5,7 +5,7 @@ of its comparator group that the store holds, over the months the report's figur
 
 * every monthly series (each dataset's whole monthly volume; for the counts dataset each
   measure on its own) is checked with the sharp-drop rule of
-  :func:`pcp_cli.analysis.quality.check_completeness` (more than 25% below the median of
+  :func:`pcp_cli.analysis.peers.completeness.check_completeness` (more than 25% below the median of
   the previous 6 months, and beyond chance at 99.8%);
 * gaps inside a series, and series that stop before the report period ends, come from
   :func:`pcp_cli.analysis.coverage.coverage`.
@@ -21,7 +21,7 @@ from dataclasses import replace
 import polars as pl
 
 from pcp_cli.analysis.coverage import coverage
-from pcp_cli.analysis.quality import (
+from pcp_cli.analysis.peers.completeness import (
     DEFAULT_DROP,
     DEFAULT_LOOKBACK,
     PROBABLY_INCOMPLETE,

@@ -13,9 +13,9 @@ from pcp_cli.report.layout import (
     Block,
     Bullets,
     Cell,
+    ChartBlock,
     ChartChoice,
     Document,
-    Figure,
     Paragraph,
     Table,
     layout,
@@ -176,7 +176,7 @@ def _block(block: Block, counter: list[int], chart_format: ChartFormat) -> str:
         cls = f' class="{block.kind}"' if block.kind else ""
         items = "".join(f"<li>{e(item)}</li>" for item in block.items)
         return f"{title}<ul{cls}>{items}</ul>"
-    if isinstance(block, Figure):
+    if isinstance(block, ChartBlock):
         counter[0] += 1
         chart = render_figure(block, counter[0], chart_format)
         return f"<figure>{chart}<figcaption>{e(block.caption)}</figcaption></figure>"

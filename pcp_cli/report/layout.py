@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pcp_cli.analysis.peer_figures import OK
+from pcp_cli.analysis.peers.statistics import OK
 from pcp_cli.errors import PcpError
 from pcp_cli.periods import month_name, parse_month
 from pcp_cli.report.build import period_words
@@ -68,7 +68,7 @@ class Bullets:
 
 
 @dataclass(frozen=True)
-class Figure:
+class ChartBlock:
     """A chart from :mod:`pcp_cli.charts` (HTML only): ``kind`` is "trend" or "spc"."""
 
     kind: str
@@ -77,7 +77,7 @@ class Figure:
     caption: str
 
 
-Block = Table | Paragraph | Bullets | Figure
+Block = Table | Paragraph | Bullets | ChartBlock
 
 
 @dataclass(frozen=True)
@@ -424,8 +424,10 @@ def _figures(report: Report, line: KpiLine, charts: ChartChoice, charted: set[st
         return []
     has_spc = line.spc.frame is not None and line.spc.status != "not charted"
     has_trend = line.trend is not None and line.trend.kind == "year-on-year"
-    trend = Figure("trend", line, report.force_name, _trend_caption(line)) if has_trend else None
-    spc = Figure("spc", line, report.force_name, _spc_caption(line)) if has_spc else None
+    trend = (
+        ChartBlock("trend", line, report.force_name, _trend_caption(line)) if has_trend else None
+    )
+    spc = ChartBlock("spc", line, report.force_name, _spc_caption(line)) if has_spc else None
     if charts == "all":
         return [f for f in (trend, spc) if f is not None]
     if line.kpi.id not in charted:

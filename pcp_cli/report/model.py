@@ -129,7 +129,7 @@ class SectionReport:
 class CrimeSummary:
     """Seed 002/003's rolling-12-month table: rank's per-KPI frame for the Crime section.
 
-    ``frame`` has the columns of :data:`pcp_cli.analysis.rank.KPI_COLUMNS`; without peers or
+    ``frame`` has the columns of :data:`pcp_cli.analysis.peers.tables.KPI_COLUMNS`; without peers or
     populations it is built from compare and the rank columns are empty (``notes`` says so).
     """
 

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pcp_cli.charts import Chart, spc_chart, trend_chart
 from pcp_cli.periods import month_name, parse_month
-from pcp_cli.report.layout import Figure
+from pcp_cli.report.layout import ChartBlock
 from pcp_cli.report.model import Trend
 
 ChartFormat = Literal["svg", "png"]
@@ -107,7 +107,7 @@ def _series_text(values: Sequence[float]) -> str:
     )
 
 
-def draw(figure: Figure) -> Chart:
+def draw(figure: ChartBlock) -> Chart:
     """The :mod:`pcp_cli.charts` chart of a report figure (the caller closes it)."""
     line = figure.line
     kpi = line.kpi
@@ -197,7 +197,7 @@ def readable(chart: Chart) -> None:
             text.set_fontsize(MIN_TEXT_PT)
 
 
-def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
+def render_figure(figure: ChartBlock, index: int, fmt: ChartFormat = "svg") -> str:
     """The figure as an inline ``<svg>`` (ids prefixed ``c<index>-``) or a base64 ``<img>``,
     with :func:`alt_text` as its accessible description."""
     chart = draw(figure)
@@ -214,7 +214,7 @@ def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
     )
 
 
-def alt_text(figure: Figure, title: str) -> str:
+def alt_text(figure: ChartBlock, title: str) -> str:
     """What the chart shows, for a screen reader: its title, the latest value and, for a
     monthly (XmR) chart, the average and the normal range."""
     from pcp_cli.report.words import number, value_text

@@ -3,7 +3,7 @@
 Methods (research/methods.md §2.3 and §3; the statistics live in :mod:`pcp_cli.stats`):
 
 * Count KPIs are compared as rates per 1,000 population, using the mid-year estimate
-  nearest the period's midpoint (:mod:`pcp_cli.analysis.population`). Derived rate KPIs
+  nearest the period's midpoint (:mod:`pcp_cli.analysis.peers.population`). Derived rate KPIs
   (positive outcome rate) and survey proportions are compared as the rate itself.
 * Ranks are competition ranks ("1224"), rank 1 = best by the KPI's polarity (lowest crime
   rate, highest outcome rate; neutral KPIs rank the lowest first). The MSG rank is over the
@@ -32,10 +32,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pcp_cli.analysis.comparator import (
+from pcp_cli.analysis.peers.completeness import (
+    Completeness,
+    check_completeness,
+    dataset_volumes,
+    measures_per_row,
+    spread_blocks,
+)
+from pcp_cli.analysis.peers.groups import (
     Comparator,
 )
-from pcp_cli.analysis.peer_figures import (
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.peers.statistics import (
     EXCLUDED,
     INCOMPLETE_PERIOD,
     NO_DATA,
@@ -46,18 +54,10 @@ from pcp_cli.analysis.peer_figures import (
     OUTCOME_LIST,
     PER_POPULATION,
     UNDEFINED,
-    Comparison,
-    Figure,
+    ForceFigure,
+    GroupStatistics,
     Measure,
-    compare_figures,
-)
-from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.quality import (
-    Completeness,
-    check_completeness,
-    dataset_volumes,
-    measures_per_row,
-    spread_blocks,
+    group_statistics,
 )
 from pcp_cli.engine import Engine, Series, outcome_rate_kpis
 from pcp_cli.errors import UsageError
@@ -102,10 +102,10 @@ class KpiRanking:
     measure: Measure
     multiplier: float
     dataset: str
-    figures: dict[str, Figure]
+    figures: dict[str, ForceFigure]
     quality: dict[str, Completeness]
-    group: Comparison
-    national: Comparison
+    group: GroupStatistics
+    national: GroupStatistics
     population_years: dict[str, int]
     choices: list[DatasetChoice]
 
@@ -264,7 +264,7 @@ class Ranker:
             self.unavailable[kpi.id] = next(iter(reasons or others), "")
             return None
         dataset = "/".join(dict.fromkeys(str(c.dataset) for c in choices))
-        figures: dict[str, Figure] = {}
+        figures: dict[str, ForceFigure] = {}
         quality: dict[str, Completeness] = {}
         years: dict[str, int] = {}
         for force in self.universe:
@@ -276,15 +276,15 @@ class Ranker:
             elif checks:
                 quality[force] = checks[0]
             if fig.status == OK and self.plan.exclude_incomplete and flagged:
-                fig = Figure(
+                fig = ForceFigure(
                     force, fig.numerator, fig.denominator, EXCLUDED, quality[force].describe()
                 )
             figures[force] = fig
         if not any(f.status == OK for f in figures.values()):
             return None
 
-        def compare(forces: Sequence[str], detail: bool) -> Comparison:
-            return compare_figures(
+        def compare(forces: Sequence[str], detail: bool) -> GroupStatistics:
+            return group_statistics(
                 [figures[f] for f in forces],
                 measure=measure,
                 polarity=kpi.polarity,
@@ -310,7 +310,7 @@ class Ranker:
         force: str,
         choices: list[DatasetChoice],
         years: dict[str, int],
-    ) -> Figure:
+    ) -> ForceFigure:
         for choice in choices:
             if force not in choice.totals:
                 status, detail = choice.status.get(
@@ -320,7 +320,7 @@ class Ranker:
                         f"no {' or '.join(choice.datasets)} data for {self.plan.period.label}",
                     ),
                 )
-                return Figure(force, status=status, detail=detail)
+                return ForceFigure(force, status=status, detail=detail)
         den: float | None
         if kpi.kind == "ratio":
             num = choices[0].totals[force][0]
@@ -331,7 +331,7 @@ class Ranker:
         if measure == "per-population":
             est = self.populations.find(force, self.plan.period)
             if est is None:
-                return Figure(
+                return ForceFigure(
                     force,
                     num,
                     None,
@@ -341,12 +341,12 @@ class Ranker:
             years[force] = est.year
             if est.fallback:
                 self.population_fallbacks.setdefault((est.wanted_year, est.year), []).append(force)
-            return Figure(force, num, est.population)
+            return ForceFigure(force, num, est.population)
         if measure == "proportion":
             if not den:
-                return Figure(force, num, den, UNDEFINED, "the denominator is 0")
-            return Figure(force, num, den)
-        return Figure(force, num, None)
+                return ForceFigure(force, num, den, UNDEFINED, "the denominator is 0")
+            return ForceFigure(force, num, den)
+        return ForceFigure(force, num, None)
 
     def preload(self) -> None:
         """Load every series the per-KPI table reads: one query per dataset, not per KPI
@@ -356,7 +356,7 @@ class Ranker:
         self.engine.preload(pairs, list(self.plan.comparator.members))
 
     # -- positive outcome rate of a crime category (street data) ------------------------
-    def outcome_rate(self, kpi: Kpi) -> Comparison | None:
+    def outcome_rate(self, kpi: Kpi) -> GroupStatistics | None:
         """The category's positive outcome rate in the group, from street data, or None."""
         if not outcome_rate_applicable(kpi, self.engine.catalogue):
             return None
@@ -371,13 +371,13 @@ class Ranker:
         figures = []
         for force in members:
             if force not in num_choice.totals or force not in den_choice.totals:
-                figures.append(Figure(force, status=NO_DATA))
+                figures.append(ForceFigure(force, status=NO_DATA))
                 continue
             x, n = num_choice.totals[force][0], den_choice.totals[force][0]
-            figures.append(Figure(force, x, n, OK if n > 0 else UNDEFINED))
+            figures.append(ForceFigure(force, x, n, OK if n > 0 else UNDEFINED))
         if not any(f.status == OK for f in figures):
             return None
-        return compare_figures(
+        return group_statistics(
             figures,
             measure="proportion",
             polarity="higher-is-better",

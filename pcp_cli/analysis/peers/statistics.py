@@ -45,7 +45,7 @@ NOT_CRIME_LIST = "not-crime"
 
 
 @dataclass(frozen=True)
-class Figure:
+class ForceFigure:
     """One force's numbers for a KPI and period; ``status`` is OK or why it is not ranked."""
 
     force: str
@@ -76,7 +76,7 @@ class Placed:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class GroupStatistics:
     """The group statistics and each ranked force's place (rates per ``multiplier``)."""
 
     measure: Measure
@@ -92,8 +92,8 @@ class Comparison:
         return len(self.placed)
 
 
-def compare_figures(
-    figures: Sequence[Figure],
+def group_statistics(
+    figures: Sequence[ForceFigure],
     *,
     measure: Measure,
     polarity: Polarity,
@@ -102,7 +102,7 @@ def compare_figures(
     ddof: int = 1,
     line_z: float = DEFAULT_LINE_Z,
     detail: bool = True,
-) -> Comparison:
+) -> GroupStatistics:
     """Rank the figures with status OK and place each against the group.
 
     For ``per-population`` the denominator is the population and the rate is
@@ -113,7 +113,7 @@ def compare_figures(
     """
     usable = [f for f in figures if f.status == OK]
     if not usable:
-        return Comparison(measure, polarity, multiplier, len(figures), None, None)
+        return GroupStatistics(measure, polarity, multiplier, len(figures), None, None)
     nums = [float(f.numerator or 0.0) for f in usable]
     if measure == "count":
         dens = [1.0] * len(usable)
@@ -148,7 +148,9 @@ def compare_figures(
                 "",
                 None,
             )
-        return Comparison(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
+        return GroupStatistics(
+            measure, polarity, multiplier, len(figures), summary, group_rate, placed
+        )
     for i, fig in enumerate(usable):
         pos = msg_position(
             i,
@@ -193,7 +195,7 @@ def compare_figures(
             difference=difference,
             meaningful=meaningful,
         )
-    return Comparison(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
+    return GroupStatistics(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
 
 
 def _group_rate(

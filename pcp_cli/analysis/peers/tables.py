@@ -15,25 +15,25 @@ from typing import Literal
 
 import polars as pl
 
-from pcp_cli.analysis.comparator import (
-    Comparator,
-)
-from pcp_cli.analysis.peer_figures import (
-    OK,
-    OUTCOME_LIST,
-    Figure,
-    Measure,
-)
-from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.quality import (
+from pcp_cli.analysis.peers.completeness import (
     Completeness,
 )
-from pcp_cli.analysis.ranker import (
+from pcp_cli.analysis.peers.groups import (
+    Comparator,
+)
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.peers.ranking import (
     DatasetChoice,
     KpiRanking,
     Ranker,
     RankPlan,
     measure_label,
+)
+from pcp_cli.analysis.peers.statistics import (
+    OK,
+    OUTCOME_LIST,
+    ForceFigure,
+    Measure,
 )
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
@@ -424,7 +424,7 @@ def _denominator_kind(kpi: Kpi, measure: Measure) -> str:
     return "none"
 
 
-def _rate(fig: Figure, result: KpiRanking) -> float | None:
+def _rate(fig: ForceFigure, result: KpiRanking) -> float | None:
     """The rate of an unranked force where it can still be worked out (else None)."""
     if fig.numerator is None:
         return None
