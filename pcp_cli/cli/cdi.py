@@ -7,39 +7,12 @@ from collections.abc import Mapping
 import click
 import polars as pl
 
-from pcp_cli.app.window import resolve_window
+from pcp_cli.app.cdi import CdiRequest, StoreSide, run_cdi
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
-from pcp_cli.stats.cdi import cdi_estimate
-
-METHOD = (
-    "seed 003 (crime data integrity): expected at the old compliance = recorded × "
-    "start compliance / average compliance"
-)
-
-COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "force": pl.String,
-    "force_name": pl.String,
-    "kpi": pl.String,
-    "counts_from": pl.String,
-    "period": pl.String,
-    "baseline_period": pl.String,
-    "recorded": pl.Float64,
-    "previous": pl.Float64,
-    "increase": pl.Float64,
-    "pct_increase": pl.Float64,
-    "compliance": pl.List(pl.Float64),
-    "compliance_start": pl.Float64,
-    "compliance_end": pl.Float64,
-    "average_compliance": pl.Float64,
-    "expected_at_start": pl.Float64,
-    "attributable": pl.Float64,
-    "share_of_increase": pl.Float64,
-    "method": pl.String,
-}
 
 
 def _percent(text: str, option: str) -> float:
@@ -134,78 +107,30 @@ def cdi(
     paragraphs 40-46). Counts come from the store unless --recorded and
     --previous are given.
     """
-    points = [
-        *([_percent(from_pct, "--from")] if from_pct is not None else []),
-        *(_percent(a, "--audit") for a in audits),
-        *([_percent(to_pct, "--to")] if to_pct is not None else []),
-    ]
-    if len(points) < 2:
-        raise UsageError(
-            "give recording compliance at the start and the end",
-            hint="--from 75.8 --to 87.4, or two or more --audit values in time order",
-        )
-    force = kpi_name = current_label = base_label = None
-    force_display = None
-    source = "given"
-    if recorded is None or previous is None:
-        source = "store"
-        kpis = app.catalogue.select(kpi_id)
-        if len(kpis) != 1:
-            raise UsageError("pcp cdi counts one KPI", hint="give a single KPI id to --kpi")
+    request = CdiRequest(
+        [
+            *([_percent(from_pct, "--from")] if from_pct is not None else []),
+            *(_percent(a, "--audit") for a in audits),
+            *([_percent(to_pct, "--to")] if to_pct is not None else []),
+        ],
+        recorded,
+        previous,
+        kpi_id,
+        period,
+        vs,
+    )
+    if request.needs_store and len(request.points) >= 2:
         with app.store.reading(wait=app.wait) as reader:
-            engine = app.engine(reader)
-            forces = app.resolve_forces((force_name,) if force_name else (), reader)
-            force = forces[0]
-            kpi = kpis[0]
-            if kpi.kind != "count":
-                raise UsageError(f"{kpi.id} is not a count of crimes")
-            window = resolve_window(
-                engine, [kpi], [force], period, vs, no_data=f"no data for KPI {kpi.id} for {force}"
-            )
-            current, base = window.period, window.baseline
-            cur_value, base_value = engine.values(kpi, force, [current, base])
-            current_label, base_label = current.label, base.label
-            if recorded is None:
-                recorded = cur_value.value
-            else:
-                source = "given/store"
-            if previous is None:
-                previous = base_value.value
-            else:
-                source = "store/given"
-            force_display = app.forces.name(force)
-            kpi_name = kpi.id
-    assert recorded is not None and previous is not None
-    try:
-        est = cdi_estimate(recorded, previous, points)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    row = {
-        "force": force,
-        "force_name": force_display,
-        "kpi": kpi_name,
-        "counts_from": source,
-        "period": current_label,
-        "baseline_period": base_label,
-        "recorded": est.recorded,
-        "previous": est.previous,
-        "increase": est.increase,
-        "pct_increase": est.increase / est.previous * 100 if est.previous else None,
-        "compliance": points,
-        "compliance_start": est.compliance_start,
-        "compliance_end": points[-1],
-        "average_compliance": est.average_compliance,
-        "expected_at_start": est.expected_at_start,
-        "attributable": est.attributable,
-        "share_of_increase": est.share_of_increase,
-        "method": METHOD,
-    }
-    frame = pl.DataFrame([row], schema=COLUMNS)
-    if est.share_of_increase is None:
-        warn("recorded crime did not rise, so no share of an increase can be attributed")
+            force = app.resolve_forces((force_name,) if force_name else (), reader)[0]
+            store = StoreSide(app.engine(reader), force, app.forces.name(force))
+            outcome = run_cdi(request, app.catalogue, store)
+    else:
+        outcome = run_cdi(request, app.catalogue)
+    for message in outcome.warnings:
+        warn(message)
     if not app.quiet:
-        note(_summary(row))
-    emit(frame, out, _view)
+        note(_summary(outcome.frame.row(0, named=True)))
+    emit(outcome.frame, out, _view)
 
 
 def _n(value: float | None) -> str:
