@@ -13,8 +13,8 @@ from typing import Literal
 import click
 
 from pcp_cli.analysis.peers.population import PopulationTable
-from pcp_cli.analysis.trend import year_on_year
-from pcp_cli.app.window import anchor_month, resolve_window
+from pcp_cli.app.chart import ChartFigures, ChartRequest, chart_figures
+from pcp_cli.app.rank import RankRequest
 from pcp_cli.charts import (
     Chart,
     ChartError,
@@ -27,10 +27,9 @@ from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import TableView, render, write_output
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.errors import UsageError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Month, parse_month, parse_period
+from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 Kind = Literal["trend", "spc", "rank"]
@@ -153,6 +152,58 @@ def chart(
       pcp chart rank --kpi all-crime --period 2017/18 --group national --style funnel \\
           -o funnel.svg --data funnel.csv
     """
+    fmt, data_fmt = _formats(output, data_path)
+    _check_kind_options(kind)
+    kpi = _one_kpi(app, kpi_id)
+    spc = None
+    if kind == "spc":
+        rebase = tuple(parse_month(m) for m in rebase_months)
+        spc = spc_options(
+            preset, screen, two_in_three, int(run_length), trend_ties, baseline, rebase, target
+        )
+    ddof = 1 if sd_kind.lower() == "sample" else 0
+    rank = RankRequest(
+        [kpi], period or "12m", "last-year", to_month, group_spec, weighted, ddof,
+        exclude_incomplete, must_hold_data=True,
+    )  # fmt: skip
+    with app.store.reading(wait=app.wait) as reader:
+        forces = app.resolve_forces(force_names, reader)
+        if len(forces) != 1:
+            raise UsageError(
+                f"a chart shows one force; {len(forces)} were given",
+                hint="give one --force (one chart per force)",
+            )
+        request = ChartRequest(kind, kpi, forces[0], period, from_month, to_month, spc, rank)
+        figures = chart_figures(
+            app.engine(reader),
+            app.forces,
+            app.settings.groups,
+            PopulationTable.from_reader(reader),
+            request,
+        )
+    for message in figures.warnings:
+        warn(message)
+    if not app.quiet and figures.summary:
+        note(figures.summary)
+    _write(app, _draw(app, request, figures, style), output, fmt, data_path, data_fmt)
+
+
+def _write(
+    app: App, drawn: Chart, output: Path, fmt: str, data_path: Path | None, data_fmt: str | None
+) -> None:
+    """The chart (and, with --data, the figures it plots) to their files."""
+    try:
+        write_output(output, drawn.render("png" if fmt == "png" else "svg"))
+        if data_path is not None and data_fmt is not None:
+            write_output(data_path, render(drawn.data, data_fmt, _no_view))
+    finally:
+        drawn.close()
+    if not app.quiet:
+        note(f"wrote {output} ({drawn.title})")
+
+
+def _formats(output: Path, data_path: Path | None) -> tuple[str, str | None]:
+    """The chart's format (from its name) and the --data file's, or a usage error."""
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise UsageError(
@@ -166,66 +217,39 @@ def chart(
                 f"cannot tell the data format from '{data_path.name}'",
                 hint="name the --data file .csv, .tsv, .json, .jsonl or .parquet",
             )
-    _check_kind_options(kind)
+    return fmt, data_fmt
+
+
+def _one_kpi(app: App, kpi_id: str) -> Kpi:
     kpis = app.catalogue.select(kpi_id)
     if len(kpis) != 1:
         raise UsageError(
             f"a chart shows one KPI; '{kpi_id}' selects {len(kpis)}",
             hint="give one KPI id (see 'pcp kpis')",
         )
-    kpi = kpis[0]
-    with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
-        forces = app.resolve_forces(force_names, reader)
-        if len(forces) != 1:
-            raise UsageError(
-                f"a chart shows one force; {len(forces)} were given",
-                hint="give one --force (one chart per force)",
-            )
-        force = forces[0]
-        if kind == "trend":
-            drawn = _trend(app, engine, kpi, force, to_month)
-        elif kind == "spc":
-            drawn = _spc(
-                app,
-                engine,
-                kpi,
-                force,
-                period=period,
-                from_month=from_month,
-                to_month=to_month,
-                preset=preset,
-                screen=screen,
-                two_in_three=two_in_three,
-                run_length=int(run_length),
-                trend_ties=trend_ties,
-                baseline=baseline,
-                rebase=tuple(parse_month(m) for m in rebase_months),
-                target=target,
-            )
-        else:
-            drawn = _rank(
-                app,
-                engine,
-                PopulationTable.from_reader(reader),
-                kpi,
-                force,
-                period=period or "12m",
-                to_month=to_month,
-                style=style,
-                group_spec=group_spec,
-                weighted=weighted,
-                ddof=1 if sd_kind.lower() == "sample" else 0,
-                exclude_incomplete=exclude_incomplete,
-            )
+    return kpis[0]
+
+
+def _draw(app: App, request: ChartRequest, figures: ChartFigures, style: RankStyle) -> Chart:
+    if figures.trend is not None:
+        trend = figures.trend
+        return trend_chart(
+            kpi_label=request.kpi.label,
+            unit=request.kpi.unit,
+            force_name=app.forces.name(request.force),
+            current_label=trend.current_label,
+            current=trend.current,
+            previous_label=trend.previous_label,
+            previous=trend.previous,
+        )
+    assert figures.frame is not None
+    if figures.kind == "spc":
+        assert request.spc is not None
+        return spc_chart_from_frame(figures.frame, rebase_months=request.spc.rebase)
     try:
-        write_output(output, drawn.render("png" if fmt == "png" else "svg"))
-        if data_path is not None and data_fmt is not None:
-            write_output(data_path, render(drawn.data, data_fmt, _no_view))
-    finally:
-        drawn.close()
-    if not app.quiet:
-        note(f"wrote {output} ({drawn.title})")
+        return rank_chart_from_frame(figures.frame, style=style)
+    except ChartError as exc:
+        raise UsageError(str(exc), hint="use --style bar") from None
 
 
 def _no_view(frame: object) -> TableView:  # pragma: no cover - machine formats only
@@ -246,122 +270,3 @@ def _check_kind_options(kind: str) -> None:
                     f"{flag} does not apply to a {kind} chart",
                     hint=f"it is an option of: {kinds.replace(',', ', ')} charts",
                 )
-
-
-def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month:
-    latest = anchor_month(engine, [kpi], [force], to_month)
-    if latest is None:
-        raise NoDataError(
-            f"no data for KPI {kpi.id} for {force}",
-            hint="see which months the store holds with 'pcp periods'",
-        )
-    return latest
-
-
-def _trend(app: App, engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Chart:
-    trend = year_on_year(engine, kpi, force, _latest(engine, kpi, force, to_month))
-    return trend_chart(
-        kpi_label=kpi.label,
-        unit=kpi.unit,
-        force_name=app.forces.name(force),
-        current_label=trend.current_label,
-        current=trend.current,
-        previous_label=trend.previous_label,
-        previous=trend.previous,
-    )
-
-
-def _spc(
-    app: App,
-    engine: Engine,
-    kpi: Kpi,
-    force: str,
-    *,
-    period: str | None,
-    from_month: str | None,
-    to_month: str | None,
-    preset: str,
-    screen: bool | None,
-    two_in_three: TwoInThreeLogic | None,
-    run_length: int,
-    trend_ties: TrendTies,
-    baseline: int | None,
-    rebase: tuple[Month, ...],
-    target: float | None,
-) -> Chart:
-    from pcp_cli.analysis.spc import run
-
-    start = parse_month(from_month) if from_month else None
-    end = parse_to(to_month)
-    if period is not None:
-        if start is not None:
-            raise UsageError("give --period or --from, not both")
-        chosen = parse_period(period, latest=_latest(engine, kpi, force, to_month))
-        start, end = chosen.start, chosen.end
-    if start is not None and end is not None and end < start:
-        raise UsageError(f"--to {to_month} is before --from {from_month}")
-    options = spc_options(
-        preset, screen, two_in_three, run_length, trend_ties, baseline, rebase, target
-    )
-    points = engine.points(kpi, force, start, end)
-    outcome = run(points, "xmr", options, app.forces.name(force))
-    for line in (*points.notes, *outcome.warnings):
-        warn(line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}")
-    if not app.quiet:
-        note(outcome.summary)
-    return spc_chart_from_frame(outcome.frame, rebase_months=rebase)
-
-
-def _rank(
-    app: App,
-    engine: Engine,
-    populations: PopulationTable,
-    kpi: Kpi,
-    force: str,
-    *,
-    period: str,
-    to_month: str | None,
-    style: RankStyle,
-    group_spec: str,
-    weighted: bool,
-    ddof: int,
-    exclude_incomplete: bool,
-) -> Chart:
-    from pcp_cli.analysis.peers.groups import resolve_comparator
-    from pcp_cli.analysis.peers.ranking import RankPlan
-    from pcp_cli.analysis.peers.tables import rank
-
-    home = app.forces.forces[force]
-    if not home.territorial:
-        raise UsageError(
-            f"{home.name} is not a territorial police force: it has no population and is "
-            "never ranked",
-            hint="give one of the 43 territorial forces",
-        )
-    _latest(engine, kpi, force, to_month)  # the error when the KPI has no data
-    window = resolve_window(engine, [kpi], [force], period, "last-year", to_month)
-    current = window.period
-    comparator, group_warnings = resolve_comparator(
-        group_spec, home, app.forces, app.settings.groups, current
-    )
-    for message in group_warnings:
-        warn(message)
-    plan = RankPlan(
-        kpis=[kpi],
-        home=home.id,
-        period=current,
-        baseline=window.baseline,
-        comparator=comparator,
-        mean_method="weighted" if weighted else "unweighted",
-        ddof=ddof,
-        exclude_incomplete=exclude_incomplete,
-    )
-    result = rank(engine, app.forces, populations, plan)
-    for message in result.warnings:
-        warn(message)
-    if not app.quiet and result.notes:
-        note(result.notes[-1])
-    try:
-        return rank_chart_from_frame(result.frame, style=style)
-    except ChartError as exc:
-        raise UsageError(str(exc), hint="use --style bar") from None

@@ -7,13 +7,10 @@ from typing import Any
 import click
 import polars as pl
 
-from pcp_cli.analysis.peers.groups import resolve_comparator
 from pcp_cli.analysis.peers.population import PopulationTable
-from pcp_cli.analysis.peers.ranking import RankPlan
 from pcp_cli.analysis.peers.statistics import OK
 from pcp_cli.analysis.peers.tables import RankResult
-from pcp_cli.analysis.peers.tables import rank as run_rank
-from pcp_cli.app.window import resolve_window
+from pcp_cli.app.rank import RankRequest, run_rank
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
@@ -77,51 +74,28 @@ def rank(
       pcp rank --kpi burglary --period 2017/18 --group national --format csv
       pcp rank --kpi all-crime --period 12m --group sussex,kent,essex --weighted
     """
-    kpis = app.catalogue.select(kpi_spec)
+    request = RankRequest(
+        app.catalogue.select(kpi_spec),
+        period,
+        vs,
+        to_month,
+        group_spec,
+        weighted,
+        ddof=1 if sd_kind.lower() == "sample" else 0,
+        exclude_incomplete=exclude_incomplete,
+    )
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("rank compares one force with its group: give one --force")
-        home = app.forces.forces[forces[0]]
-        if not home.territorial:
-            raise UsageError(
-                f"{home.name} is not a territorial police force: it has no population and "
-                "is never ranked",
-                hint="give one of the 43 territorial forces",
-            )
-        # Every territorial force's series in one query per dataset: the national ranks
-        # need them all, and the latest month is read from the same cache.
-        engine.preload(kpis, [f.id for f in app.forces.territorial])
-        window = resolve_window(
-            engine,
-            kpis,
-            [home.id],
-            period,
-            vs,
-            to_month,
-            no_data=f"the store holds no data for {home.name} for the selected KPIs",
+        populations = PopulationTable.from_reader(reader)
+        outcome = run_rank(
+            app.engine(reader), app.forces, app.settings.groups, populations, forces[0], request
         )
-        current, baseline = window.period, window.baseline
-        comparator, group_warnings = resolve_comparator(
-            group_spec, home, app.forces, app.settings.groups, current
-        )
-        for message in group_warnings:
-            warn(message)
-        app.info(f"ranking {home.id} in {comparator.label} for {current.label}")
-        plan = RankPlan(
-            kpis=kpis,
-            home=home.id,
-            period=current,
-            baseline=baseline,
-            comparator=comparator,
-            mean_method="weighted" if weighted else "unweighted",
-            ddof=1 if sd_kind.lower() == "sample" else 0,
-            exclude_incomplete=exclude_incomplete,
-        )
-        result = run_rank(engine, app.forces, PopulationTable.from_reader(reader), plan)
-    for message in result.warnings:
+    app.info(f"ranking {forces[0]} in {outcome.comparator.label} for {outcome.window.period.label}")
+    for message in outcome.warnings:
         warn(message)
+    result = outcome.result
     if not app.quiet:
         for message in result.notes:
             note(message)

@@ -1,0 +1,110 @@
+"""`pcp chart` as one call: the figures a chart plots (the CLI draws them).
+
+The trend and SPC charts read one KPI of one force; the rank chart is ``pcp rank``'s
+table for one KPI (:func:`pcp_cli.app.rank.run_rank`), so the chart and the table agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.analysis.spc import SpcOptions
+from pcp_cli.analysis.trend import YearTrend, year_on_year
+from pcp_cli.app.rank import RankRequest, run_rank
+from pcp_cli.app.window import anchor_month
+from pcp_cli.engine import Engine, parse_to
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.forces import ForceRegistry
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Month, parse_month, parse_period
+
+ChartKind = Literal["trend", "spc", "rank"]
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    """What to chart: ``spc`` options apply to the SPC chart, ``rank`` to the rank chart."""
+
+    kind: ChartKind
+    kpi: Kpi
+    force: str
+    period: str | None = None
+    from_month: str | None = None
+    to_month: str | None = None
+    spc: SpcOptions | None = None
+    rank: RankRequest | None = None
+
+
+@dataclass
+class ChartFigures:
+    """The figures of one chart: ``trend`` (trend), or ``frame`` (the SPC chart's rows or
+    the rank table), with a one-line summary and diagnostics."""
+
+    kind: ChartKind
+    trend: YearTrend | None = None
+    frame: pl.DataFrame | None = None
+    summary: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def chart_figures(
+    engine: Engine,
+    registry: ForceRegistry,
+    groups: Mapping[str, Sequence[str]],
+    populations: PopulationTable,
+    request: ChartRequest,
+) -> ChartFigures:
+    """The figures ``request`` charts (see :class:`ChartFigures`)."""
+    kpi, force = request.kpi, request.force
+    if request.kind == "trend":
+        latest = _latest(engine, kpi, force, request.to_month)
+        return ChartFigures("trend", trend=year_on_year(engine, kpi, force, latest))
+    if request.kind == "spc":
+        return _spc(engine, registry, request)
+    assert request.rank is not None
+    outcome = run_rank(engine, registry, groups, populations, force, request.rank)
+    notes = outcome.result.notes
+    return ChartFigures(
+        "rank",
+        frame=outcome.result.frame,
+        summary=notes[-1] if notes else None,
+        warnings=outcome.warnings,
+    )
+
+
+def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month:
+    latest = anchor_month(engine, [kpi], [force], to_month)
+    if latest is None:
+        raise NoDataError(
+            f"no data for KPI {kpi.id} for {force}",
+            hint="see which months the store holds with 'pcp periods'",
+        )
+    return latest
+
+
+def _spc(engine: Engine, registry: ForceRegistry, request: ChartRequest) -> ChartFigures:
+    from pcp_cli.analysis.spc import run
+
+    kpi, force, to_month = request.kpi, request.force, request.to_month
+    start = parse_month(request.from_month) if request.from_month else None
+    end = parse_to(to_month)
+    if request.period is not None:
+        if start is not None:
+            raise UsageError("give --period or --from, not both")
+        chosen = parse_period(request.period, latest=_latest(engine, kpi, force, to_month))
+        start, end = chosen.start, chosen.end
+    if start is not None and end is not None and end < start:
+        raise UsageError(f"--to {to_month} is before --from {request.from_month}")
+    assert request.spc is not None
+    points = engine.points(kpi, force, start, end)
+    outcome = run(points, "xmr", request.spc, registry.name(force))
+    warnings = [
+        line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}"
+        for line in (*points.notes, *outcome.warnings)
+    ]
+    return ChartFigures("spc", frame=outcome.frame, summary=outcome.summary, warnings=warnings)
