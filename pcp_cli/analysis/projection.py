@@ -28,6 +28,7 @@ from pcp_cli.periods import Month, Period, month_text
 from pcp_cli.stats.common import InsufficientDataError
 from pcp_cli.stats.projection import (
     MIN_POINTS,
+    LinearFit,
     TargetDirection,
     count_rag,
     fit_linear_trend,
@@ -260,103 +261,26 @@ def project_kpi(
 ) -> ProjectOutcome:
     warnings: list[str] = []
     direction = target_direction(kpi, plan.direction)
-    history_start = None
-    if plan.start is not None:
-        history_start = plan.start - (ROLLING - 1 if plan.rolling else 0)
-    points = engine.points(kpi, force, history_start, plan.end)
-    if points.span != 1:
-        raise UsageError(
-            f"{kpi.id} for {force} comes in blocks of {points.span} months; "
-            "a projection needs monthly data"
-        )
-    warnings += [f"{kpi.id} ({force}): {n}" for n in points.notes]
-    start, end, values = _window(points, plan, warnings)
-    if plan.by <= end:
-        raise UsageError(
-            f"--by {month_text(plan.by)} is not after the fitting window "
-            f"({month_text(start)}..{month_text(end)})",
-            hint="the target date must be in the future of the data",
-        )
-    try:
-        fit = fit_linear_trend(values)
-    except InsufficientDataError:
-        raise NoDataError(
-            f"{kpi.id} for {force}: {len(values)} month(s) to fit; a projection needs at "
-            f"least {MIN_POINTS} (12 to 24 recommended)",
-            hint="widen --from/--to or ingest more months",
-        ) from None
+    points, start, end, values = _history(engine, kpi, force, plan, warnings)
+    fit = _fit(values, kpi, force)
     h = plan.by - start + 1
-    current = plan.current or Period(end - ROLLING + 1, end, "rolling")
-    if plan.baseline is not None:
-        baseline = plan.baseline
-    elif plan.baseline_vs in ("last-year", "year"):
-        baseline = current.year_earlier()
-    else:
-        baseline = current.preceding()
+    current, baseline = _periods(plan, end)
     change, cur_value, base_value, why_not = _change(
         engine, kpi, force, current, baseline, plan.alpha
     )
-    if plan.target.relative:
-        if base_value is None:
-            raise NoDataError(
-                f"--target {plan.target.value:+g}% needs the baseline {baseline.label}: {why_not}",
-                hint="give --baseline PERIOD, or a target value",
-            )
-        level = _level(kpi, base_value, baseline, plan.rolling)
-        target = level * (1 + plan.target.value / 100)
-    else:
-        target = plan.target.value
-        scale = _scale_warning(kpi, target, values, plan.rolling)
-        if scale:
-            warnings.append(f"{kpi.id} ({force}): {scale}")
+    target = _target(kpi, force, plan, values, (baseline, base_value, why_not), warnings)
     proj = project(fit, h, plan.confidence)
     probability = probability_of_meeting(fit, h, target, direction)
     achieves = projects_achievement(fit, h, target, direction)
-    reach = time_to_reach(fit, target)
-    reaches: str | None = None
-    heading_right = (fit.slope < 0) == (direction == "at-most") and fit.slope != 0
-    if reach is not None and heading_right:
-        # The first month from which the fitted line meets the target (may be in the window).
-        reaches = month_text(start + max(1, math.ceil(reach)) - 1)
+    reaches = _reaches(fit, target, direction, start)
     warnings += [f"{kpi.id} ({force}): {w}" for w in proj.warnings]
-    if change is not None:
-        want = "significant decrease" if direction == "at-most" else "significant increase"
-        improved = change.verdict == want
-    else:
-        improved = False
-        warnings.append(
-            f"{kpi.id} ({force}): no test against the baseline {baseline.label} ({why_not}); "
-            "the RAG counts it as no significant improvement"
-        )
+    improved = _improved(change, direction)
+    if change is None:
+        warnings.append(f"{kpi.id} ({force}): {_no_test(baseline, why_not)}")
     rag = count_rag(improved, achieves)
-    unit = "" if kpi.unit == "%" else f" {kpi.unit}"
-    pct = "%" if kpi.unit == "%" else ""
-    meets = "at or below" if direction == "at-most" else "at or above"
-    trend_text = (
-        f"the trend projects {_fmt(proj.value)}{pct} by {month_text(plan.by)}, "
-        + ("meeting" if achieves else "missing")
-        + f" the target ({meets} {_fmt(target)}{pct}{unit})"
-    )
-    if change is not None and change.p_value is not None:
-        test_text = (
-            f"{change.verdict} against {baseline.label}, {change.test} p = {change.p_value:.3g}"
-        )
-    elif change is not None:
-        test_text = f"{change.verdict} against {baseline.label}"
-    else:
-        test_text = f"no test against {baseline.label}"
-    reason = {
-        "GREEN": f"significant improvement now ({test_text}) and {trend_text}",
-        "AMBER": (
-            f"no significant improvement yet ({test_text}) but {trend_text}"
-            if achieves
-            else f"significant improvement now ({test_text}) but {trend_text}"
-        ),
-        "RED": f"no significant improvement ({test_text}) and {trend_text}",
-    }[rag]
-    series = "rolling 12-month totals" if plan.rolling else "monthly values"
-    if plan.rolling and kpi.kind != "count":
-        series = "rolling 12-month values"
+    outlook = (proj.value, target, achieves)
+    reason = _rag_reason(kpi, plan, direction, rag, outlook, change, baseline)
+    series = _series_name(kpi, plan)
     row = {
         "force": force,
         "force_name": force_name,
@@ -411,6 +335,150 @@ def project_kpi(
         f"{probability:.1%}; {rag}: {reason}"
     )
     return ProjectOutcome(frame, summary, tuple(warnings))
+
+
+def _history(
+    engine: Engine, kpi: Kpi, force: str, plan: ProjectPlan, warnings: list[str]
+) -> tuple[KpiPoints, Month, Month, list[float]]:
+    """The monthly series to fit and its first and last month (``--by`` must be after)."""
+    history_start = None
+    if plan.start is not None:
+        history_start = plan.start - (ROLLING - 1 if plan.rolling else 0)
+    points = engine.points(kpi, force, history_start, plan.end)
+    if points.span != 1:
+        raise UsageError(
+            f"{kpi.id} for {force} comes in blocks of {points.span} months; "
+            "a projection needs monthly data"
+        )
+    warnings += [f"{kpi.id} ({force}): {n}" for n in points.notes]
+    start, end, values = _window(points, plan, warnings)
+    if plan.by <= end:
+        raise UsageError(
+            f"--by {month_text(plan.by)} is not after the fitting window "
+            f"({month_text(start)}..{month_text(end)})",
+            hint="the target date must be in the future of the data",
+        )
+    return points, start, end, values
+
+
+def _fit(values: list[float], kpi: Kpi, force: str) -> LinearFit:
+    try:
+        return fit_linear_trend(values)
+    except InsufficientDataError:
+        raise NoDataError(
+            f"{kpi.id} for {force}: {len(values)} month(s) to fit; a projection needs at "
+            f"least {MIN_POINTS} (12 to 24 recommended)",
+            hint="widen --from/--to or ingest more months",
+        ) from None
+
+
+def _periods(plan: ProjectPlan, end: Month) -> tuple[Period, Period]:
+    """The period tested (the latest 12 months unless given) and its baseline."""
+    current = plan.current or Period(end - ROLLING + 1, end, "rolling")
+    return current, _baseline(plan, current)
+
+
+def _baseline(plan: ProjectPlan, current: Period) -> Period:
+    if plan.baseline is not None:
+        return plan.baseline
+    if plan.baseline_vs in ("last-year", "year"):
+        return current.year_earlier()
+    return current.preceding()
+
+
+def _rag_reason(
+    kpi: Kpi,
+    plan: ProjectPlan,
+    direction: str,
+    rag: str,
+    outlook: tuple[float, float, bool],
+    change: ChangeTest | None,
+    baseline: Period,
+) -> str:
+    """Why the RAG is what it is: the test against the baseline and the trend's outlook
+    (``outlook``: the projected value, the target, whether the projection meets it)."""
+    projected, target, achieves = outlook
+    unit = "" if kpi.unit == "%" else f" {kpi.unit}"
+    pct = "%" if kpi.unit == "%" else ""
+    meets = "at or below" if direction == "at-most" else "at or above"
+    trend_text = (
+        f"the trend projects {_fmt(projected)}{pct} by {month_text(plan.by)}, "
+        + ("meeting" if achieves else "missing")
+        + f" the target ({meets} {_fmt(target)}{pct}{unit})"
+    )
+    if change is not None and change.p_value is not None:
+        test_text = (
+            f"{change.verdict} against {baseline.label}, {change.test} p = {change.p_value:.3g}"
+        )
+    elif change is not None:
+        test_text = f"{change.verdict} against {baseline.label}"
+    else:
+        test_text = f"no test against {baseline.label}"
+    return {
+        "GREEN": f"significant improvement now ({test_text}) and {trend_text}",
+        "AMBER": (
+            f"no significant improvement yet ({test_text}) but {trend_text}"
+            if achieves
+            else f"significant improvement now ({test_text}) but {trend_text}"
+        ),
+        "RED": f"no significant improvement ({test_text}) and {trend_text}",
+    }[rag]
+
+
+def _target(
+    kpi: Kpi,
+    force: str,
+    plan: ProjectPlan,
+    values: list[float],
+    base: tuple[Period, float | None, str | None],
+    warnings: list[str],
+) -> float:
+    """The target value: given, or ``--target ±N%`` of the baseline's level."""
+    baseline, base_value, why_not = base
+    if plan.target.relative:
+        if base_value is None:
+            raise NoDataError(
+                f"--target {plan.target.value:+g}% needs the baseline {baseline.label}: {why_not}",
+                hint="give --baseline PERIOD, or a target value",
+            )
+        level = _level(kpi, base_value, baseline, plan.rolling)
+        return level * (1 + plan.target.value / 100)
+    target = plan.target.value
+    scale = _scale_warning(kpi, target, values, plan.rolling)
+    if scale:
+        warnings.append(f"{kpi.id} ({force}): {scale}")
+    return target
+
+
+def _reaches(fit: LinearFit, target: float, direction: str, start: Month) -> str | None:
+    """The first month from which the fitted line meets the target (may be in the window)."""
+    reach = time_to_reach(fit, target)
+    heading_right = (fit.slope < 0) == (direction == "at-most") and fit.slope != 0
+    if reach is not None and heading_right:
+        return month_text(start + max(1, math.ceil(reach)) - 1)
+    return None
+
+
+def _improved(change: ChangeTest | None, direction: str) -> bool:
+    """A significant change in the target's direction (no test: not improved)."""
+    if change is None:
+        return False
+    want = "significant decrease" if direction == "at-most" else "significant increase"
+    return change.verdict == want
+
+
+def _no_test(baseline: Period, why_not: str | None) -> str:
+    return (
+        f"no test against the baseline {baseline.label} ({why_not}); "
+        "the RAG counts it as no significant improvement"
+    )
+
+
+def _series_name(kpi: Kpi, plan: ProjectPlan) -> str:
+    """What the fitted points are: monthly values or rolling 12-month totals/values."""
+    if not plan.rolling:
+        return "monthly values"
+    return "rolling 12-month totals" if kpi.kind == "count" else "rolling 12-month values"
 
 
 def _fmt(value: float) -> str:
