@@ -100,6 +100,44 @@ def ingest(
       pcp ingest --kind areas npa-lookup.csv
       pcp ingest --rebuild            # re-create the store from its recorded sources
     """
+    kind = _check_options(paths, kind, exclude, map_file, rebuild)
+    options = ReadOptions(
+        kind=kind,
+        encoding=encoding,
+        force=force_name,
+        on_bad_rows="skip" if on_bad_rows == "skip" else "fail",
+        map_file=map_file,
+    )
+    if "-" in paths and sys.stdin.isatty() and not app.quiet:
+        note("reading from stdin (end with Ctrl-D)…")
+    progress = _feedback(app)
+    try:
+        if rebuild:
+            summary = run_rebuild(app.store, app.forces, wait=app.wait, progress=progress)
+        else:
+            summary = run_ingest(
+                app.store,
+                list(paths),
+                app.forces,
+                options,
+                exclude=exclude,
+                wait=app.wait,
+                progress=progress,
+            )
+    finally:
+        progress.close()
+    if not app.quiet:
+        note(summary.line())
+
+
+def _check_options(
+    paths: tuple[str, ...],
+    kind: str | None,
+    exclude: tuple[str, ...],
+    map_file: str | None,
+    rebuild: bool,
+) -> str | None:
+    """Usage errors before anything is read; the kind (--map means crime records)."""
     if rebuild and (paths or exclude):
         raise UsageError(
             "--rebuild takes no paths or --exclude: it re-reads the files the store records",
@@ -122,39 +160,16 @@ def ingest(
         from pcp_cli.ingest.records import load_map
 
         load_map(map_file)  # a bad map is a configuration error before any file is read
-    options = ReadOptions(
-        kind=kind,
-        encoding=encoding,
-        force=force_name,
-        on_bad_rows="skip" if on_bad_rows == "skip" else "fail",
-        map_file=map_file,
-    )
-    if "-" in paths and sys.stdin.isatty() and not app.quiet:
-        note("reading from stdin (end with Ctrl-D)…")
-    progress: _Feedback
+    return kind
+
+
+def _feedback(app: App) -> _Feedback:
+    """A progress bar on a terminal, file lines with -v, nothing with -q."""
     if app.quiet:
-        progress = _Feedback()
-    elif sys.stderr.isatty():
-        progress = _Bar(verbose=bool(app.verbose))
-    else:
-        progress = _Feedback(verbose=bool(app.verbose))
-    try:
-        if rebuild:
-            summary = run_rebuild(app.store, app.forces, wait=app.wait, progress=progress)
-        else:
-            summary = run_ingest(
-                app.store,
-                list(paths),
-                app.forces,
-                options,
-                exclude=exclude,
-                wait=app.wait,
-                progress=progress,
-            )
-    finally:
-        progress.close()
-    if not app.quiet:
-        note(summary.line())
+        return _Feedback()
+    if sys.stderr.isatty():
+        return _Bar(verbose=bool(app.verbose))
+    return _Feedback(verbose=bool(app.verbose))
 
 
 def file_line(result: FileResult) -> str:

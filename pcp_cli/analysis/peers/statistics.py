@@ -21,6 +21,7 @@ from pcp_cli.stats.intervals import count_interval, rate_interval, wilson_interv
 from pcp_cli.stats.peer import (
     DEFAULT_LINE_Z,
     MeanMethod,
+    PeerPosition,
     PeerSummary,
     msg_position,
     msg_summary,
@@ -128,74 +129,74 @@ def group_statistics(
     ranks = rank_by_polarity(
         [multiplier * n / d for n, d in zip(nums, dens, strict=True)], polarity
     )
-    placed: dict[str, Placed] = {}
     if not detail:
-        for i, fig in enumerate(usable):
-            value = multiplier * nums[i] / dens[i]
-            placed[fig.force] = Placed(
-                fig.force,
-                value,
-                None,
-                None,
-                "",
-                ranks[i],
-                None,
-                "NONE",
-                None,
-                None,
-                "",
-                "",
-                "",
-                None,
-            )
+        placed = {
+            fig.force: _value_and_rank(fig.force, multiplier * nums[i] / dens[i], ranks[i])
+            for i, fig in enumerate(usable)
+        }
         return GroupStatistics(
             measure, polarity, multiplier, len(figures), summary, group_rate, placed
         )
-    for i, fig in enumerate(usable):
-        pos = msg_position(
-            i,
-            nums,
-            dens,
-            polarity,
-            multiplier=multiplier,
-            mean_method=mean_method,
-            ddof=ddof,
-            line_z=line_z,
-        )
-        loo = (
-            msg_position(
-                i,
-                nums,
-                dens,
-                polarity,
-                multiplier=multiplier,
-                mean_method=mean_method,
-                ddof=ddof,
-                line_z=line_z,
-                leave_one_out=True,
-            )
-            if len(usable) > 1
-            else None
-        )
-        lower, upper, method = _interval(measure, nums[i], dens[i], multiplier)
-        difference, meaningful = _difference(pos.rate, lower, upper, summary)
-        placed[fig.force] = Placed(
-            force=fig.force,
-            value=pos.rate,
-            lower=lower,
-            upper=upper,
-            ci_method=method,
-            rank=ranks[i],
-            z=pos.z,
-            rag=pos.rag,
-            peer_mean_excl=loo.peers.mean if loo else None,
-            z_excl=loo.z if loo else None,
-            funnel=_funnel(measure, nums[i], dens[i], group_rate, multiplier),
-            funnel_overdispersed=od[i] if od else "not applicable",
-            difference=difference,
-            meaningful=meaningful,
-        )
+    group = _Group(
+        measure, polarity, multiplier, mean_method, ddof, line_z, nums, dens, summary,
+        group_rate, od,
+    )  # fmt: skip
+    placed = {fig.force: _place(group, i, fig.force, ranks[i]) for i, fig in enumerate(usable)}
     return GroupStatistics(measure, polarity, multiplier, len(figures), summary, group_rate, placed)
+
+
+def _value_and_rank(force: str, value: float, rank: int) -> Placed:
+    """A place with the value and rank only (``detail=False``)."""
+    return Placed(force, value, None, None, "", rank, None, "NONE", None, None, "", "", "", None)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The ranked forces' numbers and the group statistics one place is read against."""
+
+    measure: Measure
+    polarity: Polarity
+    multiplier: float
+    mean_method: MeanMethod
+    ddof: int
+    line_z: float
+    nums: list[float]
+    dens: list[float]
+    summary: PeerSummary
+    group_rate: float | None
+    overdispersed: list[str] | None
+
+
+def _place(g: _Group, i: int, force: str, rank: int) -> Placed:
+    """Force ``i``'s place: z and RAG against the group, against the group without it,
+    its interval, funnel positions and whether its difference from the mean is meaningful."""
+
+    def position(leave_one_out: bool) -> PeerPosition:
+        return msg_position(
+            i, g.nums, g.dens, g.polarity, multiplier=g.multiplier, mean_method=g.mean_method,
+            ddof=g.ddof, line_z=g.line_z, leave_one_out=leave_one_out,
+        )  # fmt: skip
+
+    pos = position(False)
+    loo = position(True) if len(g.nums) > 1 else None
+    lower, upper, method = _interval(g.measure, g.nums[i], g.dens[i], g.multiplier)
+    difference, meaningful = _difference(pos.rate, lower, upper, g.summary)
+    return Placed(
+        force=force,
+        value=pos.rate,
+        lower=lower,
+        upper=upper,
+        ci_method=method,
+        rank=rank,
+        z=pos.z,
+        rag=pos.rag,
+        peer_mean_excl=loo.peers.mean if loo else None,
+        z_excl=loo.z if loo else None,
+        funnel=_funnel(g.measure, g.nums[i], g.dens[i], g.group_rate, g.multiplier),
+        funnel_overdispersed=g.overdispersed[i] if g.overdispersed else "not applicable",
+        difference=difference,
+        meaningful=meaningful,
+    )
 
 
 def _group_rate(
