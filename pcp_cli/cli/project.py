@@ -5,13 +5,12 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
+from pcp_cli.app.project import ProjectRequest, check_request, run_projection
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
-from pcp_cli.periods import Period, parse_month, parse_period
 from pcp_cli.stats.projection import TargetDirection
 
 
@@ -99,43 +98,19 @@ def project(
     improvement against the baseline now and the trend meets the target; AMBER
     one of the two; RED neither. See docs/statistics.md.
     """
-    kpi = app.catalogue.select(kpi_id)
-    if len(kpi) != 1:
+    kpis = app.catalogue.select(kpi_id)
+    if len(kpis) != 1:
         raise UsageError("pcp project takes one KPI", hint="give a single KPI id to --kpi")
-    target = parse_target(target_text)
-    by = parse_month(by_month)
-    start = parse_month(from_month) if from_month else None
-    end = parse_month(to_month) if to_month else None
-    if start is not None and end is not None and end < start:
-        raise UsageError(f"--to {to_month} is before --from {from_month}")
+    request = ProjectRequest(
+        kpis[0], target_text, by_month, from_month, to_month, rolling, direction,
+        current_text, baseline_text, alpha, confidence,
+    )  # fmt: skip
+    check_request(request)  # before the store is opened
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("pcp project takes one force", hint="give a single --force")
-        force = forces[0]
-        latest = end if end is not None else engine.latest_month(kpi, force)
-        current: Period | None = None
-        if current_text:
-            current = parse_period(current_text, latest=latest)
-        baseline: Period | None = None
-        vs = baseline_text.strip().lower()
-        if vs not in ("previous", "prev", "preceding", "last-year", "year"):
-            baseline = parse_period(baseline_text, latest=latest)
-        plan = ProjectPlan(
-            target=target,
-            by=by,
-            start=start,
-            end=end,
-            rolling=rolling,
-            direction=direction,
-            current=current,
-            baseline=baseline,
-            baseline_vs="last-year" if vs in ("last-year", "year") else "previous",
-            alpha=alpha,
-            confidence=confidence,
-        )
-        outcome = project_kpi(engine, kpi[0], force, app.forces.name(force), plan)
+        outcome = run_projection(app.engine(reader), app.forces, forces[0], request)
     for line in outcome.warnings:
         warn(line)
     if not app.quiet:
