@@ -17,15 +17,16 @@ points of the period (in ``pcp check``, the latest ``--recent`` of them):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
+from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, exceptional_text, xmr
 from pcp_cli.engine import Engine, KpiPoints
 from pcp_cli.errors import PcpError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period, month_text, parse_month
+from pcp_cli.periods import Period, month_name, month_text, parse_month
 
 STATUSES = (
     "exceptional high",
@@ -88,8 +89,6 @@ def spc_status(
     except PcpError as exc:
         return SpcStatus("not charted", note=exc.message)
     looked_at = _looked_at(outcome.frame, period, recent)
-    from pcp_cli.report.words import read_spc  # the report's words; imported late (cycle)
-
     status = read_spc(outcome.frame, looked_at, points.dataset)
     if not status.window:
         return SpcStatus("not charted", note=f"no points with data to {month_text(end)}")
@@ -144,3 +143,113 @@ def _looked_at(frame: pl.DataFrame, period: Period, recent: int | None) -> Perio
         return period
     start = str(inside["start"][inside.height - recent])
     return Period(parse_month(start), period.end, "range")
+
+
+# -- the status in plain words (the report's and check's) ------------------------------------
+_UPPER = "above the normal range"
+_LOWER = "below the normal range"
+
+
+def read_spc(frame: pl.DataFrame, period: Period, source: str) -> SpcStatus:
+    """The SPC status of ``period`` from an XmR frame (analysis.spc) ending at its last month.
+
+    ``detail`` is in plain words ("2 of the 3 months of Q2 2018/19 above the normal range").
+    """
+    ok = frame.filter(pl.col("status") == "ok")
+    first, last = month_text(period.start), month_text(period.end)
+    inside = ok.filter((pl.col("start") >= first) & (pl.col("end") <= last))
+    latest = ok.row(ok.height - 1, named=True)
+    window = f"{ok['period'][0]}..{ok['period'][-1]}"
+    common = {
+        "source": source,
+        "window": window,
+        "points": ok.height,
+        "mean": latest["mean"],
+        "lower": latest["lpl"],
+        "upper": latest["upl"],
+        "frame": frame,
+    }
+    special = inside.filter(pl.col("special_cause"))
+    if not special.height:
+        return SpcStatus(
+            "common cause",
+            detail=f"normal variation: nothing unusual in {period.label}",
+            **common,
+        )
+    flagged = tuple(special["period"].to_list())
+    outside = inside.filter(pl.col("rule").is_in(["Above UCL", "Below LCL"]))
+    if outside.height:
+        row = outside.row(outside.height - 1, named=True)
+        high = row["rule"] == "Above UCL"
+        status = "exceptional high" if high else "exceptional low"
+        detail = _exceptional_words(frame, inside, high, period)
+    else:
+        row = special.row(special.height - 1, named=True)
+        rule = str(row["rule"])
+        high = "Above" in rule or "Increasing" in rule
+        status = "special cause high" if high else "special cause low"
+        detail = _rule_words(rule, str(row["period"]))
+    return SpcStatus(
+        status,
+        signal=True,
+        point_type=row["point_type"],
+        detail=detail,
+        flagged=flagged,
+        **common,
+    )
+
+
+def _exceptional_words(
+    frame: pl.DataFrame, inside: pl.DataFrame, high: bool, period: Period
+) -> str:
+    text = exceptional_text(frame, 1)
+    prefix = "statistically exceptional: "
+    if text.startswith(prefix) and "; the latest," not in text:
+        words = text.removeprefix(prefix)
+        words = words.replace("above the upper limit", _UPPER).replace(
+            "below the lower limit", _LOWER
+        )
+        return _with_verb(words)
+    rule = "Above UCL" if high else "Below LCL"
+    count = inside.filter(pl.col("rule") == rule).height
+    where = _UPPER if high else _LOWER
+    months = "month" if inside.height == 1 else "months"
+    verb = "was" if count == 1 else "were"
+    return f"{count} of the {inside.height} {months} of {period.label} {verb} {where}"
+
+
+_RUN = re.compile(r"(\d+) of the last (\d+) (months?) (above|below) (.*)")
+
+
+def _with_verb(words: str) -> str:
+    """'5 of the last 5 months above ...' -> 'each of the last 5 months was above ...'."""
+    m = _RUN.fullmatch(words)
+    if not m:  # "the latest month is above ...": the paper speaks of a finished period
+        return words.replace("the latest month is ", "the latest month was ")
+    count, length, unit, side, rest = m.groups()
+    if count == length:
+        return f"each of the last {length} {unit} was {side} {rest}"
+    verb = "was" if count == "1" else "were"
+    return f"{count} of the last {length} {unit} {verb} {side} {rest}"
+
+
+_TREND = re.compile(r"(\d+) Point Trend \((Increasing|Decreasing)\)")
+_SHIFT = re.compile(r"(\d+) Points (Above|Below) CL")
+_TWO = re.compile(r"2 in 3 (Above|Below) CL")
+
+
+def _rule_words(rule: str, period: str) -> str:
+    try:
+        when = month_name(parse_month(period))
+    except PcpError:
+        when = period
+    if m := _TREND.fullmatch(rule):
+        way = "higher" if m.group(2) == "Increasing" else "lower"
+        return f"{m.group(1)} or more months in a row were each {way} than the last, to {when}"
+    if m := _SHIFT.fullmatch(rule):
+        side = "above" if m.group(2) == "Above" else "below"
+        return f"{m.group(1)} or more months in a row were {side} the long-run average, to {when}"
+    if m := _TWO.fullmatch(rule):
+        side = "top" if m.group(1) == "Above" else "bottom"
+        return f"2 of 3 months were at or beyond the {side} of the normal range, to {when}"
+    return f"an unusual pattern in the monthly figures, to {when}"

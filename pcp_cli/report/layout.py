@@ -24,16 +24,15 @@ from pcp_cli.report.words import (
     Z_CAP,
     change_text,
     direction,
-    number,
     p_text,
     pct_text,
     ranked_headlines,
     spc_words,
-    value_text,
 )
+from pcp_cli.text import number, sparkline
+from pcp_cli.text import value as value_text
 
 ChartChoice = Literal["notable", "all", "none"]
-SPARK = "▁▂▃▄▅▆▇█"
 
 
 @dataclass(frozen=True)
@@ -136,20 +135,6 @@ def layout(report: Report, charts: ChartChoice = "notable") -> Document:
 
 
 # -- cells ------------------------------------------------------------------------------------
-def sparkline(values: tuple[float, ...], lo: float, hi: float) -> str:
-    out = []
-    for v in values:
-        if v is None or not math.isfinite(v):
-            out.append(" ")
-        elif hi == lo:
-            out.append(SPARK[len(SPARK) // 2])
-        else:
-            out.append(
-                SPARK[min(len(SPARK) - 1, int((v - lo) / (hi - lo) * (len(SPARK) - 1) + 0.5))]
-            )
-    return "".join(out)
-
-
 def trend_cell(trend: Trend | None) -> Cell:
     """Monthly trends as a sparkline; quarterly (two-value) series say "quarterly" in text
     (HTML draws them as two small bars)."""
@@ -162,7 +147,7 @@ def trend_cell(trend: Trend | None) -> Cell:
         title = f"{trend.previous_label} (blue) and {trend.current_label} (red), quarterly"
         return Cell("quarterly", trend=trend, title=title)
     lo, hi = min(finite), max(finite)
-    text = sparkline(trend.previous, lo, hi) + "│" + sparkline(trend.current, lo, hi)
+    text = sparkline(trend.previous, (lo, hi)) + "│" + sparkline(trend.current, (lo, hi))
     title = f"{trend.previous_label} (blue) and {trend.current_label} (red), monthly"
     return Cell(text, trend=trend, title=title)
 
@@ -194,7 +179,8 @@ def significance_cell(line: KpiLine) -> Cell:
     if isinstance(rag, str) and rag in ("RED", "AMBER", "GREEN"):
         text = f"{rag}: {text}"
         tone = rag.lower()
-    return Cell(text, tone, title=p_text(line.get("p_value")))
+    alpha = line.get("alpha")
+    return Cell(text, tone, title=p_text(line.get("p_value"), alpha or 0.05))
 
 
 _SPC_TONE = {

@@ -217,7 +217,8 @@ def render_figure(figure: ChartBlock, index: int, fmt: ChartFormat = "svg") -> s
 def alt_text(figure: ChartBlock, title: str) -> str:
     """What the chart shows, for a screen reader: its title, the latest value and, for a
     monthly (XmR) chart, the average and the normal range."""
-    from pcp_cli.report.words import number, value_text
+    from pcp_cli.text import number
+    from pcp_cli.text import value as value_text
 
     line = figure.line
     unit = line.kpi.unit

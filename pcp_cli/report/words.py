@@ -14,40 +14,15 @@ better verdict (one allowing for a KPI's normal variation) plugs in there.
 from __future__ import annotations
 
 import math
-import re
 from statistics import NormalDist
 from typing import Literal
 
-import polars as pl
-
-from pcp_cli.analysis.spc import exceptional_text
-from pcp_cli.errors import PcpError
-from pcp_cli.periods import Period, month_name, month_text, parse_month
 from pcp_cli.report.model import KpiLine, SpcStatus
+from pcp_cli.text import number, p_value, percent_change
+from pcp_cli.text import value as value_text
 
-_UPPER = "above the normal range"
-_LOWER = "below the normal range"
-
-
-def number(value: float | None, decimals: int = 0, *, signed: bool = False) -> str:
-    """1,234 / +1,234 / −1,234 (a true minus sign); '–' for None, 'undefined' for NaN."""
-    if value is None:
-        return "–"
-    if not math.isfinite(value):
-        return "undefined"
-    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
-    return text.replace("-", "−")
-
-
-def value_text(value: float | None, unit: str) -> str:
-    """A KPI value as the papers print it: counts whole, rates and surveys to one decimal."""
-    if value is None:
-        return "–"
-    if unit == "%":
-        return number(value, 1) + ("%" if math.isfinite(value) else "")
-    if float(value).is_integer():
-        return number(value, 0)
-    return number(value, 2)
+# One formatter for every printed number (pcp_cli.text), under the report's names.
+pct_text = percent_change
 
 
 def change_text(change: float | None, unit: str) -> str:
@@ -58,122 +33,12 @@ def change_text(change: float | None, unit: str) -> str:
     return number(change, 0 if float(change).is_integer() else 2, signed=True)
 
 
-def pct_text(pct: float | None) -> str:
-    return "–" if pct is None else number(pct, 1, signed=True) + "%"
-
-
-def p_text(p: float | None) -> str:
-    if p is None or not math.isfinite(p):
-        return ""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+def p_text(p: float | None, alpha: float = 0.05) -> str:
+    """'p = 0.012' or 'p < 0.001' (:func:`pcp_cli.text.p_value`: never rounded across alpha)."""
+    return p_value(p, alpha)
 
 
 # -- SPC ---------------------------------------------------------------------------------------
-def read_spc(frame: pl.DataFrame, period: Period, source: str) -> SpcStatus:
-    """The SPC status of ``period`` from an XmR frame (analysis.spc) ending at its last month.
-
-    ``detail`` is in plain words ("2 of the 3 months of Q2 2018/19 above the normal range").
-    """
-    ok = frame.filter(pl.col("status") == "ok")
-    first, last = month_text(period.start), month_text(period.end)
-    inside = ok.filter((pl.col("start") >= first) & (pl.col("end") <= last))
-    latest = ok.row(ok.height - 1, named=True)
-    window = f"{ok['period'][0]}..{ok['period'][-1]}"
-    common = {
-        "source": source,
-        "window": window,
-        "points": ok.height,
-        "mean": latest["mean"],
-        "lower": latest["lpl"],
-        "upper": latest["upl"],
-        "frame": frame,
-    }
-    special = inside.filter(pl.col("special_cause"))
-    if not special.height:
-        return SpcStatus(
-            "common cause",
-            detail=f"normal variation: nothing unusual in {period.label}",
-            **common,
-        )
-    flagged = tuple(special["period"].to_list())
-    outside = inside.filter(pl.col("rule").is_in(["Above UCL", "Below LCL"]))
-    if outside.height:
-        row = outside.row(outside.height - 1, named=True)
-        high = row["rule"] == "Above UCL"
-        status = "exceptional high" if high else "exceptional low"
-        detail = _exceptional_words(frame, inside, high, period)
-    else:
-        row = special.row(special.height - 1, named=True)
-        rule = str(row["rule"])
-        high = "Above" in rule or "Increasing" in rule
-        status = "special cause high" if high else "special cause low"
-        detail = _rule_words(rule, str(row["period"]))
-    return SpcStatus(
-        status,
-        signal=True,
-        point_type=row["point_type"],
-        detail=detail,
-        flagged=flagged,
-        **common,
-    )
-
-
-def _exceptional_words(
-    frame: pl.DataFrame, inside: pl.DataFrame, high: bool, period: Period
-) -> str:
-    text = exceptional_text(frame, 1)
-    prefix = "statistically exceptional: "
-    if text.startswith(prefix) and "; the latest," not in text:
-        words = text.removeprefix(prefix)
-        words = words.replace("above the upper limit", _UPPER).replace(
-            "below the lower limit", _LOWER
-        )
-        return _with_verb(words)
-    rule = "Above UCL" if high else "Below LCL"
-    count = inside.filter(pl.col("rule") == rule).height
-    where = _UPPER if high else _LOWER
-    months = "month" if inside.height == 1 else "months"
-    verb = "was" if count == 1 else "were"
-    return f"{count} of the {inside.height} {months} of {period.label} {verb} {where}"
-
-
-_RUN = re.compile(r"(\d+) of the last (\d+) (months?) (above|below) (.*)")
-
-
-def _with_verb(words: str) -> str:
-    """'5 of the last 5 months above ...' -> 'each of the last 5 months was above ...'."""
-    m = _RUN.fullmatch(words)
-    if not m:  # "the latest month is above ...": the paper speaks of a finished period
-        return words.replace("the latest month is ", "the latest month was ")
-    count, length, unit, side, rest = m.groups()
-    if count == length:
-        return f"each of the last {length} {unit} was {side} {rest}"
-    verb = "was" if count == "1" else "were"
-    return f"{count} of the last {length} {unit} {verb} {side} {rest}"
-
-
-_TREND = re.compile(r"(\d+) Point Trend \((Increasing|Decreasing)\)")
-_SHIFT = re.compile(r"(\d+) Points (Above|Below) CL")
-_TWO = re.compile(r"2 in 3 (Above|Below) CL")
-
-
-def _rule_words(rule: str, period: str) -> str:
-    try:
-        when = month_name(parse_month(period))
-    except PcpError:
-        when = period
-    if m := _TREND.fullmatch(rule):
-        way = "higher" if m.group(2) == "Increasing" else "lower"
-        return f"{m.group(1)} or more months in a row were each {way} than the last, to {when}"
-    if m := _SHIFT.fullmatch(rule):
-        side = "above" if m.group(2) == "Above" else "below"
-        return f"{m.group(1)} or more months in a row were {side} the long-run average, to {when}"
-    if m := _TWO.fullmatch(rule):
-        side = "top" if m.group(1) == "Above" else "bottom"
-        return f"2 of 3 months were at or beyond the {side} of the normal range, to {when}"
-    return f"an unusual pattern in the monthly figures, to {when}"
-
-
 def spc_words(spc: SpcStatus) -> str:
     """The SPC status for a table cell: 'unusually high', 'above average for months', ..."""
     return {
