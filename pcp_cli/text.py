@@ -48,6 +48,16 @@ def percent_change(pct: float | None, decimals: int = 1) -> str:
     return NO_VALUE if pct is None else number(pct, decimals, signed=True) + "%"
 
 
+def change(amount: float | None, unit: str) -> str:
+    """A change in a KPI value: percentage points for percentages ('+1.2 pts'), whole
+    numbers whole, else 2 dp, always signed."""
+    if amount is None:
+        return NO_VALUE
+    if unit == "%":
+        return number(amount, 1, signed=True) + " pts"
+    return number(amount, 0 if float(amount).is_integer() else 2, signed=True)
+
+
 def interval(lower: float | None, upper: float | None, decimals: int, sep: str = "–") -> str:
     """'1.234–2.345': both ends with the decimals of the value they bound."""
     if lower is None or upper is None:

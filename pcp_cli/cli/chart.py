@@ -78,20 +78,9 @@ DATA_FORMATS[".parquet"] = "parquet"
     help="rank: bars of the rates with the mean and control lines, or a funnel plot.",
 )
 @opt.group(help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
-@click.option("--weighted", is_flag=True, help="rank: group mean Σcount/Σpopulation.")
-@click.option(
-    "--sd",
-    "sd_kind",
-    type=click.Choice(["sample", "population"], case_sensitive=False),
-    default="sample",
-    show_default=True,
-    help="rank: SD of the group's rates.",
-)
-@click.option(
-    "--exclude-incomplete",
-    is_flag=True,
-    help="rank: leave forces whose data look incomplete out of the ranks.",
-)
+@opt.weighted("rank: group mean Σcount/Σpopulation.")
+@opt.sd("rank: SD of the group's rates.")
+@opt.exclude_incomplete("rank: leave forces whose data look incomplete out of the ranks.")
 @click.option(
     "--data",
     "data_path",
@@ -161,7 +150,7 @@ def chart(
         spc = spc_options(
             preset, screen, two_in_three, int(run_length), trend_ties, baseline, rebase, target
         )
-    ddof = 1 if sd_kind.lower() == "sample" else 0
+    ddof = opt.ddof(sd_kind)
     rank = RankRequest(
         [kpi], period or "12m", "last-year", to_month, group_spec, weighted, ddof,
         exclude_incomplete, must_hold_data=True,

@@ -66,3 +66,28 @@ def alpha(help: str = ALPHA_HELP) -> Decorator:
 
 def group(help: str = GROUP_HELP) -> Decorator:
     return click.option("--group", "group_spec", default="msg", show_default=True, help=help)
+
+
+def weighted(help: str) -> Decorator:
+    return click.option("--weighted", is_flag=True, help=help)
+
+
+def sd(help: str) -> Decorator:
+    """--sd sample|population: the SD of the group's rates (``sd_kind``; see :func:`ddof`)."""
+    return click.option(
+        "--sd",
+        "sd_kind",
+        type=click.Choice(["sample", "population"], case_sensitive=False),
+        default="sample",
+        show_default=True,
+        help=help,
+    )
+
+
+def ddof(sd_kind: str) -> int:
+    """The delta degrees of freedom --sd names: 1 for the sample SD, 0 for the population's."""
+    return 1 if sd_kind.lower() == "sample" else 0
+
+
+def exclude_incomplete(help: str) -> Decorator:
+    return click.option("--exclude-incomplete", is_flag=True, help=help)

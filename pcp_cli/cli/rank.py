@@ -7,6 +7,7 @@ from typing import Any
 import click
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.peers.statistics import OK
 from pcp_cli.analysis.peers.tables import RankResult
@@ -25,25 +26,10 @@ RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 @opt.period(help="Q3, 'Q3 2018/19', 2017/18, FYTD, 12m, 2018-10..2018-12.")
 @opt.force(help="The force to rank (id or any spelling). Default: home_force in pcp.toml.")
 @opt.group(help="Comparator: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
-@click.option(
-    "--weighted",
-    is_flag=True,
-    help="Group mean = Σcount/Σpopulation instead of the unweighted mean of rates (HMIC).",
-)
-@click.option(
-    "--sd",
-    "sd_kind",
-    type=click.Choice(["sample", "population"], case_sensitive=False),
-    default="sample",
-    show_default=True,
-    help="SD of the group's rates: sample (n − 1) or population (n).",
-)
+@opt.weighted("Group mean = Σcount/Σpopulation instead of the unweighted mean of rates (HMIC).")
+@opt.sd("SD of the group's rates: sample (n − 1) or population (n).")
 @opt.vs(help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.")
-@click.option(
-    "--exclude-incomplete",
-    is_flag=True,
-    help="Leave forces whose data look incomplete in the period out of the ranks.",
-)
+@opt.exclude_incomplete("Leave forces whose data look incomplete in the period out of the ranks.")
 @opt.to(help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.")
 @output_options
 @common_options
@@ -81,7 +67,7 @@ def rank(
         to_month,
         group_spec,
         weighted,
-        ddof=1 if sd_kind.lower() == "sample" else 0,
+        ddof=opt.ddof(sd_kind),
         exclude_incomplete=exclude_incomplete,
     )
     with app.store.reading(wait=app.wait) as reader:
@@ -189,14 +175,6 @@ def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     )
 
 
-def _change_text(change: float | None, unit: str) -> str:
-    if change is None:
-        return "–"
-    if unit == "%":
-        return fmt_number(change, 1, signed=True) + " pts"
-    return fmt_number(change, 0 if float(change).is_integer() else 2, signed=True)
-
-
 def _rate_text(rate: float | None, measure: str) -> str:
     if rate is None:
         return "–"
@@ -248,7 +226,7 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
                 r["label"],
                 fmt_value(r["value"], unit),
                 fmt_value(r["baseline_value"], unit),
-                _change_text(r["change"], unit),
+                text.change(r["change"], unit),
                 (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
                 _rank_text(r["group_rank"], r["group_ranked"]),
                 *(

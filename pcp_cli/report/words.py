@@ -18,19 +18,12 @@ from statistics import NormalDist
 from typing import Literal
 
 from pcp_cli.report.model import KpiLine, SpcStatus
-from pcp_cli.text import number, p_value, percent_change
+from pcp_cli.text import change, number, p_value, percent_change
 from pcp_cli.text import value as value_text
 
 # One formatter for every printed number (pcp_cli.text), under the report's names.
 pct_text = percent_change
-
-
-def change_text(change: float | None, unit: str) -> str:
-    if change is None:
-        return "–"
-    if unit == "%":
-        return number(change, 1, signed=True) + " pts"
-    return number(change, 0 if float(change).is_integer() else 2, signed=True)
+change_text = change
 
 
 def p_text(p: float | None, alpha: float = 0.05) -> str:
