@@ -25,7 +25,7 @@ Nothing here prints; warnings are returned to the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -38,13 +38,12 @@ from pcp_cli.analysis.peers.groups import Comparator
 from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.peers.ranking import measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
-from pcp_cli.app.spc import spc_status
+from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, spc_status
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period, month_text, parse_month
-from pcp_cli.report.model import DEFAULT_SPC_MONTHS
 
 FailRule = Literal[
     "red",
@@ -256,13 +255,8 @@ class _FindingCollector:
                 "compare",
                 verdict,
                 rules,
-                value=r["value"],
                 measure=unit or "count",
-                reference=r["baseline_value"],
-                reference_label=r["baseline_period"],
-                change=r["change"],
-                pct_change=pct,
-                p_value=r["p_value"],
+                **_against_baseline(r),
                 detail=detail,
                 source=r["source"],
             )
@@ -278,14 +272,9 @@ class _FindingCollector:
                 kpi,
                 "survey",
                 rag,
-                ["red"] if rag == "RED" else ["amber"] if rag == "AMBER" else [],
-                value=r["value"],
+                _rag_rules(rag),
                 measure=unit or "%",
-                reference=r["baseline_value"],
-                reference_label=r["baseline_period"],
-                change=r["change"],
-                pct_change=pct,
-                p_value=r["p_value"],
+                **_against_baseline(r),
                 rag=rag,
                 detail=f"{_num(r['value'], unit)}{n} against {_num(r['baseline_value'], unit)} "
                 f"in {r['baseline_period']}: {rag}, {meaning}",
@@ -375,7 +364,7 @@ class _FindingCollector:
                 kpi,
                 "rank",
                 status,
-                ["red"] if gp.rag == "RED" else ["amber"] if gp.rag == "AMBER" else [],
+                _rag_rules(gp.rag),
                 value=gp.rate,
                 measure=gp.measure,
                 reference=gp.mean,
@@ -385,6 +374,23 @@ class _FindingCollector:
                 f"{lines}{verdict}{flag}",
                 source=gp.dataset,
             )
+
+
+def _rag_rules(rag: str | None) -> list[FailRule]:
+    """The --fail-on rules a RAG trips: red, amber, or none."""
+    return ["red"] if rag == "RED" else ["amber"] if rag == "AMBER" else []
+
+
+def _against_baseline(r: Mapping[str, Any]) -> dict[str, object]:
+    """A finding's figures from a compare row: the value against the baseline's."""
+    return {
+        "value": r["value"],
+        "reference": r["baseline_value"],
+        "reference_label": r["baseline_period"],
+        "change": r["change"],
+        "pct_change": r["pct_change"],
+        "p_value": r["p_value"],
+    }
 
 
 def _rag_words(rag: str | None, polarity: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pcp_cli.analysis.columns import KPI_IDENTITY, Schema
 from pcp_cli.analysis.significance import (
     DEFAULT_ALPHA,
     ChangeTest,
@@ -42,15 +43,8 @@ DEFAULT_WINDOW = 24
 ROLLING = 12
 METHOD = "OLS linear trend on t = 1..K (methods.md §6)"
 
-COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "force": pl.String,
-    "force_name": pl.String,
-    "kpi": pl.String,
-    "label": pl.String,
-    "polarity": pl.String,
-    "unit": pl.String,
-    "source": pl.String,
-    "method": pl.String,
+COLUMNS: Schema = {
+    **KPI_IDENTITY,
     "series": pl.String,
     "fit_from": pl.String,
     "fit_to": pl.String,

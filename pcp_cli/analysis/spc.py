@@ -18,6 +18,7 @@ from typing import Literal
 
 import polars as pl
 
+from pcp_cli.analysis.columns import KPI_IDENTITY, MONTH_POINT, Schema
 from pcp_cli.analysis.significance import DEFAULT_ALPHA, count_change
 from pcp_cli.engine import KpiPoints
 from pcp_cli.errors import NoDataError, UsageError
@@ -82,19 +83,9 @@ class SpcOutcome:
     warnings: tuple[str, ...] = field(default=())
 
 
-XMR_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "force": pl.String,
-    "force_name": pl.String,
-    "kpi": pl.String,
-    "label": pl.String,
-    "polarity": pl.String,
-    "unit": pl.String,
-    "source": pl.String,
-    "method": pl.String,
-    "period": pl.String,
-    "start": pl.String,
-    "end": pl.String,
-    "value": pl.Float64,
+XMR_COLUMNS: Schema = {
+    **KPI_IDENTITY,
+    **MONTH_POINT,
     "numerator": pl.Float64,
     "denominator": pl.Float64,
     "status": pl.String,
@@ -121,19 +112,9 @@ XMR_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "assurance": pl.String,
 }
 
-IQUANTA_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "force": pl.String,
-    "force_name": pl.String,
-    "kpi": pl.String,
-    "label": pl.String,
-    "polarity": pl.String,
-    "unit": pl.String,
-    "source": pl.String,
-    "method": pl.String,
-    "period": pl.String,
-    "start": pl.String,
-    "end": pl.String,
-    "value": pl.Float64,
+IQUANTA_COLUMNS: Schema = {
+    **KPI_IDENTITY,
+    **MONTH_POINT,
     "window": pl.String,
     "baseline_mean": pl.Float64,
     "baseline_sd": pl.Float64,

@@ -1,0 +1,31 @@
+"""Column groups shared by the analyses' output frames (CSV/JSON/Parquet columns).
+
+A row of ``pcp spc`` or ``pcp project`` says first whose figure it is and how it was
+made, in the same columns and order; the schemas are built from these groups.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+Schema = dict[str, pl.DataType | type[pl.DataType]]
+
+KPI_IDENTITY: Schema = {
+    "force": pl.String,
+    "force_name": pl.String,
+    "kpi": pl.String,
+    "label": pl.String,
+    "polarity": pl.String,
+    "unit": pl.String,
+    "source": pl.String,
+    "method": pl.String,
+}
+"""Whose figure (force, KPI and its polarity and unit), from which dataset, by which method."""
+
+MONTH_POINT: Schema = {
+    "period": pl.String,
+    "start": pl.String,
+    "end": pl.String,
+    "value": pl.Float64,
+}
+"""One point of a monthly series: its label, first and last month (YYYY-MM), and value."""
