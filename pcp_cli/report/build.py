@@ -31,6 +31,7 @@ from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.position import msg_positions
 from pcp_cli.app.spc import spc_status
+from pcp_cli.app.ytd import year_to_date_values
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
@@ -180,6 +181,7 @@ def _line(
         peer_note="" if peer else peer_note,
         trend=trend,
         notes=notes,
+        ytd=year_to_date_values(engine, kpi, plan.force, plan.period),
     )
     return replace(line, headline=headline(line))
 

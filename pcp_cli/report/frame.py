@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.app.ytd import YearToDate
 from pcp_cli.periods import month_text
 from pcp_cli.report.model import KpiLine, Report
 from pcp_cli.report.words import direction, ranked_headlines
@@ -37,6 +38,12 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     **{c: COMPARE_COLUMNS[c] for c in _KPI_COMPARE},
     "survey_rag": pl.String,
     "survey_rag_test": pl.String,
+    "ytd_period": pl.String,
+    "ytd_baseline_period": pl.String,
+    "ytd_value": pl.Float64,
+    "ytd_baseline_value": pl.Float64,
+    "ytd_change": pl.Float64,
+    "ytd_pct_change": pl.Float64,
     "spc_status": pl.String,
     "spc_signal": pl.Boolean,
     "spc_point_type": pl.String,
@@ -225,6 +232,8 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
                 "incomplete_peers": " ".join(peer.incomplete_peers),
             }
         )
+    if line.ytd is not None:
+        out.update(_ytd_columns(line.ytd))
     if line.trend is not None:
         out.update(
             {
@@ -236,6 +245,17 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
             }
         )
     return out
+
+
+def _ytd_columns(ytd: YearToDate) -> dict[str, Any]:
+    return {
+        "ytd_period": ytd.period.label,
+        "ytd_baseline_period": ytd.baseline.label,
+        "ytd_value": ytd.value,
+        "ytd_baseline_value": ytd.baseline_value,
+        "ytd_change": ytd.change,
+        "ytd_pct_change": ytd.pct_change,
+    }
 
 
 def _crime_row(report: Report, r: dict[str, Any]) -> dict[str, Any]:

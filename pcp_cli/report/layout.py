@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pcp_cli.analysis.peer_figures import OK
+from pcp_cli.app.window import year_to_date
 from pcp_cli.errors import PcpError
-from pcp_cli.periods import month_name, parse_month
+from pcp_cli.periods import Period, month_name, parse_month
 from pcp_cli.report.build import period_words
 from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
 from pcp_cli.report.words import (
@@ -183,6 +184,22 @@ def judgement_cell(line: KpiLine) -> Cell:
     return Cell(JUDGEMENT_WORDS[way], _JUDGEMENT_TONE[way])
 
 
+def ytd_cell(line: KpiLine) -> Cell:
+    """The financial year to date and its change on the same months a year earlier:
+    '46,025 (+4,483)'; '–' where a year is not wholly held or the KPI is a survey."""
+    ytd = line.ytd
+    if ytd is None or ytd.value is None:
+        return Cell("–", "muted")
+    unit = line.kpi.unit
+    text = value_text(ytd.value, unit)
+    if ytd.change is not None:
+        text += f" ({change_text(ytd.change, unit)})"
+    title = f"{ytd.period.label}: {value_text(ytd.value, unit)}; {ytd.baseline.label}: " + (
+        value_text(ytd.baseline_value, unit)
+    )
+    return Cell(text, title=title)
+
+
 def significance_cell(line: KpiLine) -> Cell:
     """'yes' / 'no' / 'not tested' (survey RAG in words before it); p-value as a tooltip."""
     verdict = line.verdict
@@ -273,6 +290,7 @@ def _summary(report: Report) -> tuple[Block, ...]:
         plan.baseline.label,
         "Volume change",
         "% change",
+        "Year to date",
         "Judgement",
         trend_head,
     )
@@ -288,11 +306,12 @@ def _summary(report: Report) -> tuple[Block, ...]:
                 Cell(value_text(line.baseline_value, unit)),
                 Cell(change_text(line.change, unit), tone),
                 Cell(pct_text(line.pct_change), tone),
+                ytd_cell(line),
                 judgement_cell(line),
                 trend_cell(line.trend),
             )
         )
-    return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5}), (), kind="summary"),)
+    return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5, 6}), (), kind="summary"),)
 
 
 def _section(
@@ -314,6 +333,7 @@ def _section(
         plan.baseline.label,
         "Volume change",
         "% change",
+        "Year to date",
         "Significant?",
         "Monthly pattern",
         f"{_short(report)} rank",
@@ -333,6 +353,7 @@ def _section(
                 Cell(value_text(line.baseline_value, unit)),
                 Cell(change_text(line.change, unit), tone),
                 Cell(pct_text(line.pct_change), tone),
+                ytd_cell(line),
                 significance_cell(line),
                 spc_cell(line),
                 rank_cell(line),
@@ -345,7 +366,7 @@ def _section(
         Table(
             headers,
             tuple(rows),
-            frozenset({2, 3, 4, 5}),
+            frozenset({2, 3, 4, 5, 6}),
             _section_caption(report, section),
             kind="kpis",
         )
@@ -362,10 +383,18 @@ def _table_key(report: Report) -> str:
         "is larger than chance alone would make. Monthly pattern compares the months of "
         f"{plan.period.label} with their normal range, worked out from up to "
         f"{plan.spc_months} months to {month_name(plan.period.end)}. "
+        f"Year to date: {_ytd_words(plan.period)}, with the change on the same months a "
+        "year earlier. "
         f"{_short(report)} rank: 1 is best among similar forces. Judgement: ▲ better or "
         "▼ worse for a notable change, by whether the KPI should go up or down. Trend: last "
         "year blue and dashed, this year red. See the Glossary (Annex A)."
     )
+
+
+def _ytd_words(period: Period) -> str:
+    """'Apr 2018 to Sep 2018' (the financial year to date at the period's end)."""
+    ytd = year_to_date(period).period
+    return f"{month_name(ytd.start)} to {month_name(ytd.end)}"
 
 
 def _short(report: Report) -> str:

@@ -18,6 +18,7 @@ from pcp_cli.analysis.significance import DEFAULT_ALPHA
 # The SPC status is the application layer's (one rule for every command); re-exported.
 from pcp_cli.app.position import PeerPosition
 from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
+from pcp_cli.app.ytd import YearToDate
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period
 
@@ -83,6 +84,7 @@ class KpiLine:
     trend: Trend | None = None
     headline: str | None = None
     notes: tuple[str, ...] = ()
+    ytd: YearToDate | None = None  # the financial year to date (app.ytd)
 
     def get(self, column: str) -> Any:
         return self.row.get(column)
