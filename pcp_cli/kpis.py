@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pcp_cli.datasets import DATASETS, KPI_DATASETS
 from pcp_cli.errors import ConfigError, UsageError
+from pcp_cli.targets import KpiTarget, read_target
 from pcp_cli.tomlload import line_of, load_toml
 
 Polarity = Literal["lower-is-better", "higher-is-better", "neutral"]
@@ -34,6 +35,7 @@ _KPI_KEYS = {
     "denominator",
     "scale",
     "population",
+    "target",  # pcp_cli.targets
 }
 _OPS = {"in", "not_in", "equals", "in_list", "not_in_list"}
 # Records rules: counts a filter cannot express, computed from the raw crime records
@@ -77,6 +79,7 @@ class Kpi:
     denominator: str | None = None
     scale: float = 1.0
     per_population: bool = True
+    target: KpiTarget | None = None  # from the KPI file's target = {...} (pcp_cli.targets)
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -255,6 +258,11 @@ class _Checker:
                 if key in body:
                     self.problem(table, key, f"only ratio KPIs take '{key}'")
             rules = self._rules(table, body.get("count"), lists, kind)
+        target, target_problems = (
+            read_target(body["target"], polarity) if "target" in body else (None, [])
+        )
+        for message in target_problems:
+            self.problem(table, "target", message)
         if len(self.problems) > before:
             return None
         return Kpi(
@@ -270,6 +278,7 @@ class _Checker:
             denominator=denominator,
             scale=float(scale),
             per_population=per_population,
+            target=target,
         )
 
     def _string(self, body: dict[str, Any], table: str, key: str, *, required: bool = False) -> str:

@@ -58,6 +58,7 @@ def make_report(
         group=request.group,
         alpha=request.alpha,
         spc_months=request.spc_months,
+        events=settings.events,
     )
     built = build_report(
         engine,

@@ -31,6 +31,7 @@ from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.position import msg_positions
 from pcp_cli.app.spc import spc_status
+from pcp_cli.app.target import target_status
 from pcp_cli.app.ytd import year_to_date_values
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
@@ -169,6 +170,7 @@ def _line(
         plan.period,
         alpha=plan.alpha,
         months=plan.spc_months,
+        events=plan.events,
     )
     trend = _trend(engine, kpi, plan, row)
     line = KpiLine(
@@ -182,6 +184,9 @@ def _line(
         trend=trend,
         notes=notes,
         ytd=year_to_date_values(engine, kpi, plan.force, plan.period),
+        target=target_status(
+            engine, kpi, plan.force, registry.name(plan.force), plan.period.end, plan.alpha
+        ),
     )
     return replace(line, headline=headline(line))
 

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.app.target import TargetStatus
 from pcp_cli.app.ytd import YearToDate
 from pcp_cli.periods import month_text
 from pcp_cli.report.model import KpiLine, Report
@@ -44,6 +45,17 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "ytd_baseline_value": pl.Float64,
     "ytd_change": pl.Float64,
     "ytd_pct_change": pl.Float64,
+    "target": pl.Float64,
+    "target_text": pl.String,
+    "target_by": pl.String,
+    "target_series": pl.String,
+    "projection": pl.Float64,
+    "projection_lower": pl.Float64,
+    "projection_upper": pl.Float64,
+    "target_probability": pl.Float64,
+    "target_rag": pl.String,
+    "target_reason": pl.String,
+    "target_note": pl.String,
     "spc_status": pl.String,
     "spc_signal": pl.Boolean,
     "spc_point_type": pl.String,
@@ -56,6 +68,8 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "spc_upper_limit": pl.Float64,
     "spc_flagged": pl.String,
     "spc_note": pl.String,
+    "spc_event": pl.String,
+    "spc_restarts": pl.String,
     "group": pl.String,
     "group_dataset": pl.String,
     "group_measure": pl.String,
@@ -205,6 +219,8 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
         "spc_upper_limit": spc.upper,
         "spc_flagged": " ".join(spc.flagged) or None,
         "spc_note": spc.note or None,
+        "spc_event": spc.event or None,
+        "spc_restarts": " ".join(month_text(m) for m in spc.restarted) or None,
         "group_note": line.peer_note or None,
         "headline": line.headline,
     }
@@ -234,6 +250,8 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
         )
     if line.ytd is not None:
         out.update(_ytd_columns(line.ytd))
+    if line.target is not None:
+        out.update(_target_columns(line.target, line.kpi.unit))
     if line.trend is not None:
         out.update(
             {
@@ -255,6 +273,25 @@ def _ytd_columns(ytd: YearToDate) -> dict[str, Any]:
         "ytd_baseline_value": ytd.baseline_value,
         "ytd_change": ytd.change,
         "ytd_pct_change": ytd.pct_change,
+    }
+
+
+def _target_columns(status: TargetStatus, unit: str) -> dict[str, Any]:
+    """`pcp project`'s figures for the KPI file's target (the same function computes them)."""
+    target = status.target
+    row = status.row or {}
+    return {
+        "target": row.get("target"),
+        "target_text": target.words(unit),
+        "target_by": month_text(target.by),
+        "target_series": target.series,
+        "projection": row.get("projection"),
+        "projection_lower": row.get("pi_lower"),
+        "projection_upper": row.get("pi_upper"),
+        "target_probability": row.get("probability"),
+        "target_rag": row.get("rag"),
+        "target_reason": row.get("rag_reason"),
+        "target_note": status.note or None,
     }
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 from pcp_cli.analysis.peer_figures import OK
 from pcp_cli.app.window import year_to_date
 from pcp_cli.errors import PcpError
+from pcp_cli.events import KnownEvent
 from pcp_cli.periods import Period, month_name, parse_month
 from pcp_cli.report.build import period_words
 from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
@@ -76,6 +77,7 @@ class Figure:
     line: KpiLine
     force_name: str
     caption: str
+    events: tuple[KnownEvent, ...] = ()  # pcp.toml's [[event]], marked on the chart
 
 
 Block = Table | Paragraph | Bullets | Figure
@@ -229,7 +231,8 @@ def spc_cell(line: KpiLine) -> Cell:
     if spc.status == "not charted":
         return Cell("–", "muted")
     tone = _SPC_TONE.get(spc.point_type or "", "") if spc.signal else ""
-    return Cell(spc_words(spc) + _SPC_WORD.get(tone, ""), tone, title=spc.detail)
+    event = f"; {spc.event}" if spc.event else ""
+    return Cell(spc_words(spc) + _SPC_WORD.get(tone, "") + event, tone, title=spc.detail)
 
 
 def rank_cell(line: KpiLine) -> Cell:
@@ -371,9 +374,80 @@ def _section(
             kind="kpis",
         )
     )
+    targets = _targets(section)
+    if targets is not None:
+        blocks.append(targets)
     for line in section.lines:
         blocks += _figures(report, line, charts, charted)
     return tuple(blocks)
+
+
+_TARGET_WORDS = {
+    "GREEN": "improving now and on course",
+    "AMBER-on-course": "on course, but no real improvement yet",
+    "AMBER-improving": "improving now, but not on course",
+    "RED": "not improving and not on course",
+}
+
+
+def _targets(section: SectionReport) -> Table | None:
+    """The KPI file's targets of the section: the target, where the trend is heading by the
+    target date (with its 95% range), the chance of meeting it and the seed 001 RAG."""
+    lines = [line for line in section.lines if line.target is not None]
+    if not lines:
+        return None
+    headers = ("No.", "KPI", "Target", "Projected", "Chance of meeting it", "Target RAG")
+    caption = (
+        "Projected: where the trend of up to the last two years is heading by the target "
+        "date, with the range it falls in 95 times in 100. Target RAG: GREEN improving now (a "
+        "real change on the baseline) and on course; AMBER one of the two; RED neither.",
+    )
+    rows = tuple(_target_row(line) for line in lines)
+    return Table(headers, rows, frozenset({3, 4}), caption, "Targets", kind="targets")
+
+
+def _target_row(line: KpiLine) -> tuple[Cell, ...]:
+    status = line.target
+    assert status is not None
+    target, row, unit = status.target, status.row, line.kpi.unit
+    if row is None:
+        muted = Cell("–", "muted")
+        return (Cell(line.number), Cell(line.kpi.label), Cell(target.words(unit)),
+                Cell(status.note, "muted"), muted, muted)  # fmt: skip
+    rag = str(row["rag"])
+    way = "at most" if row["target_direction"] == "at-most" else "at least"
+    over = "over the 12 months to" if target.rolling else "in"
+    level = f"{way} {_level(row['target'], unit)} {over} {month_name(target.by)}"
+    if rag == "AMBER":
+        rag_words = _TARGET_WORDS["AMBER-on-course" if row["projects_achievement"] else
+                                  "AMBER-improving"]  # fmt: skip
+    else:
+        rag_words = _TARGET_WORDS[rag]
+    projected = (
+        f"{_level(row['projection'], unit)} ({_level(row['pi_lower'], unit)} to "
+        f"{_level(row['pi_upper'], unit)})"
+    )
+    return (
+        Cell(line.number),
+        Cell(line.kpi.label),
+        Cell(f"{target.words(unit)}: {level}" if target.relative else level),
+        Cell(projected),
+        Cell(_chance(float(row["probability"]))),
+        Cell(f"{rag}: {rag_words}", rag.lower(), title=str(row["rag_reason"])),
+    )
+
+
+def _chance(probability: float) -> str:
+    """'46%'; 'under 1%' and 'over 99%' rather than a 0% or 100% the trend cannot promise."""
+    if probability < 0.005:
+        return "under 1%"
+    if probability > 0.995:
+        return "over 99%"
+    return f"{probability:.0%}"
+
+
+def _level(value: float, unit: str) -> str:
+    return value_text(round(value, 1) if unit == "%" else round(value), unit)
 
 
 def _table_key(report: Report) -> str:
@@ -453,8 +527,13 @@ def _figures(report: Report, line: KpiLine, charts: ChartChoice, charted: set[st
         return []
     has_spc = line.spc.frame is not None and line.spc.status != "not charted"
     has_trend = line.trend is not None and line.trend.kind == "year-on-year"
-    trend = Figure("trend", line, report.force_name, _trend_caption(line)) if has_trend else None
-    spc = Figure("spc", line, report.force_name, _spc_caption(line)) if has_spc else None
+    events = report.plan.events
+    trend = (
+        Figure("trend", line, report.force_name, _trend_caption(line), events)
+        if has_trend
+        else None
+    )
+    spc = Figure("spc", line, report.force_name, _spc_caption(line), events) if has_spc else None
     if charts == "all":
         return [f for f in (trend, spc) if f is not None]
     if line.kpi.id not in charted:

@@ -18,7 +18,9 @@ from pcp_cli.analysis.significance import DEFAULT_ALPHA
 # The SPC status is the application layer's (one rule for every command); re-exported.
 from pcp_cli.app.position import PeerPosition
 from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
+from pcp_cli.app.target import TargetStatus
 from pcp_cli.app.ytd import YearToDate
+from pcp_cli.events import KnownEvent
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period
 
@@ -48,6 +50,7 @@ class ReportPlan:
     alpha: float = DEFAULT_ALPHA
     spc_months: int = DEFAULT_SPC_MONTHS
     quarterly_kpis: tuple[str, ...] = QUARTERLY_TABLE_KPIS
+    events: tuple[KnownEvent, ...] = ()  # pcp.toml's [[event]]: charts and SPC restarts
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class KpiLine:
     headline: str | None = None
     notes: tuple[str, ...] = ()
     ytd: YearToDate | None = None  # the financial year to date (app.ytd)
+    target: TargetStatus | None = None  # the KPI file's target, projected (app.target)
 
     def get(self, column: str) -> Any:
         return self.row.get(column)
