@@ -15,10 +15,11 @@ from typing import Any
 
 from pcp_cli.errors import ConfigError
 from pcp_cli.events import KnownEvent, read_events
+from pcp_cli.recording import RecordingAudits, read_recording
 from pcp_cli.tomlload import load_toml
 
 PROJECT_FILE = "pcp.toml"
-_PROJECT_KEYS = {"home_force", "store", "kpis", "forces", "groups", "event"}
+_PROJECT_KEYS = {"home_force", "store", "kpis", "forces", "groups", "event", "recording"}
 
 
 def bundled_config_dir() -> Path:
@@ -49,6 +50,7 @@ class Settings:
     project_file: Path | None
     origins: dict[str, str] = field(default_factory=dict)  # what decided each path, for -v
     events: tuple[KnownEvent, ...] = ()  # [[event]] tables (pcp_cli.events)
+    recording: RecordingAudits | None = None  # [recording] audits (pcp_cli.recording)
 
 
 def resolve_settings(
@@ -111,4 +113,5 @@ def resolve_settings(
         project_file=project_file,
         origins=origins,
         events=read_events(project.get("event", []), project_file),
+        recording=read_recording(project.get("recording"), project_file),
     )

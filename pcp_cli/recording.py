@@ -65,7 +65,7 @@ def read_recording(raw: Any, source: Path | None) -> RecordingAudits | None:
             parse_period(period)
         except UsageError:
             raise ConfigError(
-                f"{where}: period must be a period such as \"2017/18\", not {period!r}",
+                f'{where}: period must be a period such as "2017/18", not {period!r}',
                 hint=EXAMPLE,
             ) from None
     kpi = raw.get("kpi", "all-crime")

@@ -333,3 +333,67 @@ def test_lockdown_months_are_not_an_improvement_without_the_event_named(
     checked = _check_spc(lockdown_store, "Q4 2020/21", declared)
     assert checked == {k: r["spc_status"] for k, r in q4.items() if k in checked}
     assert len(checked) >= 10
+
+
+# -- better recording --------------------------------------------------------------------------
+def test_seed_003_better_recording_in_the_crime_section(sample_store: Path, tmp_path: Path) -> None:
+    """Seed 003: compliance 75.8% then 87.4% in 2017/18 (average 81.6%); 81,877 crimes
+    recorded would have been about 76,057 at 75.8%, so about 5,820 of the 13,171 more than
+    in 2016/17 are due to better recording. The report's figures are `pcp cdi`'s."""
+    (tmp_path / "pcp.toml").write_text(
+        '[recording]\ncompliance = [75.8, 87.4]\nperiod = "2017/18"\n', encoding="utf-8"
+    )
+    rows = json.loads(
+        run_pcp(
+            ["report", "--store", str(sample_store), "--force", FORCE, "--period", PERIOD,
+             "--charts", "none", "--format", "json"], cwd=tmp_path,
+        ).stdout
+    )  # fmt: skip
+    (row,) = [r for r in rows if r["part"] == "recording"]
+    assert (row["value"], row["baseline_value"], row["change"]) == (81877, 68706, 13171)
+    assert row["recording_average"] == pytest.approx(81.6)
+    assert round(row["recording_expected"]) == 76057
+    assert round(row["recording_attributable"]) == 5820
+    cdi = run_pcp(
+        ["cdi", "--store", str(sample_store), "--force", FORCE, "--period", "2017/18",
+         "--from", "75.8", "--to", "87.4", "--format", "json"]
+    )  # fmt: skip
+    assert cdi.exit_code == 0, cdi.stderr
+    expected = json.loads(cdi.stdout)[0]
+    assert row["recording_attributable"] == pytest.approx(expected["attributable"])
+    assert row["recording_share"] == pytest.approx(expected["share_of_increase"])
+    markdown = run_pcp(
+        ["report", "--store", str(sample_store), "--force", FORCE, "--period", PERIOD,
+         "--charts", "none", "--format", "markdown"], cwd=tmp_path,
+    ).stdout  # fmt: skip
+    crime = markdown.split("## 3. Crime", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "about 5,820 of the 13,171 more crimes than in 2016/17 (44%) are estimated to be due "
+        "to better recording rather than more crime." in crime
+    )
+    # Without audits in pcp.toml there is no such part.
+    assert not [r for r in json.loads(report_json_text(sample_store)) if r["part"] == "recording"]
+
+
+def report_json_text(store: Path) -> str:
+    return run_pcp(["report", "--store", str(store), "--force", FORCE, "--period", PERIOD,
+                    "--charts", "none", "--format", "json"]).stdout  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[recording]\ncompliance = [75.8]\n", "compliance must list two or more audit results"),
+        ("[recording]\ncompliance = [75.8, 187.4]\n", "compliance must list two or more"),
+        ('[recording]\ncompliance = [75.8, 87.4]\nperiod = "Q9"\n', "period must be a period"),
+        ("[recording]\ncompliance = [75.8, 87.4]\nwhen = 1\n", "unknown key(s) when"),
+    ],
+)
+def test_bad_recording_audits_are_a_config_error(
+    sample_store: Path, tmp_path: Path, toml: str, message: str
+) -> None:
+    (tmp_path / "pcp.toml").write_text(toml, encoding="utf-8")
+    result = run_pcp(["report", "--store", str(sample_store), "--force", FORCE, "--period",
+                      PERIOD, "--charts", "none", "--format", "json"], cwd=tmp_path)  # fmt: skip
+    assert result.exit_code == 3
+    assert message in result.stderr and "Traceback" not in result.stderr

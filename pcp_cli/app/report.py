@@ -59,6 +59,7 @@ def make_report(
         alpha=request.alpha,
         spc_months=request.spc_months,
         events=settings.events,
+        recording=settings.recording,
     )
     built = build_report(
         engine,

@@ -24,6 +24,7 @@ from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
 from pcp_cli.app.target import TargetStatus
 from pcp_cli.app.ytd import YearToDate
 from pcp_cli.periods import month_text
+from pcp_cli.report.layout import recording_words
 from pcp_cli.report.model import KpiLine, Report
 from pcp_cli.report.words import direction, ranked_headlines
 
@@ -69,6 +70,11 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "spc_flagged": pl.String,
     "spc_note": pl.String,
     "spc_event": pl.String,
+    "recording_compliance": pl.List(pl.Float64),
+    "recording_average": pl.Float64,
+    "recording_expected": pl.Float64,
+    "recording_attributable": pl.Float64,
+    "recording_share": pl.Float64,
     "spc_restarts": pl.String,
     "group": pl.String,
     "group_dataset": pl.String,
@@ -134,6 +140,8 @@ def to_frame(report: Report) -> pl.DataFrame:
     if report.crime is not None:
         for r in report.crime.frame.iter_rows(named=True):
             rows.append(_crime_row(report, r))
+    if report.recording is not None:
+        rows.append(_recording_row(report))
     plan = report.plan
     for flag in report.quality.flags:
         rows.append(
@@ -263,6 +271,31 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
             }
         )
     return out
+
+
+def _recording_row(report: Report) -> dict[str, Any]:
+    """part = "recording": `pcp cdi`'s figures for the audits declared in pcp.toml."""
+    share = report.recording
+    assert share is not None
+    est = share.estimate
+    return {
+        "part": "recording",
+        "force": report.force,
+        "force_name": report.force_name,
+        "kpi": share.kpi.id,
+        "label": share.kpi.label,
+        "period": share.period.label,
+        "baseline_period": share.baseline.label,
+        "value": est.recorded,
+        "baseline_value": est.previous,
+        "change": est.increase,
+        "recording_compliance": list(share.compliance),
+        "recording_average": est.average_compliance,
+        "recording_expected": est.expected_at_start,
+        "recording_attributable": est.attributable,
+        "recording_share": est.share_of_increase,
+        "text": recording_words(report),
+    }
 
 
 def _ytd_columns(ytd: YearToDate) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pcp_cli.app.window import year_to_date
 from pcp_cli.errors import PcpError
 from pcp_cli.events import KnownEvent
 from pcp_cli.periods import Period, month_name, parse_month
-from pcp_cli.report.build import period_words
+from pcp_cli.report.build import CRIME_SECTION, period_words
 from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
 from pcp_cli.report.words import (
     FRONT_PAGE_HEADLINES,
@@ -377,6 +377,8 @@ def _section(
     targets = _targets(section)
     if targets is not None:
         blocks.append(targets)
+    if section.name == CRIME_SECTION and (report.recording or report.recording_note):
+        blocks.append(Paragraph(recording_words(report), "note" if not report.recording else ""))
     for line in section.lines:
         blocks += _figures(report, line, charts, charted)
     return tuple(blocks)
@@ -388,6 +390,29 @@ _TARGET_WORDS = {
     "AMBER-improving": "improving now, but not on course",
     "RED": "not improving and not on course",
 }
+
+
+def recording_words(report: Report) -> str:
+    """Seed 003's paragraph: the share of the rise estimated to be due to better recording."""
+    share = report.recording
+    if share is None:
+        return f"Better recording: {report.recording_note}."
+    est = share.estimate
+    audits = " then ".join(f"{number(c, 1)}%" for c in share.compliance)
+    head = (
+        f"Better recording: audits found {audits} of crimes correctly recorded during "
+        f"{share.period.label} (on average {number(est.average_compliance, 1)}%). At the "
+        f"first audit's rate, the {number(est.recorded)} crimes recorded in "
+        f"{share.period.label} would have been "
+        f"about {number(est.expected_at_start)}"
+    )
+    if est.share_of_increase is None:
+        return f"{head}. Recorded crime did not rise against {share.baseline.label}."
+    return (
+        f"{head}: so about {number(est.attributable)} of the {number(est.increase)} more "
+        f"crimes than in {share.baseline.label} ({est.share_of_increase:.0%}) are estimated "
+        "to be due to better recording rather than more crime."
+    )
 
 
 def _targets(section: SectionReport) -> Table | None:
