@@ -397,3 +397,29 @@ def test_bad_recording_audits_are_a_config_error(
                       PERIOD, "--charts", "none", "--format", "json"], cwd=tmp_path)  # fmt: skip
     assert result.exit_code == 3
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+# -- surveys -----------------------------------------------------------------------------------
+def test_survey_results_with_their_interval_and_sample_size(
+    sample_store: Path, q2_report: dict[str, dict[str, Any]]
+) -> None:
+    """Seed 001: a survey result with its 95% interval and the number asked; the interval is
+    Wilson's (statsmodels as the oracle)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    row = q2_report["victim-satisfaction"]
+    asked = row["n"]
+    low, high = proportion_confint(round(row["p"] * asked), asked, alpha=0.05, method="wilson")
+    assert (row["ci_lower"], row["ci_upper"]) == (
+        pytest.approx(100 * low),
+        pytest.approx(100 * high),
+    )
+    result = run_pcp(
+        ["report", "--store", str(sample_store), "--force", FORCE, "--period", PERIOD,
+         "--charts", "none", "--format", "markdown"]
+    )  # fmt: skip
+    section = result.stdout.split("## 6. Confidence and satisfaction", 1)[1]
+    expected = f"{100 * low:.1f}% to {100 * high:.1f}%; {asked} asked"
+    assert asked == 300 and expected == "68.8% to 78.6%; 300 asked"
+    assert f"6.1 {row['label']} 74.0% ({expected})" in section
+    assert "the number of people asked" in section

@@ -502,10 +502,34 @@ def _short(report: Report) -> str:
     return short if short.isupper() else short.split()[0].capitalize()
 
 
+def survey_words(line: KpiLine) -> str | None:
+    """'74.0% (68.8% to 78.6%; 300 asked)': a survey result with the range the true figure
+    lies in 95 times in 100 and the number of people asked (seed 001); None for other KPIs."""
+    low, high, asked = line.get("ci_lower"), line.get("ci_upper"), line.get("n")
+    if line.kpi.kind != "proportion" or line.value is None or None in (low, high, asked):
+        return None
+    return (
+        f"{value_text(line.value, '%')} ({value_text(low, '%')} to {value_text(high, '%')}; "
+        f"{number(asked)} asked)"
+    )
+
+
+def _survey_notes(section: SectionReport) -> tuple[str, ...]:
+    """One line for the section's survey results: interval and sample size (seed 001)."""
+    said = [(line, survey_words(line)) for line in section.lines]
+    parts = [f"{line.number} {line.kpi.label} {words}" for line, words in said if words]
+    if not parts:
+        return ()
+    return (
+        "Survey results, with the range the true figure lies in 95 times in 100 and the "
+        "number of people asked: " + "; ".join(parts) + ".",
+    )
+
+
 def _section_caption(report: Report, section: SectionReport) -> tuple[str, ...]:
     """Short plain notes under a section table; the exact reasons are in the methods annex."""
     plan = report.plan
-    out: list[str] = []
+    out: list[str] = list(_survey_notes(section))
     unranked = [line.number for line in section.lines if line.peer is None]
     if unranked:
         out.append(f"No rank ({_numbers(unranked)}): the similar forces' figures are not held.")
