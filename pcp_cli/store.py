@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
@@ -43,6 +42,7 @@ from typing import Any
 
 import polars as pl
 
+from pcp_cli import locking
 from pcp_cli.datasets import DATASETS, DatasetSpec
 from pcp_cli.errors import NoDataError, StoreError
 
@@ -191,29 +191,17 @@ class Store:
     def _lock(self, name: str, exclusive: bool, wait: float, what: str) -> Iterator[None]:
         lock_path = self.root / name
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
+            with locking.hold(lock_path, exclusive=exclusive, wait=wait):
+                yield
+        except locking.LockBusy:
             raise StoreError(
-                f"cannot open the store lock {lock_path}: {exc.strerror}",
-                hint="check the store folder exists and is writable",
+                f"{what} the store {self.root}",
+                hint=f"waited {wait:g}s; try again later or raise --wait",
             ) from None
-        try:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StoreError(
-                            f"{what} the store {self.root}",
-                            hint=f"waited {wait:g}s; try again later or raise --wait",
-                        ) from None
-                    time.sleep(0.05)
-            yield
-        finally:
-            os.close(fd)
+        except locking.LockUnavailable as exc:
+            raise StoreError(
+                str(exc), hint="check the store folder exists and is writable"
+            ) from None
 
     def _read_lock(self, exclusive: bool, wait: float) -> contextlib.AbstractContextManager[None]:
         what = (
