@@ -180,7 +180,7 @@ class Engine:
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
         # Filter values never present in the data (a misspelt crime type counts zero).
         self.warnings: list[str] = []
-        self.on_warning: Callable[[str], None] | None = _stderr_warning
+        self.on_warning: Callable[[str], None] | None = lambda message: WARNING_SINK[0](message)
         self._present: dict[tuple[str, str], list[str]] = {}
         self._checked: set[tuple[str, str]] = set()
 
@@ -752,3 +752,8 @@ def _stderr_warning(message: str) -> None:
     """Default warning sink: stderr, in the CLI's format (stdout carries data only)."""
     with contextlib.suppress(OSError):
         sys.stderr.write(f"pcp: warning: {message}\n")
+
+
+#: Where engines send warnings unless told otherwise: the CLI puts its printer here, so
+#: -q, --log-format and the escaping of control characters apply.
+WARNING_SINK: list[Callable[[str], None]] = [_stderr_warning]

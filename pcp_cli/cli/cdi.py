@@ -8,6 +8,7 @@ import click
 import polars as pl
 
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
@@ -89,11 +90,18 @@ def _percent(text: str, option: str) -> float:
 @click.option(
     "--kpi",
     "kpi_id",
+    shell_complete=complete_kpis,
     default="all-crime",
     show_default=True,
     help="KPI counted from the store.",
 )
-@click.option("--force", "force_name", default=None, help="Force id or name (store counts).")
+@click.option(
+    "--force",
+    "force_name",
+    shell_complete=complete_forces,
+    default=None,
+    help="Force id or name (store counts).",
+)
 @click.option(
     "--period",
     default="12m",

@@ -23,6 +23,7 @@ from pcp_cli.charts import (
     trend_chart,
 )
 from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, render, write_atomic
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
 from pcp_cli.engine import Engine, parse_to
@@ -56,8 +57,20 @@ DATA_FORMATS[".parquet"] = "parquet"
 
 @click.command()
 @click.argument("kind", type=click.Choice(["trend", "spc", "rank"]))
-@click.option("--kpi", "kpi_id", required=True, help="The KPI to chart (one id).")
-@click.option("--force", "force_names", multiple=True, help="Force (default: home force).")
+@click.option(
+    "--kpi",
+    "kpi_id",
+    shell_complete=complete_kpis,
+    required=True,
+    help="The KPI to chart (one id).",
+)
+@click.option(
+    "--force",
+    "force_names",
+    shell_complete=complete_forces,
+    multiple=True,
+    help="Force (default: home force).",
+)
 @click.option(
     "--period",
     default=None,

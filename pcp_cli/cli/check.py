@@ -18,6 +18,7 @@ from pcp_cli.analysis.check import (
 from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import EXIT_BREACH, EXIT_OK, NoDataError, UsageError
@@ -28,6 +29,7 @@ from pcp_cli.periods import Period, baseline_for, parse_period
 @click.option(
     "--kpi",
     "kpi_spec",
+    shell_complete=complete_kpis,
     default="all",
     show_default=True,
     help="KPI id, several ids separated by commas, a section name, or all.",
@@ -48,6 +50,7 @@ from pcp_cli.periods import Period, baseline_for, parse_period
 @click.option(
     "--force",
     "force_names",
+    shell_complete=complete_forces,
     multiple=True,
     help="Force id or name; repeat or separate with commas. Default: home force.",
 )

@@ -8,6 +8,7 @@ import polars as pl
 from pcp_cli.analysis.compare import ComparePlan
 from pcp_cli.analysis.compare import compare as run_compare
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError
@@ -19,6 +20,7 @@ from pcp_cli.periods import baseline_for, parse_period
 @click.option(
     "--kpi",
     "kpi_spec",
+    shell_complete=complete_kpis,
     default="all",
     show_default=True,
     help="KPI id, several ids separated by commas, a section name, or all.",
@@ -38,6 +40,7 @@ from pcp_cli.periods import baseline_for, parse_period
 @click.option(
     "--force",
     "force_names",
+    shell_complete=complete_forces,
     multiple=True,
     help="Force id or name; repeat or separate with commas. Default: home force.",
 )

@@ -7,6 +7,7 @@ import polars as pl
 
 from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.engine import Engine
 from pcp_cli.errors import UsageError
@@ -15,8 +16,14 @@ from pcp_cli.stats.projection import TargetDirection
 
 
 @click.command()
-@click.option("--kpi", "kpi_id", required=True, help="One KPI id.")
-@click.option("--force", "force_name", default=None, help="Force id or name. Default: home force.")
+@click.option("--kpi", "kpi_id", shell_complete=complete_kpis, required=True, help="One KPI id.")
+@click.option(
+    "--force",
+    "force_name",
+    shell_complete=complete_forces,
+    default=None,
+    help="Force id or name. Default: home force.",
+)
 @click.option(
     "--target",
     "target_text",

@@ -12,6 +12,7 @@ from pcp_cli.analysis.rank import RankResult
 from pcp_cli.analysis.rank import rank as run_rank
 from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
@@ -24,6 +25,7 @@ RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 @click.option(
     "--kpi",
     "kpi_spec",
+    shell_complete=complete_kpis,
     default="all",
     show_default=True,
     help="KPI id (a row per force), or several ids, a section or all (a row per KPI).",
@@ -36,6 +38,7 @@ RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 @click.option(
     "--force",
     "force_name",
+    shell_complete=complete_forces,
     default=None,
     help="The force to rank (id or any spelling). Default: home_force in pcp.toml.",
 )

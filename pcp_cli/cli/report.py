@@ -13,6 +13,7 @@ import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.completion import complete_forces
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
@@ -61,6 +62,7 @@ TONE_STYLES = {
 @click.option(
     "--force",
     "force_name",
+    shell_complete=complete_forces,
     default=None,
     help="The force reported (id or any spelling). Default: home_force in pcp.toml.",
 )

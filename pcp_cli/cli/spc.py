@@ -7,6 +7,7 @@ import polars as pl
 
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
 from pcp_cli.engine import Engine
@@ -29,12 +30,14 @@ POINT_STYLES = {
 @click.option(
     "--kpi",
     "kpi_spec",
+    shell_complete=complete_kpis,
     required=True,
     help="KPI id, several ids separated by commas, or a section name.",
 )
 @click.option(
     "--force",
     "force_names",
+    shell_complete=complete_forces,
     multiple=True,
     help="Force id or name; repeat or separate with commas. Default: home force.",
 )
