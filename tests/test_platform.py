@@ -248,3 +248,46 @@ def test_read_only_store_can_be_read(tmp_path: Path, lock_file: str) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected.stdout
     assert not (store / ".lock").exists() or lock_file == "present"
+
+
+# -- matplotlib is the optional `charts` extra ---------------------------------------
+NO_MATPLOTLIB = "import sys\nsys.modules['matplotlib'] = None\n"
+
+
+def _run_without_matplotlib(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCP_")}
+    env.update({"PYTHONPATH": str(REPO), "NO_COLOR": "1"})
+    code = NO_MATPLOTLIB + "from pcp_cli.cli.main import main\nmain(sys.argv[1:])\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_chart_without_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
+    args = ["chart", "trend", "--kpi", "all-crime", "--store", "s", "-o", "x.png"]
+    done = _run_without_matplotlib(args, tmp_path)
+    assert done.returncode == 3
+    assert done.stderr.count("\n") == 1 and "pcp-cli[charts]" in done.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_report_without_matplotlib_has_no_charts_but_is_written(
+    sample_store: Path, tmp_path: Path
+) -> None:
+    args = ["report", "--store", str(sample_store), "--force", "leicestershire"]
+    args += ["--period", "Q2 2018/19", "-o", "r.html"]
+    done = _run_without_matplotlib(args, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the report has no charts" in done.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "23,116" in page and "<figure>" not in page
+    with_charts = run_pcp([*args[:-1], str(tmp_path / "full.html")])
+    assert with_charts.exit_code == 0
+    assert "<figure>" in (tmp_path / "full.html").read_text(encoding="utf-8")

@@ -27,8 +27,9 @@ from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, render, write_atomic
 from pcp_cli.cli.xmr_options import PRESETS, xmr_options
 from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.errors import ConfigError, NoDataError, UsageError
 from pcp_cli.kpis import Kpi
+from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.periods import Month, baseline_for, parse_month, parse_period
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
@@ -180,6 +181,8 @@ def chart(
         raise UsageError(
             f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
         )
+    if not charts_available():
+        raise ConfigError("pcp chart needs matplotlib, which is not installed", hint=CHARTS_HINT)
     data_fmt = None
     if data_path is not None:
         data_fmt = DATA_FORMATS.get(data_path.suffix.lower())

@@ -17,6 +17,7 @@ from pcp_cli.cli.completion import complete_forces
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.periods import Period, baseline_for, parse_period
 from pcp_cli.report import (
     DEFAULT_SPC_MONTHS,
@@ -220,6 +221,9 @@ def report(
     for message in built.warnings:
         warn(message)
     chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
+    if resolved == "html" and chosen != "none" and not charts_available():
+        warn(f"matplotlib is not installed: the report has no charts ({CHARTS_HINT})")
+        chosen = "none"
     if resolved == "html":
         data = to_html(
             built, charts=chosen, chart_format="png" if chart_format == "png" else "svg"
