@@ -291,3 +291,17 @@ def test_report_without_matplotlib_has_no_charts_but_is_written(
     with_charts = run_pcp([*args[:-1], str(tmp_path / "full.html")])
     assert with_charts.exit_code == 0
     assert "<figure>" in (tmp_path / "full.html").read_text(encoding="utf-8")
+
+
+def test_kpi_and_forces_files_saved_with_crlf_read_the_same(tmp_path: Path) -> None:
+    for name in ("kpis.toml", "forces.toml"):
+        text = (REPO / "config" / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    kpis = tmp_path / "kpis.toml"
+    forces = tmp_path / "forces.toml"
+    assert run_pcp(["kpis", "check", str(kpis)]).exit_code == 0
+    crlf = run_pcp(["kpis", "--kpis", str(kpis), "--format", "json"])
+    lf = run_pcp(["kpis", "--format", "json"])
+    assert crlf.exit_code == 0 and crlf.stdout == lf.stdout
+    crlf = run_pcp(["forces", "--forces", str(forces), "--format", "json"])
+    assert crlf.exit_code == 0 and crlf.stdout == run_pcp(["forces", "--format", "json"]).stdout
