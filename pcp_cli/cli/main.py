@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import json
 import os
 import re
 import sys
@@ -168,6 +167,8 @@ def emit(level: str, message: str) -> None:
     if LOG["quiet"] and level in ("warning", "note"):
         return
     if LOG["format"] == "json":
+        import json
+
         line = json.dumps({"level": level, "message": message}, ensure_ascii=True)
     else:
         prefix = "pcp: " if level == "note" else f"pcp: {level}: "
