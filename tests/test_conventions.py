@@ -233,3 +233,14 @@ def test_cron_recipe_never_mails_stale_breaches(store: Path, tmp_path: Path) -> 
     assert "pcp: error:" in body
     assert "failed" in (tmp_path / "subject").read_text()
     assert "pcp: error:" in (job / "pcp.log").read_text()  # every message kept
+
+
+def test_kpi_file_problems_are_escaped_error_lines(tmp_path: Path) -> None:
+    text = (REPO / "config" / "kpis.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "kpis.toml"
+    bad.write_text(text + '\n[kpi."x\\u001b[2J"]\nlabel = "A"\n', encoding="utf-8")
+    result = run_pcp(["kpis", "check", str(bad)])
+    assert result.exit_code == 3
+    assert "\x1b" not in result.stderr
+    assert all(line.startswith("pcp: error: ") for line in result.stderr.splitlines())
+    assert "\\x1b[2J" in result.stderr
