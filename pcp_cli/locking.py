@@ -33,6 +33,10 @@ class LockBusy(Exception):
 class LockUnavailable(Exception):
     """The lock file cannot be opened, or this system offers no file locking."""
 
+    def __init__(self, message: str, hint: str = "check the store folder exists and is writable"):
+        super().__init__(message)
+        self.hint = hint
+
 
 @contextlib.contextmanager
 def hold(path: Path, *, exclusive: bool, wait: float) -> Iterator[bool]:
@@ -93,5 +97,8 @@ def _portalocker() -> ModuleType:
     try:
         import portalocker
     except ImportError as exc:
-        raise LockUnavailable(f"this system offers no file locking ({exc})") from None
+        raise LockUnavailable(
+            f"this system offers no file locking ({exc})",
+            hint="reinstall pcp with its dependencies: pip install -e .",
+        ) from None
     return portalocker

@@ -199,9 +199,7 @@ class Store:
                 hint=f"waited {wait:g}s; try again later or raise --wait",
             ) from None
         except locking.LockUnavailable as exc:
-            raise StoreError(
-                str(exc), hint="check the store folder exists and is writable"
-            ) from None
+            raise StoreError(str(exc), hint=exc.hint) from None
 
     def _read_lock(self, exclusive: bool, wait: float) -> contextlib.AbstractContextManager[None]:
         what = (

@@ -305,3 +305,24 @@ def test_kpi_and_forces_files_saved_with_crlf_read_the_same(tmp_path: Path) -> N
     assert crlf.exit_code == 0 and crlf.stdout == lf.stdout
     crlf = run_pcp(["forces", "--forces", str(forces), "--format", "json"])
     assert crlf.exit_code == 0 and crlf.stdout == run_pcp(["forces", "--format", "json"]).stdout
+
+
+def test_no_locking_library_at_all_is_a_store_error_not_a_crash(tmp_path: Path) -> None:
+    # fcntl gone before portalocker could load (no locking on this system): exit 6, one line.
+    write_two_forces(tmp_path / "files", ("2018-07",))
+    assert (
+        run_pcp(["ingest", "--store", str(tmp_path / "s"), str(tmp_path / "files")]).exit_code == 0
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCP_")}
+    env.update({"PYTHONPATH": str(REPO), "NO_COLOR": "1"})
+    code = (
+        "import sys\nsys.modules['fcntl'] = None\nsys.modules['portalocker'] = None\n"
+        "from pcp_cli.cli.main import main\nmain(['periods', '--store', 's'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+        stdin=subprocess.DEVNULL, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 6
+    assert done.stderr.startswith("pcp: error: this system offers no file locking")
+    assert done.stderr.count("\n") == 1
