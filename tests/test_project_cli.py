@@ -135,7 +135,7 @@ def test_h24_probability_and_green(tmp_path: Path) -> None:
     )
     assert row["h"] == 24
     assert row["projection"] == pytest.approx(752.10956, abs=1e-5)
-    assert row["change_test"] == "score z-test"  # 13,240 events
+    assert row["change_test"] == "e-test"  # exact at 13,240 events too
     assert row["change_verdict"] == "significant decrease"
     assert row["significant_improvement"] is True
     assert row["rag"] == "GREEN"

@@ -143,10 +143,11 @@ def test_zero_against_zero_is_no_change(tmp_path: Path) -> None:
     assert row["notes"] == "no events in either"
 
 
-def test_large_counts_switch_to_the_score_test(tmp_path: Path) -> None:
+def test_large_counts_use_the_exact_etest(tmp_path: Path) -> None:
     store = counts(tmp_path, [("2017-07", 1200), ("2018-07", 1300)])
     row, _ = compare(store, "knife-crime", "2018-07")
-    assert row["test"] == "score z-test"
+    assert row["test"] == "e-test"  # no switch to the score z-test above 2,000 events
+    assert row["p_value"] == pytest.approx(0.0455050, abs=1e-7)  # statsmodels etest
     z = (1300 - 1200) / (2500**0.5)
     assert row["statistic"] == pytest.approx(z, abs=1e-9)
     assert row["verdict"] == "significant increase"

@@ -3,7 +3,9 @@
 Source: PHEindicatormethods ``R/Funnels.R`` and ``R/utils.R`` (``sigma_adjustment``,
 ``poisson_funnel``, ``funnel_ratio_significance``). PHE finds the exact Poisson limits by
 bisection; here the equivalent chi-squared closed forms are used, and the proportion limits
-use the closed form of PHE's quadratic, p ± z·√(p(1 − p)/N) (identical to 1e-12).
+use the closed form of PHE's quadratic, p ± z·√(p(1 − p)/N) (identical to 1e-12). The
+labels of ratios and rates use the exact Poisson interval at every count, as the drawn
+funnel does (PHE labels with Byar's interval from 10 events; ``method="phe"``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from typing import Literal
 
 from pcp_cli.stats.common import z_for_confidence
 from pcp_cli.stats.dist import chi2_ppf
-from pcp_cli.stats.intervals import count_interval
+from pcp_cli.stats.intervals import Interval, count_interval, exact_poisson_interval
 
 Significance = Literal[
     "Low (0.001)", "Low (0.025)", "High (0.001)", "High (0.025)", "Not significant"
 ]
 FunnelPosition = Literal["within 95%", "above 95%", "above 99.8%", "below 95%", "below 99.8%"]
 RatioType = Literal["ratio", "count", "isr"]
+CountCiMethod = Literal["exact", "phe"]
+"""Count intervals behind funnel labels: exact Poisson at every count, or PHE's (Byar's from 10)."""
 
 CONFIDENCE_95 = 0.95
 CONFIDENCE_998 = 0.998
@@ -217,10 +221,21 @@ def rate_funnel_limits(
     )
 
 
-def _count_significance(observed: float, reference: float) -> Significance:
-    """Compare the CI of a count (exact < 10, Byar's >= 10) with a reference count."""
-    ci_998, _ = count_interval(observed, CONFIDENCE_998)
-    ci_95, _ = count_interval(observed, CONFIDENCE_95)
+def _count_ci(observed: float, confidence: float, method: CountCiMethod) -> Interval:
+    if method == "exact":
+        return exact_poisson_interval(observed, confidence)
+    if method == "phe":
+        return count_interval(observed, confidence)[0]
+    raise ValueError(f"method must be 'exact' or 'phe'; got {method!r}")
+
+
+def _count_significance(
+    observed: float, reference: float, method: CountCiMethod = "exact"
+) -> Significance:
+    """Compare the CI of a count with a reference count: exact Poisson at every count, or
+    ``method="phe"`` (PHEindicatormethods: exact below 10, Byar's from 10)."""
+    ci_998 = _count_ci(observed, CONFIDENCE_998, method)
+    ci_95 = _count_ci(observed, CONFIDENCE_95, method)
     if ci_998.upper < reference:
         return "Low (0.001)"
     if ci_95.upper < reference:
@@ -232,28 +247,41 @@ def _count_significance(observed: float, reference: float) -> Significance:
     return "Not significant"
 
 
-def ratio_significance(observed: float, expected: float) -> Significance:
+def ratio_significance(
+    observed: float, expected: float, *, method: CountCiMethod = "exact"
+) -> Significance:
     """PHE ``funnel_ratio_significance``: is O/E significantly different from 1?
 
-    Uses the exact Poisson CI of O below 10 events and Byar's from 10 (O = 0: lower bound 0).
+    Uses the exact Poisson CI of O at every count (O = 0: lower bound 0), so the label
+    agrees with the exact funnel :func:`ratio_funnel_limits` draws. ``method="phe"``
+    reproduces PHEindicatormethods (Byar's from 10 events), which can misplace a force
+    next to a line: 10 events against 2.94 expected are above the exact 99.8% line, but
+    Byar's puts them only above 95%.
     """
     _check_nonneg(observed, "observed")
     _check_positive(expected, "expected")
-    return _count_significance(observed, expected)
+    return _count_significance(observed, expected, method)
 
 
 def rate_significance(
-    count: float, population: float, group_rate: float, multiplier: float = 1000.0
+    count: float,
+    population: float,
+    group_rate: float,
+    multiplier: float = 1000.0,
+    *,
+    method: CountCiMethod = "exact",
 ) -> Significance:
-    """PHE funnel significance of a crude rate against ``group_rate`` (per ``multiplier``).
+    """Funnel significance of a crude rate against ``group_rate`` (per ``multiplier``).
 
-    The count's CI (exact < 10, Byar's >= 10) is compared with the expected count
-    population × group_rate / multiplier. Directly standardised rates are not handled.
+    The count's exact Poisson CI (``method="phe"``: Byar's from 10 events, as PHE) is
+    compared with the expected count population × group_rate / multiplier, which places
+    the rate exactly as against :func:`rate_funnel_limits`. Directly standardised rates are
+    not handled.
     """
     _check_nonneg(count, "count")
     _check_positive(population, "population")
     _check_nonneg(group_rate, "group_rate")
-    return _count_significance(count, population * group_rate / multiplier)
+    return _count_significance(count, population * group_rate / multiplier, method)
 
 
 _POSITION: dict[Significance, FunnelPosition] = {
@@ -271,7 +299,8 @@ def funnel_position(
     """Where a rate sits on the group's funnel: "within 95%", "above 99.8%", ...
 
     ``group_rate_per_unit`` is the group rate per ``multiplier`` people (for example 72.77
-    crimes per 1,000 with ``multiplier=1000``). Decided by :func:`rate_significance`.
+    crimes per 1,000 with ``multiplier=1000``). Decided by :func:`rate_significance` with
+    exact Poisson limits at every count, as the funnel is drawn.
     """
     return _POSITION[rate_significance(count, population, group_rate_per_unit, multiplier)]
 

@@ -17,6 +17,11 @@ from typing import Literal
 from pcp_cli.stats.common import Polarity, Rag, check_polarity, rag_from_position
 
 MeanMethod = Literal["unweighted", "weighted"]
+FunnelVariance = Literal["poisson", "binomial"]
+"""Within-force variance of a funnel: θ/n for rates and counts, θ(1 − θ)/n for proportions."""
+
+WINSORIZE = 0.1
+"""Spiegelhalter (2005) winsorises the z-scores at 10% at each end before estimating φ."""
 
 MIN_GROUP_FOR_SD = 3
 """Groups (or leave-one-out peer sets) smaller than this get no SD, lines or z-value."""
@@ -72,9 +77,10 @@ class OverdispersionLimits:
     """Spiegelhalter (2005) over-dispersed funnel limits (rates per ``multiplier``).
 
     ``target`` is the weighted rate. ``phi`` is the multiplicative over-dispersion factor
-    (mean of squared Poisson z-scores); limits use max(φ, 1). ``tau`` is the
-    DerSimonian–Laird between-force SD (per ``multiplier``, 0 if the moment estimate is
-    negative). Limit tuples are per force, in input order.
+    (mean of squared z-scores, winsorised as ``winsorize`` says); limits use max(φ, 1).
+    ``tau`` is the DerSimonian–Laird between-force SD (per ``multiplier``, 0 if the moment
+    estimate is negative). ``z_scores`` are before winsorising. Limit tuples are per
+    force, in input order.
     """
 
     target: float
@@ -86,6 +92,8 @@ class OverdispersionLimits:
     random_effects_lower: tuple[float, ...]
     random_effects_upper: tuple[float, ...]
     multiplier: float
+    variance: FunnelVariance = "poisson"
+    winsorize: float = 0.0
 
 
 def _check_inputs(counts: Sequence[float], populations: Sequence[float]) -> None:
@@ -272,19 +280,60 @@ def msg_position(
     )
 
 
+def _quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolation quantile (R type 7, numpy's default), as FunnelPlotR uses."""
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (pos - lo) * (ordered[hi] - ordered[lo])
+
+
+def winsorized(values: Sequence[float], fraction: float) -> list[float]:
+    """``values`` with those below the ``fraction`` quantile raised to it and those above the
+    1 − ``fraction`` quantile lowered to it (Spiegelhalter 2005: 10% at each end)."""
+    if not 0.0 <= fraction < 0.5:
+        raise ValueError(f"the winsorising fraction must be in [0, 0.5); got {fraction!r}")
+    if fraction == 0.0:
+        return list(values)
+    low, high = _quantile(values, fraction), _quantile(values, 1.0 - fraction)
+    return [min(max(v, low), high) for v in values]
+
+
+def _within_variances(
+    counts: Sequence[float], populations: Sequence[float], theta: float, variance: str
+) -> list[float]:
+    if variance == "poisson":
+        return [theta / p for p in populations]
+    if variance != "binomial":
+        raise ValueError(f"variance must be 'poisson' or 'binomial'; got {variance!r}")
+    if any(c > p for c, p in zip(counts, populations, strict=True)):
+        raise ValueError("a proportion's numerator exceeds its denominator")
+    if theta >= 1.0:
+        raise ValueError("every member is at 100%: over-dispersion is undefined")
+    return [theta * (1.0 - theta) / p for p in populations]
+
+
 def overdispersion_limits(
     counts: Sequence[float],
     populations: Sequence[float],
     *,
     multiplier: float = 1000.0,
     z: float = DEFAULT_LINE_Z,
+    variance: FunnelVariance = "poisson",
+    winsorize: float = WINSORIZE,
 ) -> OverdispersionLimits:
-    """Over-dispersed funnel limits around the weighted rate (Spiegelhalter 2005; §2.4).
+    """Over-dispersed funnel limits around the weighted rate (Spiegelhalter 2005; §2.4, §9).
 
-    With θ = Σcount/Σpopulation and Poisson variances s_i² = θ/n_i:
-    z_i = (y_i − θ)/s_i and φ = mean(z_i²). Multiplicative limits θ ± z·√(max(φ, 1)·θ/n_i).
-    DerSimonian–Laird: τ² = max(0, (Σz_i² − (k − 1)) / (Σw − Σw²/Σw)) with w_i = 1/s_i²;
-    random-effects limits θ ± z·√(s_i² + τ²). Everything is reported per ``multiplier``.
+    θ = Σcount/Σpopulation; within-force variances s_i² = θ/n_i for rates (``"poisson"``)
+    or θ(1 − θ)/n_i for proportions (``"binomial"``: numerators of denominators, such as
+    the positive outcome rate or a survey's positive answers). z_i = (y_i − θ)/s_i;
+    φ = mean of the z_i² after winsorising them at ``winsorize`` (10%) at each end, so a
+    single outlying force does not widen the funnel it is judged against. Multiplicative
+    limits θ ± z·√(max(φ, 1)·s_i²). DerSimonian–Laird with the same φ:
+    τ² = max(0, (k·φ − (k − 1)) / (Σw − Σw²/Σw)), w_i = 1/s_i²; random-effects limits
+    θ ± z·√(s_i² + τ²). With φ ≤ (k − 1)/k both equal the plain funnel. Everything is
+    reported per ``multiplier``. ``winsorize=0`` reproduces the unwinsorised V2.2 figures.
     """
     _check_inputs(counts, populations)
     k = len(counts)
@@ -293,12 +342,12 @@ def overdispersion_limits(
     theta = math.fsum(counts) / math.fsum(populations)
     if theta <= 0:
         raise ValueError("the group rate is 0: over-dispersion is undefined")
-    variances = [theta / p for p in populations]
+    variances = _within_variances(counts, populations, theta, variance)
     zs = [
         (c / p - theta) / math.sqrt(v)
         for c, p, v in zip(counts, populations, variances, strict=True)
     ]
-    sum_z2 = math.fsum(zi * zi for zi in zs)
+    sum_z2 = math.fsum(zi * zi for zi in winsorized(zs, winsorize))
     phi = sum_z2 / k
     weights = [1.0 / v for v in variances]
     sw = math.fsum(weights)
@@ -316,4 +365,6 @@ def overdispersion_limits(
         random_effects_lower=tuple((theta - h) * multiplier for h in r_half),
         random_effects_upper=tuple((theta + h) * multiplier for h in r_half),
         multiplier=multiplier,
+        variance=variance,
+        winsorize=winsorize,
     )

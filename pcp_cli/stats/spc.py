@@ -84,6 +84,8 @@ class SpcGroup:
 
     ``amr_raw`` is the AMR before screening, ``amr`` the one used for the limits;
     ``n_baseline`` points (the first ``fix_after_n_points``, or all) set the limits.
+    ``screening_skipped``: screening was asked for but not done, because it would have
+    dropped every non-zero moving range (rare events) and left an AMR of 0.
     """
 
     start: int
@@ -98,6 +100,7 @@ class SpcGroup:
     upl: float
     lower_band: float
     upper_band: float
+    screening_skipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,9 +331,12 @@ def _group_limits(
     used = [False] + [i < n_base for i in range(1, n)]
     amr = amr_raw
     screened_out = 0
-    if screen and amr_raw > 0:
-        cut = SCREEN_CONSTANT * amr_raw
-        kept = [m for m in base_mrs if m < cut]
+    cut = SCREEN_CONSTANT * amr_raw
+    kept = [m for m in base_mrs if m < cut]
+    # Screening that keeps only zero ranges (a few 1s among 0s) would give an AMR of 0 and
+    # call every month special cause: the ranges are then kept as they are.
+    skipped = screen and amr_raw > 0 and math.fsum(kept) == 0.0
+    if screen and amr_raw > 0 and not skipped:
         screened_out = len(base_mrs) - len(kept)
         amr = math.fsum(kept) / len(kept)
         used = [False] + [i < n_base and base_mrs[i - 1] < cut for i in range(1, n)]
@@ -347,8 +353,36 @@ def _group_limits(
         upl=mean + limit * amr,
         lower_band=mean - 2.0 * limit / 3.0 * amr,
         upper_band=mean + 2.0 * limit / 3.0 * amr,
+        screening_skipped=skipped,
     )
     return group, mrs, used
+
+
+def _group_warnings(gi: int, g: SpcGroup, baseline: Sequence[float]) -> list[str]:
+    """What the reader must know about a group's limits (short baseline, rare events, ...)."""
+    out = []
+    if g.n_baseline < WARN_BELOW_POINTS:
+        out.append(
+            f"group {gi}: limits rest on {g.n_baseline} points (fewer than "
+            f"{WARN_BELOW_POINTS}); treat them as trial limits"
+        )
+    if g.amr_raw == 0:  # only a baseline that really is constant
+        out.append(
+            f"group {gi}: average moving range is 0 (constant baseline); limits are "
+            "degenerate and equal the mean"
+        )
+    if g.screening_skipped:
+        out.append(
+            f"group {gi}: moving ranges not screened: screening would drop every non-zero "
+            "range and leave an average moving range of 0"
+        )
+    if g.mean > 0 and sorted(baseline)[len(baseline) // 2] == 0:
+        out.append(
+            f"group {gi}: most months are 0 (rare events, mean {g.mean:.3g}): every 0 is "
+            "below the mean, so runs below it are expected; a chart of the time between "
+            "events suits such data better"
+        )
+    return out
 
 
 def _group_rules(
@@ -397,6 +431,41 @@ def _group_rules(
             rules.append("Common Cause")
             signs.append(0)
     return side, outside, close, rules, signs
+
+
+def _append_points(
+    cols: dict[str, list[object]],
+    gi: int,
+    start: int,
+    ys: Sequence[float],
+    g: SpcGroup,
+    ranges: tuple[list[float | None], list[bool]],
+    ruled: tuple[list[int], list[bool], list[bool], list[str], list[int]],
+    direction: ImprovementDirection,
+) -> None:
+    """Add one group's points to the column lists of the per-point table."""
+    mrs, used = ranges
+    side, outside, close, rules, signs = ruled
+    for k, y in enumerate(ys):
+        row: dict[str, object] = {
+            "index": start + k,
+            "group": gi,
+            "value": y,
+            "mean": g.mean,
+            "lpl": g.lpl,
+            "upl": g.upl,
+            "lower_band": g.lower_band,
+            "upper_band": g.upper_band,
+            "moving_range": mrs[k],
+            "mr_used": used[k],
+            "relative_to_mean": side[k],
+            "outside_limits": outside[k],
+            "close_to_limits": close[k],
+            "rule": rules[k],
+            "point_type": point_type_for(signs[k], direction),
+        }
+        for key, value in row.items():
+            cols[key].append(value)
 
 
 def _check_options(
@@ -485,35 +554,9 @@ def xmr_chart(
             )
         g, mrs, used = _group_limits(gy, a, fix_after_n_points, screen_outliers, limit_constant)
         groups.append(g)
-        if g.n_baseline < WARN_BELOW_POINTS:
-            warnings.append(
-                f"group {gi}: limits rest on {g.n_baseline} points (fewer than "
-                f"{WARN_BELOW_POINTS}); treat them as trial limits"
-            )
-        if g.amr == 0:
-            warnings.append(
-                f"group {gi}: average moving range is 0 (constant baseline); limits are "
-                "degenerate and equal the mean"
-            )
-        side, outside, close, rules, signs = _group_rules(
-            gy, g, trend_length, shift_length, two_in_three, trend_ties
-        )
-        for k in range(len(gy)):
-            cols["index"].append(a + k)
-            cols["group"].append(gi)
-            cols["value"].append(gy[k])
-            cols["mean"].append(g.mean)
-            cols["lpl"].append(g.lpl)
-            cols["upl"].append(g.upl)
-            cols["lower_band"].append(g.lower_band)
-            cols["upper_band"].append(g.upper_band)
-            cols["moving_range"].append(mrs[k])
-            cols["mr_used"].append(used[k])
-            cols["relative_to_mean"].append(side[k])
-            cols["outside_limits"].append(outside[k])
-            cols["close_to_limits"].append(close[k])
-            cols["rule"].append(rules[k])
-            cols["point_type"].append(point_type_for(signs[k], improvement_direction))
+        warnings += _group_warnings(gi, g, gy[: g.n_baseline])
+        ruled = _group_rules(gy, g, trend_length, shift_length, two_in_three, trend_ties)
+        _append_points(cols, gi, a, gy, g, (mrs, used), ruled, improvement_direction)
     points = pl.DataFrame(cols, schema=_SCHEMA)
     last_type: PointType = points["point_type"][-1]
     last = groups[-1]

@@ -96,16 +96,39 @@ def test_v21_companion_etest() -> None:
     assert r.statistic == pytest.approx(2.2571449, abs=ABS)
 
 
-def test_large_counts_fall_back_to_score_test() -> None:
+def test_exact_at_every_count_issue_11_vector() -> None:
+    # 1,201 against 1,299 over twelve months each: the score z-test p (0.0499958) sits just
+    # below 0.05 and the exact e-test p (0.0500245) just above; the verdict must not flip.
+    r = poisson_etest(1201, 1299, 12, 12)
+    assert r is not None
+    assert r.method == "e-test"
+    assert r.p_value == pytest.approx(0.0500245, abs=5e-8)
+    s = poisson_score_test(1201, 1299, 12, 12)
+    assert s is not None
+    assert s.p_value == pytest.approx(0.0499958, abs=5e-8)
+
+
+def test_large_counts_stay_exact() -> None:
     r = poisson_etest(52000, 50000, 1, 1)
     assert r is not None
-    assert r.method == "score z-test"
+    assert r.method == "e-test"
     s = poisson_score_test(52000, 50000)
     assert s is not None
-    assert r.p_value == s.p_value
+    # at this size the two agree closely, but the e-test is computed, not the score p
+    assert r.p_value == pytest.approx(s.p_value, rel=1e-3)
+    assert r.p_value != s.p_value
 
 
-def test_threshold_is_configurable() -> None:
+@pytest.mark.parametrize(("k1", "k2", "n1", "n2"), [(1, 1, 1, 1), (3, 3, 1, 1), (2, 4, 1, 2)])
+def test_equal_rates_give_exactly_one(k1: int, k2: int, n1: float, n2: float) -> None:
+    # statsmodels etest_poisson_2indep gives 1 here; without counting (0, 0) as a tie the
+    # sum is 1 - exp(-2) = 0.8647 for 1 against 1
+    r = poisson_etest(k1, k2, n1, n2)
+    assert r is not None
+    assert r.p_value == 1.0
+
+
+def test_old_threshold_still_available() -> None:
     r = poisson_etest(20, 10, max_total=10)
     assert r is not None
     assert r.method == "score z-test"
@@ -146,6 +169,7 @@ def _brute_force_etest(k1: int, k2: int, n1: float, n2: float, tol: float) -> fl
     xx1, xx2 = x1[:, None], x2[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.abs(xx1 / n1 - xx2 / n2) / np.sqrt((xx1 + xx2) / (n1 + n2))
+    t = np.nan_to_num(t, nan=0.0)  # (0, 0): no difference
     extreme = (t >= t_obs * (1 - tol)).astype(np.float64)
     return min(float(pmf(x1, n1 * lam) @ extreme @ pmf(x2, n2 * lam)), 1.0)
 
@@ -170,7 +194,16 @@ def test_etest_equals_the_whole_grid_sum(
 
 @pytest.mark.parametrize(
     ("k1", "k2", "n1", "n2"),
-    [(669, 1200, 6, 12), (990, 1010, 1, 1), (0, 1999, 1, 1), (1500, 400, 1, 3), (7, 0, 1, 1)],
+    [
+        (669, 1200, 6, 12),
+        (990, 1010, 1, 1),
+        (0, 1999, 1, 1),
+        (1500, 400, 1, 3),
+        (7, 0, 1, 1),
+        (1201, 1299, 12, 12),
+        (4000, 4200, 3, 3),
+        (0, 239, 1, 12),
+    ],
 )
 def test_etest_equals_the_whole_grid_sum_at_the_largest_totals(
     k1: int, k2: int, n1: float, n2: float

@@ -184,3 +184,70 @@ def test_rate_funnel_average() -> None:
     assert rate_funnel_average([10, 30], [1000, 3000]) == pytest.approx(10.0)
     with pytest.raises(ValueError, match="population"):
         rate_funnel_average([1], [0])
+
+
+# --- exact Poisson labels at every count (issue 11) ------------------------------------
+
+
+def _scipy_exact(observed: int, confidence: float) -> tuple[float, float]:
+    """Garwood's exact Poisson interval from scipy.stats (an independent oracle)."""
+    from scipy.stats import chi2
+
+    a = (1 - confidence) / 2
+    lower = 0.0 if observed == 0 else float(chi2.ppf(a, 2 * observed)) / 2
+    return lower, float(chi2.ppf(1 - a, 2 * observed + 2)) / 2
+
+
+def test_force_next_to_the_998_line_is_placed_by_the_exact_limits() -> None:
+    # 10 crimes where 2.94 are expected (2,940 people at 1 per 1,000): the exact 99.8% lower
+    # bound of 10 is 2.9605 > 2.94, so the force is above the 99.8% line; Byar's bound
+    # (2.9163) would put it only above the 95% line
+    lower_998, _ = _scipy_exact(10, 0.998)
+    assert lower_998 == pytest.approx(2.9605204, abs=1e-7)
+    assert rate_significance(10, 2940, 1.0) == "High (0.001)"
+    assert funnel_position(10, 2940, 1.0) == "above 99.8%"
+    assert rate_significance(10, 2940, 1.0, method="phe") == "High (0.025)"
+    # and the same force against the drawn funnel
+    lim = rate_funnel_limits(2940, 1.0)
+    assert lim.upper_998 < 10 / 2.94
+    # the upper side: 10 where 24.16 are expected is below the exact 99.8% line (24.134)
+    _, upper_998 = _scipy_exact(10, 0.998)
+    assert upper_998 < 24.16
+    assert ratio_significance(10, 24.16) == "Low (0.001)"
+    assert ratio_significance(10, 24.16, method="phe") == "Low (0.025)"
+
+
+@pytest.mark.parametrize("observed", [0, 1, 9, 10, 11, 37, 150, 1000])
+@pytest.mark.parametrize("confidence", [0.95, 0.998])
+def test_labels_follow_scipys_exact_limits_at_every_count(observed: int, confidence: float) -> None:
+    lower, upper = _scipy_exact(observed, confidence)
+    high = "High (0.001)" if confidence == 0.998 else "High (0.025)"
+    low = "Low (0.001)" if confidence == 0.998 else "Low (0.025)"
+    if observed > 0:  # expected just below the exact lower bound: above the line
+        assert ratio_significance(observed, lower * (1 - 1e-7)) in (high, "High (0.001)")
+        assert ratio_significance(observed, lower * (1 + 1e-7)) != high
+    assert ratio_significance(observed, upper * (1 + 1e-7)) in (low, "Low (0.001)")
+    assert ratio_significance(observed, upper * (1 - 1e-7)) != low
+
+
+@pytest.mark.parametrize("expected", [0.5, 2.94, 9.0, 10.0, 24.16, 106.44, 5000.0])
+def test_labels_agree_with_the_drawn_exact_funnel(expected: float) -> None:
+    lim = ratio_funnel_limits(expected)
+    for observed in range(0, int(expected * 3 + 20)):
+        ratio = observed / expected
+        label = ratio_significance(observed, expected)
+        if ratio > lim.upper_998 * (1 + 1e-9):
+            assert label == "High (0.001)"
+        elif ratio > lim.upper_95 * (1 + 1e-9):
+            assert label == "High (0.025)"
+        elif ratio < lim.lower_998 * (1 - 1e-9):
+            assert label == "Low (0.001)"
+        elif ratio < lim.lower_95 * (1 - 1e-9):
+            assert label == "Low (0.025)"
+        elif lim.lower_95 * (1 + 1e-9) < ratio < lim.upper_95 * (1 - 1e-9):
+            assert label == "Not significant"
+
+
+def test_bad_count_method() -> None:
+    with pytest.raises(ValueError, match="method"):
+        ratio_significance(5, 3, method="byars")  # type: ignore[arg-type]

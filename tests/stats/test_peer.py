@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
+from pcp_cli.stats.common import z_for_confidence
+from pcp_cli.stats.funnel import (
+    proportion_funnel_average,
+    proportion_funnel_limits,
+    proportion_significance,
+)
 from pcp_cli.stats.peer import (
     competition_rank,
     msg_position,
@@ -12,6 +21,7 @@ from pcp_cli.stats.peer import (
     overdispersion_limits,
     rag_against_lines,
     rank_by_polarity,
+    winsorized,
 )
 
 ABS = 1e-6
@@ -128,7 +138,7 @@ def test_zero_count_is_valid_and_zero_population_is_error() -> None:
 
 
 def test_overdispersion_v22() -> None:
-    o = overdispersion_limits(COUNTS, POPS)
+    o = overdispersion_limits(COUNTS, POPS, winsorize=0.0)  # V2.2 is not winsorised
     assert o.target == pytest.approx(72.768362, abs=ABS)
     assert o.phi == pytest.approx(466.46, abs=0.005)
     assert o.multiplicative_lower[0] == pytest.approx(62.3441, abs=5e-5)
@@ -137,3 +147,80 @@ def test_overdispersion_v22() -> None:
     for lo, hi in zip(o.random_effects_lower, o.random_effects_upper, strict=True):
         assert lo == pytest.approx(61.13, abs=0.01)
         assert hi == pytest.approx(84.40, abs=0.01)
+
+
+def test_overdispersion_v22_winsorised_at_10_percent() -> None:
+    # Spiegelhalter (2005): the z-scores shrunk to their 10th and 90th percentiles (R type 7)
+    o = overdispersion_limits(COUNTS, POPS)
+    z = np.array(o.z_scores)
+    low, high = np.quantile(z, [0.1, 0.9])
+    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    assert o.winsorize == 0.1
+    assert o.phi == pytest.approx(phi, rel=1e-12)
+    assert o.phi < 466.46  # the two most extreme forces no longer set the width alone
+    theta = sum(COUNTS) / sum(POPS)
+    w = np.array([p / theta for p in POPS])
+    tau2 = (8 * phi - 7) / (w.sum() - (w**2).sum() / w.sum())
+    assert o.tau == pytest.approx(math.sqrt(tau2) * 1000, rel=1e-9)
+
+
+def test_winsorized() -> None:
+    assert winsorized([1.0, 2.0, 3.0, 4.0, 100.0], 0.0) == [1.0, 2.0, 3.0, 4.0, 100.0]
+    # R: quantile(c(1,2,3,4,100), c(.1,.9)) gives 1.4 and 61.6
+    assert winsorized([1.0, 2.0, 3.0, 4.0, 100.0], 0.1) == pytest.approx([1.4, 2, 3, 4, 61.6])
+    with pytest.raises(ValueError, match="winsorising"):
+        winsorized([1.0, 2.0], 0.5)
+
+
+SATISFIED = [850.0] * 7 + [800.0]
+ASKED = [1000.0] * 8
+
+
+def test_proportion_funnel_uses_binomial_variance_issue_11() -> None:
+    # Seven forces at 850 of 1,000 satisfied and one at 800: nothing but that one force is
+    # unusual, so the over-dispersed funnel must not be wider than the plain one, and 800
+    # stays below its 99.8% limit ("below 99.8%", not "within 95%")
+    theta = proportion_funnel_average(SATISFIED, ASKED)
+    for confidence in (0.95, 0.998):
+        zq = z_for_confidence(confidence)
+        od = overdispersion_limits(SATISFIED, ASKED, multiplier=100, z=zq, variance="binomial")
+        plain = proportion_funnel_limits(1000, theta, 100)
+        lower = plain.lower_95 if confidence == 0.95 else plain.lower_998
+        upper = plain.upper_95 if confidence == 0.95 else plain.upper_998
+        for lo, hi in zip(od.random_effects_lower, od.random_effects_upper, strict=True):
+            assert lo == pytest.approx(lower, abs=1e-9)
+            assert hi == pytest.approx(upper, abs=1e-9)
+        assert od.multiplicative_lower[7] == pytest.approx(lower, abs=1e-9)
+        assert od.tau == 0.0
+    outer = overdispersion_limits(
+        SATISFIED, ASKED, multiplier=100, z=z_for_confidence(0.998), variance="binomial"
+    )
+    assert outer.random_effects_lower[7] > 80.0
+    assert proportion_significance(800, 1000, theta) == "Low (0.001)"
+
+
+def test_poisson_variance_made_the_proportion_funnel_too_wide() -> None:
+    # the defect: θ/n instead of θ(1 − θ)/n is 6.4 times the variance at θ = 0.84
+    od = overdispersion_limits(SATISFIED, ASKED, multiplier=100, variance="poisson")
+    assert od.random_effects_lower[7] < 80.0 < 82.0
+
+
+def test_binomial_variance_validation() -> None:
+    with pytest.raises(ValueError, match="exceeds"):
+        overdispersion_limits([5, 12], [10, 10], variance="binomial")
+    with pytest.raises(ValueError, match="100%"):
+        overdispersion_limits([10, 10], [10, 10], variance="binomial")
+    with pytest.raises(ValueError, match="variance"):
+        overdispersion_limits([1, 2], [10, 10], variance="normal")  # type: ignore[arg-type]
+
+
+def test_binomial_funnel_widens_for_real_spread() -> None:
+    # forces spread from 60% to 90% of 1,000: real between-force variation, τ > 0
+    nums = [600.0, 650.0, 700.0, 750.0, 800.0, 850.0, 900.0]
+    dens = [1000.0] * 7
+    od = overdispersion_limits(nums, dens, multiplier=1, variance="binomial")
+    theta = sum(nums) / sum(dens)
+    s2 = theta * (1 - theta) / 1000
+    assert od.tau > 0
+    assert od.random_effects_upper[0] - theta == pytest.approx(1.96 * math.sqrt(s2 + od.tau**2))
+    assert od.random_effects_upper[0] - theta > 1.96 * math.sqrt(s2)

@@ -437,3 +437,41 @@ def test_points_frame_schema() -> None:
     assert df["index"].to_list() == list(range(20))
     assert df.schema["relative_to_mean"] == pl.Int8
     assert df["moving_range"][1] == pytest.approx(abs(RNORM[1] - RNORM[0]))
+
+
+def test_rare_events_are_not_screened_to_a_zero_amr_issue_11() -> None:
+    # 24 months of 0 with two 1s: the four non-zero ranges (1 each, AMR 4/23) are all at or
+    # above 3.267 × AMR, so screening would leave AMR 0, limits 0.083 to 0.083 and every
+    # month special cause. Screening is skipped, said, and no "constant" warning is given.
+    y = [0.0] * 24
+    y[5] = y[17] = 1.0
+    r = xmr_chart(y)
+    g = r.summary.groups[0]
+    assert g.screening_skipped is True
+    assert g.n_mr_screened_out == 0
+    assert g.amr == g.amr_raw == pytest.approx(4 / 23)
+    assert g.mean == pytest.approx(2 / 24)
+    assert g.upl == pytest.approx(2 / 24 + 2.66 * 4 / 23)
+    assert g.lpl < 0 < g.upl
+    warnings = r.summary.warnings
+    assert any("not screened" in w and "average moving range of 0" in w for w in warnings)
+    assert not any("constant baseline" in w for w in warnings)
+    assert any("rare events" in w for w in warnings)
+    rules = r.points["rule"].to_list()
+    assert rules[5] == rules[17] == "Above UCL"
+    assert rules[0] == rules[23] == "Common Cause"
+    assert all(r.points["mr_used"][1:])  # every range counts in the AMR
+
+
+def test_screening_still_applies_when_some_ranges_remain() -> None:
+    y = [10.0, 11.0, 10.0, 11.0, 10.0, 11.0, 40.0, 11.0, 10.0, 11.0, 10.0, 11.0, 10.0]
+    g = xmr_chart(y).summary.groups[0]
+    assert g.screening_skipped is False
+    assert g.n_mr_screened_out == 2
+    assert g.amr == pytest.approx(1.0)
+
+
+def test_constant_baseline_warning_only_when_constant() -> None:
+    assert any("constant baseline" in w for w in xmr_chart([0.0] * 12).summary.warnings)
+    not_constant = xmr_chart([0.0] * 11 + [1.0])
+    assert not any("constant baseline" in w for w in not_constant.summary.warnings)
