@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Dtype = Literal["str", "int", "float"]
+Dtype = Literal["str", "int", "float", "date"]
 Partitioning = Literal["force-month", "force", "single"]
 
 
@@ -193,17 +193,83 @@ POPULATION = DatasetSpec(
     replace_key=("force", "year"),
 )
 
-DATASETS: dict[str, DatasetSpec] = {
-    d.name: d for d in (STREET, OUTCOMES, STOP_SEARCH, PRC, COUNTS, SURVEY, POPULATION)
+# The monitored hate crime strands, as written in a records extract's hate_strands column,
+# and the stored flag column of each.
+HATE_STRANDS: dict[str, str] = {
+    "race": "hate_race",
+    "religion": "hate_religion",
+    "sexual-orientation": "hate_sexual_orientation",
+    "disability": "hate_disability",
+    "transgender": "hate_transgender",
 }
 
-# Datasets a KPI can count (population is a denominator, not a KPI source).
-KPI_DATASETS = tuple(name for name in DATASETS if name != "population")
+# A force's own crime records: one row per recorded crime (read by pcp_cli.ingest.records).
+# Only what the KPIs need is stored: no crime reference, the victim reference only as a
+# keyed hash (victim_key), flags as "Y"/"N" (see docs/store.md).
+CRIME_RECORDS = DatasetSpec(
+    name="crime-records",
+    title="force crime records (one row per recorded crime)",
+    # The stored columns (the extract's canonical columns: pcp_cli.ingest.records.CANONICAL).
+    columns=(
+        Column("recorded_date", "recorded_date", "date"),
+        Column("ho_code", "ho_code"),
+        Column("lsoa_code", "lsoa_code"),
+        Column("domestic", "domestic"),
+        Column("hate_strands", "hate"),
+        *(Column("hate_strands", flag) for flag in HATE_STRANDS.values()),
+        Column("victim_ref", "victim_key"),
+        Column("outcome", "outcome", required=False),
+        Column("outcome_date", "outcome_date", "date", required=False),
+    ),
+    dimensions=("ho_code", "domestic", "hate", *HATE_STRANDS.values()),
+    value_column=None,
+    partitioning="force-month",
+    replace_key=("force", "month"),
+)
+
+# A user's lookup of LSOA to local areas (neighbourhood policing areas, wards, ...).
+AREAS = DatasetSpec(
+    name="areas",
+    title="lookup of LSOA codes to local areas (lsoa_code, area, area_type, population)",
+    columns=(
+        Column("lsoa_code", "lsoa_code"),
+        Column("area", "area"),
+        Column("area_type", "area_type", required=False),
+        Column("population", "population", "int", required=False),
+    ),
+    dimensions=(),
+    value_column=None,
+    partitioning="single",
+    # A newer lookup replaces every row of the area types it holds.
+    replace_key=("area_type",),
+)
+
+DATASETS: dict[str, DatasetSpec] = {
+    d.name: d
+    for d in (
+        STREET,
+        OUTCOMES,
+        STOP_SEARCH,
+        PRC,
+        COUNTS,
+        SURVEY,
+        POPULATION,
+        CRIME_RECORDS,
+        AREAS,
+    )
+}
+
+# Datasets a KPI can count (population is a denominator and areas a lookup, not KPI sources).
+KPI_DATASETS = tuple(name for name in DATASETS if name not in ("population", "areas"))
 
 
 def detect_kind(header: list[str]) -> str | None:
     """Recognise an extract from its header row; None when it matches no known format."""
     cols = {h.strip().lower() for h in header}
+    if {"crime_ref", "recorded_date", "ho_code"} <= cols:
+        return "crime-records"
+    if {"lsoa_code", "area"} <= cols:
+        return "areas"
     if {"crime type", "last outcome category", "falls within"} <= cols:
         return "street"
     if {"outcome type", "falls within"} <= cols:

@@ -108,6 +108,9 @@ class Series:
     rows: pl.DataFrame  # m (Int32 month index), span, n (and respondents for proportions)
     covered: set[Month] = field(default_factory=set)
     _lists: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    # A stock (repeat victims: a 12-month count as at each month): a period's value is
+    # its last month's, never the sum of its months.
+    stock: bool = False
 
     @property
     def latest(self) -> Month | None:
@@ -125,6 +128,8 @@ class Series:
         """The period's count (and respondents, for a proportion) as :meth:`window` sums."""
         start, stop = self._picked(period)
         n = float(sum(self._column("n")[start:stop]))
+        if self.stock:
+            n = float(self._column("n")[stop - 1]) if stop > start else 0.0
         if "respondents" not in self.rows.columns:
             return n, None
         return n, float(sum(self._column("respondents")[start:stop]))
@@ -238,7 +243,7 @@ class Engine:
             coverage_by = DATASETS[dataset].coverage_by
             plain = []
             for base, rule, todo in jobs.values():
-                if any(c.column in coverage_by for c in rule.conditions):
+                if rule.rule or any(c.column in coverage_by for c in rule.conditions):
                     # Coverage depends on the filter (a survey measure): its own query.
                     self._store(base, rule, todo, self._from_rule_many(base, todo, rule))
                 else:
@@ -308,6 +313,10 @@ class Engine:
     def _from_rule_many(self, kpi: Kpi, forces: list[str], rule: CountRule) -> dict[str, Series]:
         """Count one KPI rule for several forces: a series per force that has data."""
         self.check_values(kpi, rule)
+        if rule.rule:  # a records rule: from the raw crime records
+            from pcp_cli.recordrules import records_rule_series
+
+            return records_rule_series(self.reader, kpi, forces, rule)
         spec = DATASETS[rule.dataset]
         agg = self.reader.aggregate(rule.dataset).filter(pl.col("force").is_in(forces))
         coverage = agg
@@ -439,7 +448,10 @@ class Engine:
         raise NoDataError(
             f"{kpi.id} for {force}: {labels} incomplete; the store has no {best.dataset} "
             f"data for {_month_list(missing)}",
-            hint="ingest the missing months, choose another period, or use --allow-partial",
+            hint=(
+                "a month counts only with records for all 12 months to it; " if best.stock else ""
+            )
+            + "ingest the missing months, choose another period, or use --allow-partial",
         )
 
     # -- period values --------------------------------------------------------------
@@ -571,6 +583,8 @@ class Engine:
         rows = series.window(period)
         total = float(rows["n"].sum())
         monthly = tuple(float(v) for v in rows["n"].to_list())
+        if series.stock:
+            total = monthly[-1] if monthly else 0.0
         missing = tuple(series.missing(period))
         if kpi.kind == "proportion":
             respondents = float(rows["respondents"].sum())

@@ -36,6 +36,11 @@ _KPI_KEYS = {
     "population",
 }
 _OPS = {"in", "not_in", "equals", "in_list", "not_in_list"}
+# Records rules: counts a filter cannot express, computed from the raw crime records
+# (``rule = "<name>"`` in a [kpi.<id>.count.crime-records] table, with any filters).
+RECORD_RULES = {
+    "repeat-victims": "victims with two or more recorded crimes in the 12 months to each month",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class CountRule:
 
     dataset: str
     conditions: tuple[Condition, ...]
+    rule: str | None = None  # a records rule (RECORD_RULES); None: count the matching rows
 
 
 @dataclass(frozen=True)
@@ -297,6 +303,8 @@ class _Checker:
                 self.problem(sub, None, "must be a table of column = condition")
                 continue
             spec = DATASETS[dataset]
+            rule = self._record_rule(sub, dataset, filters)
+            filters = {k: v for k, v in filters.items() if k != "rule"}
             conditions = []
             for column, cond in filters.items():
                 if column not in spec.filterable:
@@ -313,8 +321,20 @@ class _Checker:
             missing_cov = [c for c in spec.coverage_by if c not in filters]
             if missing_cov:
                 self.problem(sub, None, f"must say which {', '.join(missing_cov)} it counts")
-            rules.append(CountRule(dataset, tuple(conditions)))
+            rules.append(CountRule(dataset, tuple(conditions), rule))
         return rules
+
+    def _record_rule(self, table: str, dataset: str, filters: dict[str, Any]) -> str | None:
+        if "rule" not in filters:
+            return None
+        name = filters["rule"]
+        if dataset != "crime-records":
+            self.problem(table, "rule", "only crime-records counts take a rule")
+        elif not isinstance(name, str) or name not in RECORD_RULES:
+            self.problem(
+                table, "rule", f"unknown records rule {name!r} (known: {', '.join(RECORD_RULES)})"
+            )
+        return str(name)
 
     def _condition(
         self, table: str, column: str, cond: Any, lists: dict[str, tuple[str, ...]]

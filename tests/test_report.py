@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import re
@@ -57,8 +58,8 @@ LABELS = {
     "stop-search": "Number of stop and searches",
 }
 SECTIONS = [
-    "Headlines",
     "Performance summary",
+    "Headlines",
     "1. Calls",
     "2. Incidents",
     "3. Crime",
@@ -67,7 +68,9 @@ SECTIONS = [
     "6. Confidence and satisfaction",
     "Recorded crime: rolling 12 months",
     "Data quality",
-    "Provenance and methods",
+    "Annex A: Glossary",
+    "Annex B: Methods",
+    "Annex C: Sources",
 ]
 
 
@@ -123,7 +126,25 @@ def _check_records(records: list[dict[str, Any]]) -> None:
 def test_seed_000_in_json(outputs: dict[str, Any]) -> None:
     records = json.loads(outputs["json"].stdout)
     _check_records(records)
-    assert {r["part"] for r in records} == {"kpi", "crime_summary", "provenance"}
+    assert {r["part"] for r in records} == {"kpi", "headline", "crime_summary", "provenance"}
+
+
+def test_headline_rows_in_json(outputs: dict[str, Any]) -> None:
+    """One row per front-page headline: rank 1..n, the KPI's own headline, its direction."""
+    records = json.loads(outputs["json"].stdout)
+    kpis = {r["kpi"]: r for r in records if r["part"] == "kpi"}
+    heads = [r for r in records if r["part"] == "headline"]
+    assert [r["rank"] for r in heads] == list(range(1, 9))
+    assert all(r["text"] == kpis[r["kpi"]]["headline"] for r in heads)
+    assert len({r["kpi"] for r in heads}) == 8
+    # Public order rose 48.7% with every recent month above the normal range: first, worse.
+    assert (heads[0]["kpi"], heads[0]["direction"]) == ("public-order", "worse")
+    directions = {r["kpi"]: r["direction"] for r in heads}
+    assert directions["positive-outcomes"] == "worse"  # higher is better, and it fell
+    assert directions["stop-search"] == "neutral"  # no right direction in the KPI file
+    assert set(directions.values()) <= {"better", "worse", "neutral"}
+    # Noise never makes the front page.
+    assert not {"burglary", "robbery", "shoplifting"} & set(directions)
 
 
 def test_seed_000_in_parquet(frame: pl.DataFrame) -> None:
@@ -138,7 +159,7 @@ def _summary_rows_markdown(text: str) -> dict[str, list[str]]:
     rows = {}
     for line in part.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 7 and re.fullmatch(r"\d\.\d", cells[0]):
+        if len(cells) == 8 and re.fullmatch(r"\d\.\d", cells[0]):
             rows[cells[1]] = cells
     return rows
 
@@ -242,7 +263,16 @@ def test_every_kpi_in_section_order(frame: pl.DataFrame) -> None:
 
     catalogue = load_catalogue(REPO / "config" / "kpis.toml")
     rows = frame.filter(pl.col("part") == "kpi")
-    assert rows["kpi"].to_list() == [k.id for k in catalogue.in_section_order()]
+    # The samples hold no force crime records and none of these counts measures, so the
+    # report leaves these KPIs out.
+    no_sample_data = {
+        "calls-999-answered-10s", "calls-999-answer-rate", "calls-101-abandoned",
+        "calls-101-abandonment-rate", "missing-adults", "missing-children", "domestic-abuse",
+        "repeat-victims", *(f"hate-crime-{s}" for s in (
+            "race", "religion", "sexual-orientation", "disability", "transgender")),
+    }  # fmt: skip
+    expected = [k.id for k in catalogue.in_section_order() if k.id not in no_sample_data]
+    assert rows["kpi"].to_list() == expected
     assert rows["item"].to_list()[:4] == ["1.1", "1.2", "2.1", "2.2"]
     assert rows.filter(pl.col("kpi") == "all-crime")["item"].item() == "3.1"
 
@@ -259,19 +289,20 @@ def test_headlines_only_where_notable(frame: pl.DataFrame) -> None:
         assert rows[kpi]["verdict"] == "no significant change"
         assert rows[kpi]["headline"] is None
     assert rows["all-crime"]["headline"] == (
-        "All crime rose 8.4% (23,116 vs 21,327), a significant increase; "
-        "2 of the 3 months of Q2 2018/19 above the upper control limit"
+        "All crime rose 8.4% to 23,116 (21,327 in Q2 2017/18), a significant rise; "
+        "2 of the 3 months of Q2 2018/19 were above the normal range."
     )
     assert rows["positive-outcomes"]["headline"] == (
-        "Volume of positive outcomes fell 26.6% (1,998 vs 2,722), a significant decrease; "
-        "2 of the last 2 months below the lower control limit"
+        "Volume of positive outcomes fell 26.6% to 1,998 (2,722 in Q2 2017/18), a significant "
+        "fall; each of the last 2 months was below the normal range."
     )
     assert rows["calls-101"]["headline"] == (
-        "Number of 101 calls fell 12.7% (103,919 vs 119,043), a significant decrease"
+        "Number of 101 calls fell 12.7% to 103,919 (119,043 in Q2 2017/18), a significant fall."
     )
+    # The quarter fell but the months ran above the long-run average: said with "but".
     assert rows["hate-crime"]["headline"] == (
-        "Hate crime fell 12.0% (374 vs 425), not a significant change; a shift: 7 or more "
-        "months in a row above the average, to 2018-09"
+        "Hate crime fell 12.0% to 374 (425 in Q2 2017/18), not a significant change; but 7 or "
+        "more months in a row were above the long-run average, to Sep 2018."
     )
 
 
@@ -380,16 +411,23 @@ def test_html_is_self_contained(outputs: dict[str, Any]) -> None:
     assert "@media print" in text and "break-before: page" in text and "size: A4" in text
     doc = parse_html(outputs["html"])
     assert len(doc.ids) == len(set(doc.ids)), "element ids must be unique across inline SVGs"
-    # One chart per headline, inline; a small trend chart in every KPI row.
+    # One chart per front-page headline, inline; a small trend chart in every KPI row.
     records = json.loads(outputs["json"].stdout)
     kpis = [r for r in records if r["part"] == "kpi"]
     notable = [r for r in kpis if r["headline"]]
+    front = [r for r in records if r["part"] == "headline"]
     # The SPC chart where the headline cites special cause, else the year-on-year trend;
     # quarterly Home Office series have neither.
-    charted = [r for r in notable if r["spc_signal"] or r["trend_kind"] == "year-on-year"]
-    assert len(re.findall(r'<svg class="chart"', text)) == len(charted)
-    assert len(kpis) > len(notable) > len(charted) > 0
-    assert "Violence with injury fell 7.0%" in text  # a headline without a chart
+    by_kpi = {r["kpi"]: r for r in kpis}
+    charted = [
+        r for r in front
+        if by_kpi[r["kpi"]]["spc_signal"] or by_kpi[r["kpi"]]["trend_kind"] == "year-on-year"
+    ]  # fmt: skip
+    assert len(re.findall(r'<svg class="chart"', text)) == len(charted) == 8
+    assert len(kpis) > len(notable) > len(front) == 8
+    # Each headline is said once: on the front page, not again in a caption or a list.
+    for r in front:
+        assert text.count(html.escape(r["text"])) == 1, r["text"]
     # Every KPI row, and the six rows of the summary table, has its trend cell.
     assert len(re.findall(r'<svg class="spark"', text)) == len(kpis) + len(SEED_000)
 
@@ -434,7 +472,7 @@ def test_reproducible_with_a_fixed_time(sample_store: Path, outputs: dict[str, A
     # No --format and no -o in a pipe: markdown, byte for byte the same as before.
     again = report(sample_store, "--period", PERIOD)
     assert again.stdout_bytes == outputs["markdown"].stdout_bytes
-    assert f"**Generated (UTC):** {REPORT_TIME}" in again.stdout
+    assert f"**Produced (UTC):** {REPORT_TIME}" in again.stdout
 
 
 def test_generation_time() -> None:

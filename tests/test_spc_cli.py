@@ -163,7 +163,7 @@ def test_city_of_london_rebase_and_iquanta(city_store: Path) -> None:
     recent = [738.0, 807.0, 820.0, 797.0, 792.0, 764.0]
     assert sorted(iq.filter(pl.col("window") == "recent")["value"].to_list()) == sorted(recent)
     assert iq["recent_mean"][0] == pytest.approx(sum(recent) / 6, abs=1e-9)
-    assert iq["poisson_test"][0] == "score z-test"  # 13,093 events: above the e-test limit
+    assert iq["poisson_test"][0] == "e-test"  # 13,093 events: exact at every count
     assert "iQuanta-style" in iq["method"][0] and "iQuanta-style" in err
 
 

@@ -55,6 +55,14 @@ from pcp_cli.ingest.readers import ReadOptions
     "table kept beside the extracts in a folder.",
 )
 @click.option(
+    "--map",
+    "map_file",
+    default=None,
+    metavar="FILE.toml",
+    help="Crime records: a column map naming the export's headers and date format "
+    "(implies --kind crime-records; see README).",
+)
+@click.option(
     "--rebuild",
     is_flag=True,
     help="Rebuild the whole store from the source files it records (path, size, SHA-256), "
@@ -69,13 +77,16 @@ def ingest(
     force_name: str | None,
     on_bad_rows: str,
     exclude: tuple[str, ...],
+    map_file: str | None,
     rebuild: bool,
 ) -> None:
     """Read extracts (files, folders, globs, or - for stdin) into the store.
 
     \b
     Kinds: street, outcomes, stop-search (data.police.uk), prc (Home Office
-    recorded crime tables), counts (force,month,measure,value), survey, population.
+    recorded crime tables), counts (force,month,measure,value), survey, population,
+    crime-records (the force's own records, one row per crime; --map for other
+    headers and date formats), areas (a lookup lsoa_code,area[,area_type,population]).
     The same file twice changes nothing; a newer extract for the same dataset,
     force and month replaces the older one. If any file is bad, nothing is stored.
     A progress bar shows on a terminal; -v lists every file, -q says nothing.
@@ -86,6 +97,9 @@ def ingest(
       pcp ingest 'downloads/2018-*/*-street.csv'
       pcp ingest - --kind counts < calls.csv
       pcp ingest --exclude 'CrimeCatMappings.csv' downloads/home-office/
+      pcp ingest --kind crime-records --force leicestershire records.csv
+      pcp ingest --map niche.toml niche-export.csv
+      pcp ingest --kind areas npa-lookup.csv
       pcp ingest --rebuild            # re-create the store from its recorded sources
     """
     if rebuild and (paths or exclude):
@@ -98,11 +112,24 @@ def ingest(
             "give the extracts to ingest (files, folders, globs or -)",
             hint="e.g. pcp ingest downloads/ ; or pcp ingest --rebuild",
         )
+    if map_file is not None:
+        if kind not in (None, "crime-records"):
+            raise UsageError(
+                f"--map is for crime records, not --kind {kind}",
+                hint="leave out --map, or use --kind crime-records",
+            )
+        kind = "crime-records"
+        if rebuild:
+            raise UsageError("--rebuild takes no --map: it re-reads the maps the store records")
+        from pcp_cli.ingest.records import load_map
+
+        load_map(map_file)  # a bad map is a configuration error before any file is read
     options = ReadOptions(
         kind=kind,
         encoding=encoding,
         force=force_name,
         on_bad_rows="skip" if on_bad_rows == "skip" else "fail",
+        map_file=map_file,
     )
     if "-" in paths and sys.stdin.isatty() and not app.quiet:
         note("reading from stdin (end with Ctrl-D)…")

@@ -105,10 +105,9 @@ class IngestSummary:
         kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(by_kind.items()))
         shown = ", ".join(forces[:4]) + (f" +{len(forces) - 4} more" if len(forces) > 4 else "")
         verb = "rebuilt the store from" if self.rebuilt else "ingested"
-        text = (
-            f"{verb} {len(self.ingested)} file(s), {rows:,} rows ({kinds}); "
-            f"{len(forces)} force(s): {shown}{months}"
-        )
+        text = f"{verb} {len(self.ingested)} file(s), {rows:,} rows ({kinds})"
+        if forces:  # a lookup of areas names no force
+            text += f"; {len(forces)} force(s): {shown}{months}"
         if self.unchanged:
             text += f"; {len(self.unchanged)} unchanged file(s) skipped"
         if self.rejected:
@@ -175,6 +174,8 @@ def aggregate(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """Counts by force, month, span and the KPI filter columns: what most questions need."""
     if spec.name == "population":
         return frame.select("force", "year", "population")
+    if spec.name == "areas":  # a lookup: kept whole
+        return frame.select("lsoa_code", "area", "area_type", "population")
     keys = ["force", "month", "span", *spec.dimensions]
     measure = (
         pl.len().cast(pl.Int64) if spec.value_column is None else pl.col(spec.value_column).sum()
@@ -255,6 +256,10 @@ def _parse_and_stage(
 ) -> None:
     parsed = parse(source, forces, prepared.item.options)
     frame = parsed.frame
+    if parsed.kind == "crime-records":  # victim references never reach a file
+        from pcp_cli.ingest.records import pseudonymise, store_secret
+
+        frame = pseudonymise(frame, store_secret(tx.store.root))
     if parsed.rejects.height:
         prepared.rejects = parsed.rejects.with_columns(
             pl.lit(_display(prepared.item.name)).alias("file")
@@ -279,7 +284,11 @@ def _parse_and_stage(
         rows=frame.height,
         status="ingested",
         rejected=parsed.rejects.height,
-        forces=tuple(sorted(frame.get_column("force").unique().to_list())),
+        forces=(
+            tuple(sorted(frame.get_column("force").unique().to_list()))
+            if "force" in frame.columns  # a lookup of areas names no force
+            else ()
+        ),
         months=span,
     )
 
@@ -471,6 +480,15 @@ def _split(spec: DatasetSpec, frame: pl.DataFrame) -> Iterator[tuple[str, pl.Dat
 
 def _same_context(info: dict[str, Any], item: _Item) -> bool:
     """Stop and search files take their force from the name or --force, not the content."""
+    if info.get("kind") == "crime-records" or item.options.map_file:
+        # The same export read with another (or an edited) column map, or for another
+        # force, gives other rows.
+        from pcp_cli.ingest.records import map_digest
+
+        same_force = (
+            str(info.get("force_option") or "").casefold() == (item.options.force or "").casefold()
+        )
+        return same_force and info.get("map_sha256") == map_digest(item.options.map_file)
     if info.get("kind") != "stop-search":
         return True
     slug = Path(item.name).name[8:].removesuffix("-stop-and-search.csv")
@@ -534,6 +552,7 @@ class _Run:
                 "encoding": options.encoding,
                 "force_option": options.force,
                 "on_bad_rows": options.on_bad_rows,
+                **_map_info(options),
             },
         )
         self.seq += 1
@@ -571,9 +590,21 @@ class _Run:
                 old = _drop_partitions(spec, self.reader.aggregate(dataset).collect(), list(by_key))
             frames = [x for x in (old, *by_key.values()) if x is not None]
             combined = pl.concat(frames, how="diagonal_relaxed")
-            if spec.name != "population":
+            if spec.name not in ("population", "areas"):
                 combined = combined.sort(["force", "month", "span", *spec.dimensions])
             self.tx.set_aggregate(dataset, combined)
+
+
+def _map_info(options: ReadOptions) -> dict[str, Any]:
+    """A records extract's column map, recorded so a rebuild reads the export the same way."""
+    if not options.map_file:
+        return {}
+    from pcp_cli.ingest.records import map_digest
+
+    return {
+        "map_file": os.path.abspath(options.map_file),
+        "map_sha256": map_digest(options.map_file),
+    }
 
 
 def _batches(items: list[_Item]) -> Iterator[list[tuple[int, _Item]]]:
@@ -711,12 +742,16 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
         if size != int(rec.get("size", -1)):
             problems.append(f"{path} has changed ({size:,} bytes, recorded {rec.get('size')})")
             continue
+        if rec.get("map_file") and _map_changed(rec):
+            problems.append(f"the column map {rec['map_file']} of {path} is missing or changed")
+            continue
         on_bad: BadRows = "skip" if rec.get("on_bad_rows") == "skip" else "fail"
         options = ReadOptions(
             kind=rec.get("kind"),
             encoding=str(rec.get("encoding") or "utf-8-sig"),
             force=rec.get("force_option"),
             on_bad_rows=on_bad,
+            map_file=rec.get("map_file"),
         )
         items.append(_Item(path, options, expected_sha256=str(rec["sha256"])))
     if problems:
@@ -727,6 +762,12 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
             "the store aside and ingest the extracts you have into a new store",
         )
     return items
+
+
+def _map_changed(rec: dict[str, Any]) -> bool:
+    from pcp_cli.ingest.records import map_digest
+
+    return map_digest(str(rec["map_file"])) != rec.get("map_sha256")
 
 
 def _size(name: str) -> int:

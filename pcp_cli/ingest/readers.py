@@ -109,6 +109,7 @@ class ReadOptions:
     encoding: str = "utf-8-sig"
     force: str | None = None  # for extracts without a force column (stop and search from stdin)
     on_bad_rows: BadRows = "fail"
+    map_file: str | None = None  # crime records: a column map (pcp_cli.ingest.records)
 
 
 class _Bad:
@@ -226,12 +227,15 @@ def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed
         shown = ",".join(header)[:120]
         raise DataError(
             f"{source.name}: cannot tell what kind of extract this is from its header '{shown}'",
-            hint="give --kind (street, outcomes, stop-search, prc, counts, survey, population)"
+            hint="give --kind (street, outcomes, stop-search, prc, counts, survey, population, "
+            "crime-records, areas)"
             + ("" if source.name == "<stdin>" else _exclude_hint(source.name)),
         )
     if kind not in DATASETS:
         raise UsageError(f"unknown --kind '{kind}'", hint="one of " + ", ".join(DATASETS))
     spec = DATASETS[kind]
+    if kind in _OWN_READERS:
+        return _OWN_READERS[kind](source, data, forces, options)
     text = _read_csv(source, data)
     bad = _Bad(source, options.on_bad_rows)
     if kind in ("street", "outcomes"):
@@ -717,6 +721,21 @@ def _population(
     long = _resolve_forces(long, "force_name", "force", forces, bad)
     return long.select(LINE, "force", "force_name", pl.col("year").cast(pl.Int32), "population")
 
+
+def _records(source: Source, data: bytes, forces: ForceRegistry, options: ReadOptions) -> Parsed:
+    from pcp_cli.ingest.records import parse_records
+
+    return parse_records(source, data, forces, options)
+
+
+def _areas(source: Source, data: bytes, forces: ForceRegistry, options: ReadOptions) -> Parsed:
+    from pcp_cli.ingest.areas import parse_areas
+
+    return parse_areas(source, data, options)
+
+
+# Kinds read by their own module (they share only the CSV reading and the row checks).
+_OWN_READERS = {"crime-records": _records, "areas": _areas}
 
 _ADD_KEYS = {
     "street": _police_uk,

@@ -16,6 +16,7 @@ Survey windows overlap and population estimates are yearly, so neither is checke
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import polars as pl
 
@@ -33,7 +34,7 @@ from pcp_cli.periods import Month, Period, month_text, parse_month
 from pcp_cli.report.model import DataQuality, QualityFlag
 from pcp_cli.store import StoreReader
 
-NOT_CHECKED = ("survey", "population")
+NOT_CHECKED = ("survey", "population", "areas")  # areas: a lookup, not monthly data
 GAP = "gap: no data"
 ENDS_EARLY = "no data after the last month held"
 
@@ -51,8 +52,10 @@ def data_quality(
         for d in sorted(reader.manifest.datasets)
         if d in DATASETS and d not in NOT_CHECKED and reader.manifest.aggregate_file(d)
     ]
+    volumes = {d: _volumes(reader, d, chosen) for d in datasets}
+    window = _held_part(window, [m for v in volumes.values() for s in v.values() for m in s])
     for dataset in datasets:
-        for (force, measure), series in _volumes(reader, dataset, chosen).items():
+        for (force, measure), series in volumes[dataset].items():
             result = check_completeness(series, window.months)
             if result.checked:
                 checked += 1
@@ -86,6 +89,15 @@ def data_quality(
     if absent:
         notes.append(f"Not in the store, so not checked: {', '.join(absent)}.")
     return DataQuality(tuple(chosen), window, tuple(flags), checked, tuple(notes))
+
+
+def _held_part(window: Period, months: Sequence[Month]) -> Period:
+    """The part of ``window`` from the first month the store holds (the window itself when
+    the store holds nothing in it): the section speaks only of months it could check."""
+    first = min(months, default=window.start)
+    if window.start < first <= window.end:
+        return replace(window, start=first)
+    return window
 
 
 def _forces_held(reader: StoreReader) -> set[str]:

@@ -4,6 +4,8 @@ One row per item; the ``part`` column says which part of the report it belongs t
 
 * ``kpi``: one row per KPI of the report's sections, with every compare column, the SPC
   status, the MSG rank and RAG, the trend's monthly values and the headline;
+* ``headline``: the front page's headlines, most important first (``kpi``, ``rank``,
+  ``text``, ``direction``: better, worse or neutral);
 * ``crime_summary``: the rolling-12-month recorded crime table (rank's per-KPI columns);
 * ``data_quality``: one row per month (or run of months) that looks incomplete or is missing;
 * ``provenance``: ``key``/``text`` pairs (generation time, pcp version, KPI file and its
@@ -21,6 +23,7 @@ import polars as pl
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
 from pcp_cli.periods import month_text
 from pcp_cli.report.model import KpiLine, Report
+from pcp_cli.report.words import direction, ranked_headlines
 
 _KPI_COMPARE = [c for c in COMPARE_COLUMNS if c not in ("force", "force_name", "rag", "rag_test")]
 
@@ -76,6 +79,8 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "trend_current_label": pl.String,
     "trend_current": pl.List(pl.Float64),
     "headline": pl.String,
+    "rank": pl.Int32,
+    "direction": pl.String,
     "dataset": pl.String,
     "measure": pl.String,
     "months": pl.String,
@@ -99,6 +104,12 @@ def to_frame(report: Report) -> pl.DataFrame:
     quarterly = {line.kpi.id for line in report.quarterly}
     for line in report.lines:
         rows.append(_kpi_row(report, line, line.kpi.id in quarterly))
+    for rank, line in enumerate(ranked_headlines(report.lines), 1):
+        rows.append(
+            {"part": "headline", "force": report.force, "force_name": report.force_name,
+             "kpi": line.kpi.id, "item": line.number, "rank": rank, "text": line.headline,
+             "direction": direction(line)}
+        )  # fmt: skip
     if report.crime is not None:
         for r in report.crime.frame.iter_rows(named=True):
             rows.append(_crime_row(report, r))

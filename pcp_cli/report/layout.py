@@ -14,14 +14,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pcp_cli.analysis.peer_figures import OK
-from pcp_cli.periods import month_name, month_text
+from pcp_cli.errors import PcpError
+from pcp_cli.periods import month_name, parse_month
 from pcp_cli.report.build import period_words
 from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
 from pcp_cli.report.words import (
+    FRONT_PAGE_HEADLINES,
+    JUDGEMENT_WORDS,
+    Z_CAP,
     change_text,
+    direction,
     number,
     p_text,
     pct_text,
+    ranked_headlines,
+    spc_words,
     value_text,
 )
 
@@ -90,6 +97,7 @@ class Document:
 
 
 def layout(report: Report, charts: ChartChoice = "notable") -> Document:
+    """The document: a front page, the sections with data, data quality, then the annexes."""
     plan = report.plan
     prov = report.provenance
     subtitle = f"{period_words(plan.period)} against {period_words(plan.baseline)}"
@@ -97,26 +105,33 @@ def layout(report: Report, charts: ChartChoice = "notable") -> Document:
         ("Force", report.force_name),
         ("Period", plan.period.label),
         ("Compared with", plan.baseline.label),
-        ("Peer group", prov.comparator),
-        ("Generated (UTC)", prov.generated_text),
-        ("pcp", prov.pcp_version),
+        ("Similar forces", prov.comparator),
+        ("Produced (UTC)", prov.generated_text),
     )
+    front = ranked_headlines(report.lines)
+    charted = {line.kpi.id for line in front}
     parts = [
-        Part("headlines", "Headlines", _headlines(report), new_page=False),
         Part("summary", "Performance summary", _summary(report), new_page=False),
+        Part("headlines", "Headlines", _headlines(report, front), new_page=False),
     ]
-    for section in report.sections:
+    with_data = [s for s in report.sections if s.lines]
+    for i, section in enumerate(with_data):
         parts.append(
             Part(
                 f"section-{section.number}",
                 f"{section.number}. {section.name}",
-                _section(report, section, charts),
+                _section(report, section, charts, charted, key=i == 0),
+                new_page=i == 0,
             )
         )
     if report.crime is not None:
-        parts.append(Part("crime-summary", "Recorded crime: rolling 12 months", _crime(report)))
-    parts.append(Part("data-quality", "Data quality", _quality(report)))
-    parts.append(Part("provenance", "Provenance and methods", _provenance(report)))
+        parts.append(
+            Part("crime-summary", "Recorded crime: rolling 12 months", _crime(report), False)
+        )
+    parts.append(Part("data-quality", "Data quality", _quality(report), new_page=False))
+    parts.append(Part("glossary", "Annex A: Glossary", _glossary(report)))
+    parts.append(Part("methods", "Annex B: Methods", _methods(report), new_page=False))
+    parts.append(Part("provenance", "Annex C: Sources", _provenance(report), new_page=False))
     return Document(report.title, subtitle, meta, tuple(parts))
 
 
@@ -136,39 +151,50 @@ def sparkline(values: tuple[float, ...], lo: float, hi: float) -> str:
 
 
 def trend_cell(trend: Trend | None) -> Cell:
+    """Monthly trends as a sparkline; quarterly (two-value) series say "quarterly" in text
+    (HTML draws them as two small bars)."""
     if trend is None:
         return Cell("")
     finite = [v for v in (*trend.previous, *trend.current) if v is not None and math.isfinite(v)]
     if not finite:
         return Cell("", trend=trend)
+    if trend.kind != "year-on-year" and max(len(trend.previous), len(trend.current)) <= 1:
+        title = f"{trend.previous_label} (blue) and {trend.current_label} (red), quarterly"
+        return Cell("quarterly", trend=trend, title=title)
     lo, hi = min(finite), max(finite)
     text = sparkline(trend.previous, lo, hi) + "│" + sparkline(trend.current, lo, hi)
     title = f"{trend.previous_label} (blue) and {trend.current_label} (red), monthly"
     return Cell(text, trend=trend, title=title)
 
 
+_JUDGEMENT_TONE = {"better": "good", "worse": "bad", "neutral": ""}
+
+
 def _change_tone(line: KpiLine) -> str:
-    change = line.change
-    if change is None or change == 0 or line.kpi.polarity == "neutral":
-        return ""
-    good = (change < 0) == (line.kpi.polarity == "lower-is-better")
-    return "good" if good else "bad"
+    """Colour for a change only where the report judges it (and says so in words)."""
+    return _JUDGEMENT_TONE[direction(line)] if line.headline else ""
+
+
+def judgement_cell(line: KpiLine) -> Cell:
+    """'▲ better', '▼ worse' or 'no judgement' for a notable KPI; '–' otherwise."""
+    if not line.headline:
+        return Cell("–", "muted")
+    way = direction(line)
+    return Cell(JUDGEMENT_WORDS[way], _JUDGEMENT_TONE[way])
 
 
 def significance_cell(line: KpiLine) -> Cell:
+    """'yes' / 'no' / 'not tested' (survey RAG in words before it); p-value as a tooltip."""
     verdict = line.verdict
     if verdict is None:
         return Cell("not tested", "muted")
-    p = p_text(line.get("p_value"))
-    text = verdict + (f" ({p})" if p else "")
+    text = "yes" if line.significant else "no"
     rag = line.get("rag")
     tone = ""
     if isinstance(rag, str) and rag in ("RED", "AMBER", "GREEN"):
         text = f"{rag}: {text}"
         tone = rag.lower()
-    elif line.significant and line.kpi.polarity != "neutral":
-        tone = _change_tone(line)
-    return Cell(text, tone, title=str(line.get("test") or ""))
+    return Cell(text, tone, title=p_text(line.get("p_value")))
 
 
 _SPC_TONE = {
@@ -177,13 +203,16 @@ _SPC_TONE = {
     "special_cause_neutral_high": "neutral",
     "special_cause_neutral_low": "neutral",
 }
+_SPC_WORD = {"improvement": ", improvement", "concern": ", concern"}
 
 
 def spc_cell(line: KpiLine) -> Cell:
+    """The monthly pattern in words, with 'concern' / 'improvement' spelled out."""
     spc = line.spc
     if spc.status == "not charted":
-        return Cell("–", "muted", title=spc.note)
-    return Cell(spc.status, _SPC_TONE.get(spc.point_type or "", ""), title=spc.detail)
+        return Cell("–", "muted")
+    tone = _SPC_TONE.get(spc.point_type or "", "") if spc.signal else ""
+    return Cell(spc_words(spc) + _SPC_WORD.get(tone, ""), tone, title=spc.detail)
 
 
 def rank_cell(line: KpiLine) -> Cell:
@@ -204,25 +233,26 @@ def rag_cell(line: KpiLine) -> Cell:
 
 
 # -- parts ------------------------------------------------------------------------------------
-def _headlines(report: Report) -> tuple[Block, ...]:
+def _headlines(report: Report, front: list[KpiLine]) -> tuple[Block, ...]:
     plan = report.plan
-    items = tuple(f"{line.number} {line.headline}" for line in report.headlines)
+    what = "most important change" if len(front) == 1 else f"{len(front)} most important changes"
     lead = Paragraph(
-        f"{report.force_name}, {period_words(plan.period)} against {plan.baseline.label}. "
-        "Only statistically notable results are listed: a significant change against the "
-        "baseline, or special cause variation in the SPC chart.",
+        f"The {what} in {plan.period.label} against "
+        f"{plan.baseline.label}, largest first: changes larger than chance alone would make, "
+        "and months outside the normal range. Better or worse is judged by whether the KPI "
+        "should go up or down; some KPIs (calls, incidents) get no judgement."
+        if front
+        else f"Nothing in {plan.period.label} stands out: every change against "
+        f"{plan.baseline.label} is within what chance would make, and no month is outside "
+        "its normal range.",
         "lead",
     )
-    if not items:
-        return (
-            lead,
-            Paragraph(
-                "Nothing in this period is statistically notable: every change is within what "
-                "chance would produce and no SPC chart shows special cause variation.",
-                "empty",
-            ),
-        )
-    return lead, Bullets(items, kind="headlines")
+    if not front:
+        return (lead,)
+    rows = tuple(
+        (Cell(line.number), judgement_cell(line), Cell(line.headline or "")) for line in front
+    )
+    return lead, Table(("No.", "Judgement", "Headline"), rows, kind="headlines")
 
 
 def _summary(report: Report) -> tuple[Block, ...]:
@@ -232,7 +262,9 @@ def _summary(report: Report) -> tuple[Block, ...]:
         return (Paragraph("None of the summary KPIs has data in the store.", "empty"),)
     trend = next((line.trend for line in lines if line.trend), None)
     trend_head = (
-        f"Trend (blue {trend.previous_label}, red {trend.current_label})" if trend else "Trend"
+        f"Trend ({trend.previous_label} blue dashed, then {trend.current_label} red)"
+        if trend
+        else "Trend"
     )
     headers = (
         "No.",
@@ -241,6 +273,7 @@ def _summary(report: Report) -> tuple[Block, ...]:
         plan.baseline.label,
         "Volume change",
         "% change",
+        "Judgement",
         trend_head,
     )
     rows = []
@@ -255,74 +288,84 @@ def _summary(report: Report) -> tuple[Block, ...]:
                 Cell(value_text(line.baseline_value, unit)),
                 Cell(change_text(line.change, unit), tone),
                 Cell(pct_text(line.pct_change), tone),
+                judgement_cell(line),
                 trend_cell(line.trend),
             )
         )
-    caption = (
-        f"The opening table of the panel paper (seed 000): {plan.period.label} against "
-        f"{plan.baseline.label}. Changes are computed from the figures shown.",
-    )
-    return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5}), caption, kind="summary"),)
+    return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5}), (), kind="summary"),)
 
 
-def _section(report: Report, section: SectionReport, charts: ChartChoice) -> tuple[Block, ...]:
+def _section(
+    report: Report,
+    section: SectionReport,
+    charts: ChartChoice,
+    charted: set[str],
+    *,
+    key: bool = False,
+) -> tuple[Block, ...]:
     plan = report.plan
     blocks: list[Block] = []
-    if section.lines:
-        headers = (
-            "No.",
-            "KPI",
-            plan.period.label,
-            plan.baseline.label,
-            "Volume change",
-            "% change",
-            "Significance",
-            "SPC",
-            f"{_short(report)} rank",
-            "RAG",
-            "Trend",
-        )
-        rows = []
-        for line in section.lines:
-            unit = line.kpi.unit
-            tone = _change_tone(line)
-            rows.append(
-                (
-                    Cell(line.number),
-                    Cell(line.kpi.label, title=line.kpi.description),
-                    Cell(value_text(line.value, unit)),
-                    Cell(value_text(line.baseline_value, unit)),
-                    Cell(change_text(line.change, unit), tone),
-                    Cell(pct_text(line.pct_change), tone),
-                    significance_cell(line),
-                    spc_cell(line),
-                    rank_cell(line),
-                    rag_cell(line),
-                    trend_cell(line.trend),
-                )
-            )
-        blocks.append(
-            Table(
-                headers,
-                tuple(rows),
-                frozenset({2, 3, 4, 5}),
-                _section_caption(report, section),
-                kind="kpis",
-            )
-        )
-    else:
-        blocks.append(Paragraph("No KPI of this section has data in the store.", "empty"))
-    notable = [line for line in section.lines if line.headline]
-    if notable:
-        blocks.append(
-            Bullets(tuple(f"{line.number} {line.headline}" for line in notable), "Notable")
-        )
-    if section.without_data:
-        names = ", ".join(k.label for k in section.without_data)
-        blocks.append(Paragraph(f"Not reported (no data in the store): {names}.", "note"))
+    if key:
+        blocks.append(Paragraph(_table_key(report), "note"))
+    headers = (
+        "No.",
+        "KPI",
+        plan.period.label,
+        plan.baseline.label,
+        "Volume change",
+        "% change",
+        "Significant?",
+        "Monthly pattern",
+        f"{_short(report)} rank",
+        "RAG",
+        "Judgement",
+        "Trend",
+    )
+    rows = []
     for line in section.lines:
-        blocks += _figures(report, line, charts)
+        unit = line.kpi.unit
+        tone = _change_tone(line)
+        rows.append(
+            (
+                Cell(line.number),
+                Cell(line.kpi.label, title=line.kpi.description),
+                Cell(value_text(line.value, unit)),
+                Cell(value_text(line.baseline_value, unit)),
+                Cell(change_text(line.change, unit), tone),
+                Cell(pct_text(line.pct_change), tone),
+                significance_cell(line),
+                spc_cell(line),
+                rank_cell(line),
+                rag_cell(line),
+                judgement_cell(line),
+                trend_cell(line.trend),
+            )
+        )
+    blocks.append(
+        Table(
+            headers,
+            tuple(rows),
+            frozenset({2, 3, 4, 5}),
+            _section_caption(report, section),
+            kind="kpis",
+        )
+    )
+    for line in section.lines:
+        blocks += _figures(report, line, charts, charted)
     return tuple(blocks)
+
+
+def _table_key(report: Report) -> str:
+    plan = report.plan
+    return (
+        f"Reading the tables: Significant? says whether the change against {plan.baseline.label} "
+        "is larger than chance alone would make. Monthly pattern compares the months of "
+        f"{plan.period.label} with their normal range, worked out from up to "
+        f"{plan.spc_months} months to {month_name(plan.period.end)}. "
+        f"{_short(report)} rank: 1 is best among similar forces. Judgement: ▲ better or "
+        "▼ worse for a notable change, by whether the KPI should go up or down. Trend: last "
+        "year blue and dashed, this year red. See the Glossary (Annex A)."
+    )
 
 
 def _short(report: Report) -> str:
@@ -332,27 +375,28 @@ def _short(report: Report) -> str:
 
 
 def _section_caption(report: Report, section: SectionReport) -> tuple[str, ...]:
+    """Short plain notes under a section table; the exact reasons are in the methods annex."""
     plan = report.plan
-    alpha = plan.alpha * 100
-    out = [
-        f"Significance at {number(alpha, 0 if alpha.is_integer() else 1)}%: Poisson E-test for "
-        "counts, two-proportion z-test for rates and surveys (survey RAG: seed 001 key). "
-        f"SPC: XmR chart of up to {plan.spc_months} months to {month_name(plan.period.end)}. "
-        f"{_short(report)} rank: 1 = best by the KPI's polarity; RAG against the group mean "
-        "± 1.96 SD.",
+    out: list[str] = []
+    unranked = [line.number for line in section.lines if line.peer is None]
+    if unranked:
+        out.append(f"No rank ({_numbers(unranked)}): the similar forces' figures are not held.")
+    quarterly = [
+        line.number
+        for line in section.lines
+        if line.spc.status == "not charted" and "3 months" in line.spc.note
     ]
-    reasons: dict[str, list[str]] = {}
-    for line in section.lines:
-        if line.peer is None and line.peer_note:
-            reasons.setdefault(line.peer_note, []).append(line.number)
-    for reason, numbers in reasons.items():
-        out.append(f"Not ranked ({', '.join(numbers)}): {reason}.")
-    spc_notes: dict[str, list[str]] = {}
-    for line in section.lines:
-        if line.spc.status == "not charted" and line.spc.note:
-            spc_notes.setdefault(line.spc.note, []).append(line.number)
-    for note, numbers in spc_notes.items():
-        out.append(f"No SPC status ({', '.join(numbers)}): {note}.")
+    if quarterly:
+        out.append(
+            f"No monthly pattern ({_numbers(quarterly)}): these figures are published quarterly."
+        )
+    other = [
+        line.number
+        for line in section.lines
+        if line.spc.status == "not charted" and line.number not in quarterly
+    ]
+    if other:
+        out.append(f"No monthly pattern ({_numbers(other)}): too few months of data.")
     incomplete: dict[tuple[str, ...], list[str]] = {}
     for line in section.lines:
         if line.peer is not None and line.peer.incomplete_peers:
@@ -360,38 +404,60 @@ def _section_caption(report: Report, section: SectionReport) -> tuple[str, ...]:
     for forces, numbers in incomplete.items():
         names = ", ".join(report.name(f) for f in forces)
         out.append(
-            f"Ranked although their data look incomplete in {plan.period.label} "
-            f"({', '.join(numbers)}): {names}; see Data quality."
+            f"The ranks ({_numbers(numbers)}) include {names}, whose {plan.period.label} "
+            "figures look incomplete; see Data quality."
         )
-    notes: dict[str, list[str]] = {}
-    for line in section.lines:
-        for note in line.notes:
-            notes.setdefault(note, []).append(line.number)
-    for note, numbers in notes.items():
-        out.append(f"{', '.join(numbers)}: {note.rstrip('.')}.")
+    noted = [line.number for line in section.lines if line.notes]
+    if noted:
+        out.append(f"More on {_numbers(noted)} in Annex B.")
     return tuple(out)
 
 
-def _figures(report: Report, line: KpiLine, charts: ChartChoice) -> list[Block]:
+def _numbers(numbers: list[str]) -> str:
+    return ", ".join(numbers)
+
+
+def _figures(report: Report, line: KpiLine, charts: ChartChoice, charted: set[str]) -> list[Block]:
+    """A chart for each front-page headline (the monthly pattern where that is what stands
+    out, else this year against last); every chart with ``charts="all"``."""
     if charts == "none":
         return []
-    out: list[Block] = []
     has_spc = line.spc.frame is not None and line.spc.status != "not charted"
     has_trend = line.trend is not None and line.trend.kind == "year-on-year"
-    caption = line.headline or f"{line.kpi.label}"
+    trend = Figure("trend", line, report.force_name, _trend_caption(line)) if has_trend else None
+    spc = Figure("spc", line, report.force_name, _spc_caption(line)) if has_spc else None
     if charts == "all":
-        if has_trend:
-            out.append(Figure("trend", line, report.force_name, caption))
-        if has_spc:
-            out.append(Figure("spc", line, report.force_name, line.spc.detail))
-        return out
-    if not line.headline:
+        return [f for f in (trend, spc) if f is not None]
+    if line.kpi.id not in charted:
         return []
-    if line.spc.signal and has_spc:
-        out.append(Figure("spc", line, report.force_name, caption))
-    elif has_trend:
-        out.append(Figure("trend", line, report.force_name, caption))
-    return out
+    chosen = spc if line.spc.signal and spc is not None else trend or spc
+    return [chosen] if chosen is not None else []
+
+
+def _trend_caption(line: KpiLine) -> str:
+    trend = line.trend
+    assert trend is not None
+    return (
+        f"{line.number} {line.kpi.label} by month: {trend.current_label} (red) against "
+        f"{trend.previous_label} (blue, dashed)."
+    )
+
+
+def _spc_caption(line: KpiLine) -> str:
+    spc = line.spc
+    first, _, last = spc.window.partition("..")
+    months = f" from {_month(first)} to {_month(last)}" if first and last else ""
+    return (
+        f"{line.number} {line.kpi.label} by month{months}, with the average (solid line) and "
+        "the normal range (dashed lines)."
+    )
+
+
+def _month(text: str) -> str:
+    try:
+        return month_name(parse_month(text))
+    except PcpError:
+        return text
 
 
 def _crime(report: Report) -> tuple[Block, ...]:
@@ -434,12 +500,11 @@ def _crime(report: Report) -> tuple[Block, ...]:
             )
         )
     caption = [
-        f"Seeds 002 and 003: {crime.period.label} against {crime.baseline.label}. Ranks over "
-        f"{crime.group_label} by rate per 1,000 population, 1 = lowest; positive outcome rate "
-        "= crimes of the category whose last outcome (street data) is positive."
+        f"{crime.period.label} against {crime.baseline.label}. Ranks among "
+        f"{crime.group_label} by crimes per 1,000 population, 1 = lowest. Positive outcome "
+        "rate: the share of the category's crimes whose latest outcome is positive."
         if crime.ranked
         else f"{crime.period.label} against {crime.baseline.label}.",
-        *crime.notes,
     ]
     return (
         Table(
@@ -459,35 +524,140 @@ def _of(rank: int | None, of: int | None) -> str:
 
 def _quality(report: Report) -> tuple[Block, ...]:
     dq = report.quality
-    names = ", ".join(report.name(f) for f in dq.forces) if dq.forces else "none"
+    names = ", ".join(report.name(f) for f in dq.forces) if dq.forces else "no force"
     lead = Paragraph(
-        f"Months {month_text(dq.window.start)} to {month_text(dq.window.end)} checked for "
-        f"{names}: {dq.series_checked} monthly series. A fall that is a missing upload must "
-        "not be read as a fall in crime.",
+        f"We checked the months {month_name(dq.window.start)} to {month_name(dq.window.end)} "
+        f"for {names} ({dq.series_checked} monthly series) for months that look incomplete "
+        "and for gaps. A fall that is a missing upload must not be read as a fall in crime.",
         "lead",
     )
     blocks: list[Block] = [lead]
     if not dq.flags:
         blocks.append(Paragraph("No month looks incomplete and no series has a gap.", "empty"))
-    else:
-        headers = ("Force", "Dataset", "Months", "Issue", "Value", "Reference", "Change")
-        rows = []
-        for f in dq.flags:
-            what = f.dataset + (f" ({f.measure})" if f.measure else "")
-            rows.append(
-                (
-                    Cell(f.force_name),
-                    Cell(what),
-                    Cell(f.months),
-                    Cell(f.issue, "bad"),
-                    Cell(number(f.value, 0) if f.value is not None else "–"),
-                    Cell(number(f.reference, 0) if f.reference is not None else "–"),
-                    Cell(pct_text((f.ratio - 1) * 100) if f.ratio is not None else "–"),
-                )
+        return tuple(blocks)
+    headers = ("Force", "Data", "Months", "Issue", "Value", "Usual level", "Change")
+    rows = []
+    for f in dq.flags:
+        what = f.dataset + (f" ({f.measure})" if f.measure else "")
+        rows.append(
+            (
+                Cell(f.force_name),
+                Cell(what),
+                Cell(f.months),
+                Cell(f.issue, "bad"),
+                Cell(number(f.value, 0) if f.value is not None else "–"),
+                Cell(number(f.reference, 0) if f.reference is not None else "–"),
+                Cell(pct_text((f.ratio - 1) * 100) if f.ratio is not None else "–"),
             )
-        blocks.append(Table(headers, tuple(rows), frozenset({4, 5, 6}), (), kind="quality"))
-    blocks += [Paragraph(n, "note") for n in dq.notes]
+        )
+    blocks.append(Table(headers, tuple(rows), frozenset({4, 5, 6}), (), kind="quality"))
     return tuple(blocks)
+
+
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "Baseline",
+        "The period the figures are compared with: usually the same period a year before.",
+    ),
+    (
+        "Significant",
+        "A change larger than chance alone would make in figures of this size. "
+        "A change that is not significant may still be real, but the figures cannot show it.",
+    ),
+    (
+        "Normal range",
+        "The range the monthly figures stay in when nothing unusual happens, "
+        "worked out from up to three years of months. A month outside it is unusual.",
+    ),
+    (
+        "SPC",
+        "Statistical process control: a chart of the monthly figures with their average "
+        "and normal range, used to tell unusual months from ordinary ups and downs.",
+    ),
+    (
+        "Concern, improvement",
+        "An unusual monthly pattern in the direction that is worse "
+        "(concern) or better (improvement) for the KPI.",
+    ),
+    (
+        "Better, worse, no judgement",
+        "Whether a notable change is good or bad, by whether the "
+        "KPI should go down (crime) or up (outcomes, satisfaction). Some KPIs, such as calls and "
+        "incidents, have no right direction and get no judgement.",
+    ),
+    (
+        "MSG",
+        "Most Similar Group: the forces the Home Office judges most like this one, "
+        "compared with it.",
+    ),
+    ("Rank", "The force's place among the similar forces, 1 = best."),
+    (
+        "RAG",
+        "Red, amber, green. Beside a rank: red is well worse than the similar forces' "
+        "average, green well better, amber in between. For a survey: green is a significant "
+        "improvement on the baseline, red a significant fall, amber no clear change.",
+    ),
+    (
+        "Per 1,000 population",
+        "Crimes for every 1,000 people living in the force area, so "
+        "that forces of different sizes can be compared.",
+    ),
+    (
+        "Rolling 12 months",
+        "The 12 months to the end of the period, compared with the 12 "
+        "months before: it smooths out the seasons.",
+    ),
+    (
+        "Positive outcome",
+        "A crime resolved with a charge, caution, penalty notice, community "
+        "resolution or another sanction: the offender was dealt with.",
+    ),
+    (
+        "CDI",
+        "Crime data integrity: how completely the force records the crimes reported to "
+        "it, as inspected by HMICFRS.",
+    ),
+    (
+        "Quarterly",
+        "Figures published for three months at a time (Home Office crime tables), "
+        "so they have no monthly pattern.",
+    ),
+)
+
+
+def _glossary(report: Report) -> tuple[Block, ...]:
+    rows = tuple((Cell(term), Cell(meaning)) for term, meaning in GLOSSARY)
+    return (Table(("Term", "Meaning"), rows, kind="glossary"),)
+
+
+def _methods(report: Report) -> tuple[Block, ...]:
+    """The statistical detail the body leaves out: tests, SPC rules, why a KPI has no rank."""
+    plan = report.plan
+    alpha = plan.alpha * 100
+    items: list[str] = [
+        *report.provenance.methods,
+        f"Front page: at most {FRONT_PAGE_HEADLINES} headlines, ranked by the size of the "
+        f"change in standard errors (capped at {Z_CAP:g}), plus 2 where months of the period "
+        "are outside the SPC limits, 1 for another special cause and 0.5 where the change "
+        "is judged better or worse; ties by the size of the % change.",
+        f"Significance level: {number(alpha, 0 if alpha.is_integer() else 1)}%.",
+        *report.quality.notes,
+    ]
+    grouped: dict[str, list[str]] = {}
+    for line in report.lines:
+        if line.get("test"):
+            grouped.setdefault(f"Test: {line.get('test')}", []).append(line.number)
+        if line.peer is None and line.peer_note:
+            grouped.setdefault(f"No rank: {line.peer_note}", []).append(line.number)
+        if line.spc.note:
+            grouped.setdefault(f"No SPC status: {line.spc.note}", []).append(line.number)
+        for note in line.notes:
+            grouped.setdefault(note[:1].upper() + note[1:].rstrip("."), []).append(line.number)
+    items += [f"{what} ({_numbers(numbers)})." for what, numbers in grouped.items()]
+    missing = [k.label for s in report.sections for k in s.without_data]
+    if missing:
+        items.append(f"Not reported (no data in the store): {', '.join(missing)}.")
+    return (Bullets(tuple(items), kind="methods"),)
 
 
 def _provenance(report: Report) -> tuple[Block, ...]:
@@ -538,5 +708,4 @@ def _provenance(report: Report) -> tuple[Block, ...]:
     )
     if report.warnings:
         blocks.append(Bullets(report.warnings, "Warnings", "warnings"))
-    blocks.append(Bullets(prov.methods, "Methods", "methods"))
     return tuple(blocks)

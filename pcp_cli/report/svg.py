@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from pcp_cli.charts import Chart, spc_chart, trend_chart
-from pcp_cli.periods import parse_month
+from pcp_cli.periods import month_name, parse_month
 from pcp_cli.report.layout import Figure
 from pcp_cli.report.model import Trend
 
@@ -122,14 +122,75 @@ def draw(figure: Figure) -> Chart:
         )
     frame = line.spc.frame
     assert frame is not None
+    months = [parse_month(m) for m in frame["start"].to_list()]
     return spc_chart(
         kpi_label=kpi.label,
         unit=kpi.unit,
         force_name=figure.force_name,
-        months=[parse_month(m) for m in frame["start"].to_list()],
+        months=months,
         points=frame,
-        method_note=f"{frame['method'][0]}. Source: {line.spc.source}.",
+        title=(
+            f"{kpi.label}, {figure.force_name}: monthly, {month_name(months[0])} "
+            f"to {month_name(months[-1])}"
+        ),
     )
+
+
+PRINT_WIDTH_IN = 6.5
+"""Charts are drawn at the width they print at (165 mm), so their text prints at its size."""
+
+MIN_TEXT_PT = 8.5
+"""No chart text smaller than this on paper (legends, tick labels, notes): the paper's floor
+is 8 pt, and a chart slightly wider than the column is scaled down a little."""
+
+
+_PLAIN_LEGEND = (
+    ("process limits", "normal range"),
+    ("near-limit bands", "close to the limits"),
+    ("mean", "average"),
+    ("common cause", "usual month"),
+    ("special cause: improvement", "unusual: improvement"),
+    ("special cause: concern", "unusual: concern"),
+    ("special cause: neutral (high)", "unusually high"),
+    ("special cause: neutral (low)", "unusually low"),
+    ("special cause", "unusual"),
+)
+"""Chart legend words for a councillor (matched at the start of the label)."""
+
+
+def plain_label(label: str) -> str:
+    for start, words in _PLAIN_LEGEND:
+        if label.startswith(start):
+            return words
+    return label
+
+
+def readable(chart: Chart) -> None:
+    """Fit the chart to the printed column: legend under the plot in plain words (the plot
+    keeps the full width), and no text below :data:`MIN_TEXT_PT`."""
+    from matplotlib.text import Text
+
+    fig = chart.figure
+    width, height = fig.get_size_inches()
+    if width > PRINT_WIDTH_IN:
+        fig.set_size_inches(PRINT_WIDTH_IN, height * PRINT_WIDTH_IN / width)
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        handles, labels = ax.get_legend_handles_labels()
+        legend.remove()
+        fig.legend(
+            handles,
+            [plain_label(label) for label in labels],
+            loc="outside lower center",
+            ncols=min(4, len(labels)),
+            frameon=False,
+            fontsize=MIN_TEXT_PT,
+        )
+    for text in fig.findobj(Text):
+        if text.get_text() and float(text.get_fontsize()) < MIN_TEXT_PT:
+            text.set_fontsize(MIN_TEXT_PT)
 
 
 def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
@@ -137,19 +198,53 @@ def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
     import matplotlib
 
     chart = draw(figure)
+    readable(chart)
     try:
         if fmt == "png":
             data = chart.render("png")
             encoded = base64.b64encode(data).decode("ascii")
             return (
-                f'<img class="chart" alt="{html.escape(chart.title)}" '
+                f'<img class="chart" alt="{html.escape(alt_text(figure, chart.title))}" '
                 f'src="data:image/png;base64,{encoded}">'
             )
         with matplotlib.rc_context({"svg.fonttype": "none"}):
             data = chart.render("svg")
     finally:
         chart.close()
-    return inline_svg(data.decode("utf-8"), f"c{index}", chart.title)
+    return inline_svg(data.decode("utf-8"), f"c{index}", alt_text(figure, chart.title))
+
+
+def alt_text(figure: Figure, title: str) -> str:
+    """What the chart shows, for a screen reader: its title, the latest value and, for a
+    monthly (XmR) chart, the average and the normal range."""
+    from pcp_cli.report.words import number, value_text
+
+    line = figure.line
+    unit = line.kpi.unit
+
+    def shown(value: float) -> str:
+        return value_text(value, unit) if unit == "%" else number(value, 0)
+
+    if figure.kind == "trend" and line.trend is not None:
+        trend = line.trend
+        values = [v for v in trend.current if v is not None and math.isfinite(v)]
+        if not values:
+            return f"{title}."
+        return (
+            f"{title}. {trend.current_label} in red, {trend.previous_label} in blue; the "
+            f"latest month is {shown(values[-1])}."
+        )
+    spc = line.spc
+    frame = spc.frame
+    if frame is None or spc.mean is None or spc.lower is None or spc.upper is None:
+        return f"{title}."
+    ok = frame.filter(frame["status"] == "ok")
+    latest = shown(float(ok["value"][-1])) if ok.height else "–"
+    return (
+        f"{title}. The latest month is {latest}; the average is {shown(spc.mean)} and the "
+        f"normal range {shown(spc.lower)} to {shown(spc.upper)}. "
+        f"{spc.detail[:1].upper()}{spc.detail[1:]}."
+    )
 
 
 _NAMESPACE = re.compile(r'\s+xmlns(?::[\w-]+)?="[^"]*"')
@@ -158,6 +253,7 @@ _HREF = re.compile(r'\bhref="#([^"]+)"')
 _URL = re.compile(r"url\(#([^)]+)\)")
 _ROOT = re.compile(r"<svg\b[^>]*>")
 _VIEWBOX = re.compile(r'viewBox="([^"]+)"')
+_WIDTH = re.compile(r'\swidth="([\d.]+pt)"')
 
 
 def inline_svg(text: str, prefix: str, title: str) -> str:
@@ -177,8 +273,11 @@ def inline_svg(text: str, prefix: str, title: str) -> str:
     assert root is not None
     view = _VIEWBOX.search(root.group(0))
     view_box = f' viewBox="{view.group(1)}"' if view else ""
+    width = _WIDTH.search(root.group(0))
+    # Printed at its own size (text at its point size), narrower only on a narrow screen.
+    size = f' style="width: {width.group(1)}"' if width else ""
     new_root = (
-        f'<svg class="chart"{view_box} role="img" aria-label="{html.escape(title)}">'
+        f'<svg class="chart"{view_box}{size} role="img" aria-label="{html.escape(title)}">'
         f"<title>{html.escape(title)}</title>"
     )
     return body[: root.start()] + new_root + body[root.end() :].strip()
