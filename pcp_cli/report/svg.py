@@ -1,7 +1,10 @@
 """Charts for the HTML report, inline: the panel paper's small trend cells and the charts of
-:mod:`pcp_cli.charts` turned into self-contained ``<svg>`` elements (or base64 PNG images).
+:mod:`pcp_cli.charts` as self-contained ``<svg>`` elements (or base64 PNG images).
 
-A matplotlib SVG file starts with an XML declaration, a DOCTYPE and RDF metadata that name
+The charts draw their own inline SVG straight from Python (no matplotlib: fast), in plain
+legend words, with the alt text of :func:`alt_text` as ``<desc>`` and ``aria-label``. PNG
+goes through matplotlib and :func:`readable`. :func:`inline_svg` remains for a matplotlib
+SVG document: such a file starts with an XML declaration, a DOCTYPE and RDF metadata that name
 w3.org and purl.org addresses, and its element ids are only unique within the file. Inline
 in one HTML page those go: no declaration, no namespaces (the HTML parser places ``<svg>``
 in the SVG namespace), ``xlink:href`` becomes ``href``, and every id gets a per-chart prefix.
@@ -129,6 +132,7 @@ def draw(figure: Figure) -> Chart:
         force_name=figure.force_name,
         months=months,
         points=frame,
+        legend_label=plain_label,
         title=(
             f"{kpi.label}, {figure.force_name}: monthly, {month_name(months[0])} "
             f"to {month_name(months[-1])}"
@@ -194,24 +198,20 @@ def readable(chart: Chart) -> None:
 
 
 def render_figure(figure: Figure, index: int, fmt: ChartFormat = "svg") -> str:
-    """The figure as an inline ``<svg>`` (ids prefixed ``c<index>-``) or a base64 ``<img>``."""
-    import matplotlib
-
+    """The figure as an inline ``<svg>`` (ids prefixed ``c<index>-``) or a base64 ``<img>``,
+    with :func:`alt_text` as its accessible description."""
     chart = draw(figure)
-    readable(chart)
+    chart.alt = alt_text(figure, chart.title)
+    if fmt != "png":
+        return chart.svg(f"c{index}")
     try:
-        if fmt == "png":
-            data = chart.render("png")
-            encoded = base64.b64encode(data).decode("ascii")
-            return (
-                f'<img class="chart" alt="{html.escape(alt_text(figure, chart.title))}" '
-                f'src="data:image/png;base64,{encoded}">'
-            )
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            data = chart.render("svg")
+        readable(chart)
+        encoded = base64.b64encode(chart.render("png")).decode("ascii")
     finally:
         chart.close()
-    return inline_svg(data.decode("utf-8"), f"c{index}", alt_text(figure, chart.title))
+    return (
+        f'<img class="chart" alt="{html.escape(chart.alt)}" src="data:image/png;base64,{encoded}">'
+    )
 
 
 def alt_text(figure: Figure, title: str) -> str:
