@@ -1,8 +1,9 @@
 """Optional parts of pcp: one place that says whether they are installed.
 
 matplotlib is the `charts` extra (`pip install "pcp-cli[charts]"`, included in `.[dev]`):
-`pcp chart` needs it, and the HTML report draws its charts with it. Without it the report
-is written without charts and `pcp chart` says what to install.
+only PNG charts need it. SVG charts (`pcp chart -o x.svg`, the HTML report's default) are
+drawn directly; without matplotlib `--chart-format png` falls back to them with a warning
+and `pcp chart -o x.png` says what to install.
 """
 
 from __future__ import annotations

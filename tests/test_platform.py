@@ -270,7 +270,7 @@ def _run_without_matplotlib(args: list[str], cwd: Path) -> subprocess.CompletedP
     )
 
 
-def test_chart_without_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
+def test_png_chart_without_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
     args = ["chart", "trend", "--kpi", "all-crime", "--store", "s", "-o", "x.png"]
     done = _run_without_matplotlib(args, tmp_path)
     assert done.returncode == 3
@@ -278,19 +278,19 @@ def test_chart_without_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x.png").exists()
 
 
-def test_report_without_matplotlib_has_no_charts_but_is_written(
-    sample_store: Path, tmp_path: Path
-) -> None:
+def test_svg_charts_and_the_report_need_no_matplotlib(sample_store: Path, tmp_path: Path) -> None:
+    chart = ["chart", "spc", "--store", str(sample_store), "--force", "leicestershire"]
+    done = _run_without_matplotlib([*chart, "--kpi", "all-crime", "-o", "c.svg"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "c.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     args = ["report", "--store", str(sample_store), "--force", "leicestershire"]
-    args += ["--period", "Q2 2018/19", "-o", "r.html"]
+    args += ["--period", "Q2 2018/19", "--chart-format", "png", "-o", "r.html"]
     done = _run_without_matplotlib(args, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "the report has no charts" in done.stderr
+    assert "SVG charts instead" in done.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "23,116" in page and "<figure>" not in page
-    with_charts = run_pcp([*args[:-1], str(tmp_path / "full.html")])
-    assert with_charts.exit_code == 0
-    assert "<figure>" in (tmp_path / "full.html").read_text(encoding="utf-8")
+    assert page.count('<svg class="chart"') == page.count("<figure>") > 0
+    assert "data:image/png" not in page
 
 
 def test_kpi_and_forces_files_saved_with_crlf_read_the_same(tmp_path: Path) -> None:

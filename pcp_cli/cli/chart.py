@@ -181,8 +181,8 @@ def chart(
         raise UsageError(
             f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
         )
-    if not charts_available():
-        raise ConfigError("pcp chart needs matplotlib, which is not installed", hint=CHARTS_HINT)
+    if fmt == "png" and not charts_available():
+        raise ConfigError("PNG charts need matplotlib, which is not installed", hint=CHARTS_HINT)
     data_fmt = None
     if data_path is not None:
         data_fmt = DATA_FORMATS.get(data_path.suffix.lower())

@@ -221,9 +221,9 @@ def report(
     for message in built.warnings:
         warn(message)
     chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
-    if resolved == "html" and chosen != "none" and not charts_available():
-        warn(f"matplotlib is not installed: the report has no charts ({CHARTS_HINT})")
-        chosen = "none"
+    if resolved == "html" and chart_format == "png" and not charts_available():
+        warn(f"PNG charts need matplotlib, not installed: SVG charts instead ({CHARTS_HINT})")
+        chart_format = "svg"
     if resolved == "html":
         data = to_html(
             built, charts=chosen, chart_format="png" if chart_format == "png" else "svg"
