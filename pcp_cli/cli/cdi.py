@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import click
 import polars as pl
 
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
@@ -77,13 +78,13 @@ def _percent(text: str, option: str) -> float:
 )
 @click.option(
     "--recorded",
-    type=click.FloatRange(min=0),
+    type=params.NON_NEGATIVE,
     default=None,
     help="Crimes recorded in the period (default: counted from the store).",
 )
 @click.option(
     "--previous",
-    type=click.FloatRange(min=0),
+    type=params.NON_NEGATIVE,
     default=None,
     help="Crimes recorded in the previous period (default: counted from the store).",
 )

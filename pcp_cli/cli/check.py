@@ -17,6 +17,7 @@ from pcp_cli.analysis.check import (
 )
 from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit
@@ -92,7 +93,7 @@ from pcp_cli.periods import Period, baseline_for, parse_period
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.ALPHA,
     default=0.05,
     show_default=True,
     help="Significance level for the compare verdict and the survey RAG.",

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pcp_cli.cli import params
 from pcp_cli.config import Settings, resolve_settings
 from pcp_cli.errors import UsageError
 from pcp_cli.forces import ForceRegistry, load_forces
@@ -145,7 +146,7 @@ def common_options(func: F) -> F:
     @click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
     @click.option(
         "--wait",
-        type=click.FloatRange(min=0),
+        type=params.NON_NEGATIVE,
         default=None,
         help="Seconds to wait for another pcp process using the store.  [default: 60]",
     )

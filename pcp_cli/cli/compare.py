@@ -7,6 +7,7 @@ import polars as pl
 
 from pcp_cli.analysis.compare import ComparePlan
 from pcp_cli.analysis.compare import compare as run_compare
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
@@ -58,7 +59,7 @@ from pcp_cli.periods import baseline_for, parse_period
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.ALPHA,
     default=0.05,
     show_default=True,
     help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).",

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from pcp_cli.cli import params
 from pcp_cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
@@ -103,7 +104,7 @@ def _global_options(func: Any) -> Any:
                      help="Forces file."),
         click.option("-v", "--verbose", count=True, help="Say which files are used, and more."),
         click.option("-q", "--quiet", is_flag=True, help="No progress, summaries or warnings."),
-        click.option("--wait", type=click.FloatRange(min=0), default=None,
+        click.option("--wait", type=params.NON_NEGATIVE, default=None,
                      help="Seconds to wait for another pcp process using the store [60]."),
         click.option("--debug", is_flag=True, help="Show a traceback on errors."),
         click.option("--log-format", type=click.Choice(["text", "json"]), default=None,

@@ -6,6 +6,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
@@ -71,14 +72,14 @@ from pcp_cli.stats.projection import TargetDirection
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.ALPHA,
     default=0.05,
     show_default=True,
     help="Significance level of the test against the baseline.",
 )
 @click.option(
     "--confidence",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.LEVEL,
     default=0.95,
     show_default=True,
     help="Level of the prediction interval.",

@@ -12,6 +12,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.completion import complete_forces
 from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
@@ -90,7 +91,7 @@ TONE_STYLES = {
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.ALPHA,
     default=0.05,
     show_default=True,
     help="Significance level for the verdicts (and so for the headlines).",

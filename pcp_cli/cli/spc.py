@@ -6,6 +6,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.completion import complete_forces, complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
@@ -60,7 +61,7 @@ POINT_STYLES = {
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.ALPHA,
     default=0.05,
     show_default=True,
     help="iquanta: significance level of the Poisson comparison of the two windows.",

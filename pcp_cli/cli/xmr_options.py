@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pcp_cli.cli import params
 from pcp_cli.stats.spc import TwoInThreeLogic
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,7 +77,7 @@ def xmr_options(scope: str = "") -> Callable[[F], F]:
         ),
         click.option(
             "--target",
-            type=float,
+            type=params.FINITE,
             default=None,
             help=f"{scope}target value: the MDC assurance (consistent pass / fail / "
             "inconsistent) and a target line on charts.",
