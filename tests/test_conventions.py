@@ -131,9 +131,12 @@ def test_control_characters_in_warnings_are_escaped() -> None:
 
 
 # -- closed and broken standard streams ----------------------------------------------
-def test_closed_stdout_is_exit_141_without_traceback() -> None:
-    done = shell(f"{PCP_SH} kpis >&-")
-    assert done.returncode == 141, done.stderr
+@pytest.mark.parametrize("command", ["kpis", "--help", "forces --format json"])
+def test_closed_stdout_is_exit_6_in_one_line(command: str) -> None:
+    done = shell(f"{PCP_SH} {command} >&-")
+    assert done.returncode == 6, done.stderr
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pcp: error: cannot write to standard output")
     assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
 
 

@@ -6,6 +6,7 @@ so ``pcp --help`` and ``pcp --version`` start fast.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import io
 import os
@@ -21,6 +22,7 @@ from pcp_cli.cli import params
 from pcp_cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
+    EXIT_STORE,
     EXIT_USAGE,
     PcpError,
 )
@@ -213,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except BrokenPipeError:
         code = _quiet_broken_pipe()
+    except StdoutClosed as exc:  # text output (help, version) to a closed stdout
+        _error(f"cannot write to standard output: {exc.strerror}")
+        code = EXIT_STORE
     except Exception as exc:  # anything else is a bug: one line, traceback on request
         if debug:
             traceback.print_exc()
@@ -223,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         code = _quiet_broken_pipe()
+    except OSError as exc:  # text output (help, version) to a closed or full stdout
+        _error(f"cannot write to standard output: {exc.strerror or exc}")
+        code = code or EXIT_STORE
     _silence_stream(2)  # nothing more for stderr: a reader gone by now cannot change the code
     sys.exit(code)
 
@@ -269,21 +277,24 @@ def _silence_stream(fd: int) -> None:
         sys.stderr = replacement
 
 
+class StdoutClosed(OSError):
+    """Raised by the stand-in for a standard output closed before pcp started."""
+
+
 class _ClosedOutput(io.RawIOBase):
-    """Standard output that was closed before pcp started: data written is a broken pipe."""
+    """Standard output that was closed before pcp started: writing to it fails once with
+    "it is closed" (exit 6, one line, as the output helpers report it); no descriptor is
+    offered, so nothing is written past this object into whatever holds fd 1."""
+
+    reported = False
 
     def writable(self) -> bool:
         return True
 
-    def fileno(self) -> int:
-        return 1  # the null device now, so nothing written past this object lands in a file
-
-    reported = False
-
     def write(self, data: Any) -> int:
-        if not self.reported:  # once, so that the exit code says it; then data is dropped
+        if not self.reported:  # once, so the exit code says it; then data is dropped
             self.reported = True
-            raise BrokenPipeError(32, "standard output is closed")
+            raise StdoutClosed(errno.EBADF, "it is closed")
         return len(data)
 
 
