@@ -24,7 +24,8 @@ from pcp_cli.cli.main import main
 from pcp_cli.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-REAL = REPO.parent / "shared" / "data" / "real"
+# The real extracts: $PCP_REAL_DATA, else ../shared/data/real beside the repo.
+REAL = Path(os.environ.get("PCP_REAL_DATA") or REPO.parent / "shared" / "data" / "real")
 
 STREET_HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,"

@@ -7,16 +7,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pcp_cli.app.forces import choose_forces
 from pcp_cli.cli import params
 from pcp_cli.config import Settings, resolve_settings
-from pcp_cli.errors import UsageError
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.store import Store, StoreReader
+
+if TYPE_CHECKING:
+    from pcp_cli.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +48,8 @@ class App:
     wait: float = 60.0
     _forces: ForceRegistry | None = field(default=None, repr=False)
     _catalogue: Catalogue | None = field(default=None, repr=False)
+    _engines: list[Engine] = field(default_factory=list, repr=False)
+    _said: set[str] = field(default_factory=set, repr=False)
 
     @property
     def forces(self) -> ForceRegistry:
@@ -62,6 +67,26 @@ class App:
     def store(self) -> Store:
         return Store(self.settings.store_path)
 
+    def engine(self, reader: StoreReader) -> Engine:
+        """An engine over ``reader``; its warnings are printed when the command ends."""
+        from pcp_cli.engine import Engine
+
+        engine = Engine(reader, self.catalogue)
+        self._engines.append(engine)
+        return engine
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, once per command."""
+        if message not in self._said:
+            self._said.add(message)
+            warn(message)
+
+    def print_diagnostics(self) -> None:
+        """The engines' warnings (KPI filters matching nothing, …), each once."""
+        for engine in self._engines:
+            for message in engine.warnings:
+                self.warn(message)
+
     def info(self, message: str) -> None:
         if self.verbose and not self.quiet:
             note(message)
@@ -75,47 +100,11 @@ class App:
             self.info(f"project file {s.project_file}")
 
     def resolve_forces(self, given: tuple[str, ...], reader: StoreReader) -> list[str]:
-        """--force values (repeatable or comma-separated), else the home force, else the
-        only territorial force in the store."""
-        names = [n for g in given for n in split_names(g, self.forces)]
-        if names:
-            return list(dict.fromkeys(self.forces.require(n).id for n in names))
-        home = self.settings.home_force
-        if home:
-            return [self.forces.require(home).id]
-        territorial = [
-            f
-            for f in forces_in_store(reader)
-            if f in self.forces.forces and self.forces.forces[f].territorial
-        ]
-        if len(territorial) == 1:
-            self.info(f"using {territorial[0]}, the only force in the store")
-            return territorial
-        raise UsageError(
-            "which force? give --force",
-            hint="or set home_force in pcp.toml or $PCP_FORCE"
-            if territorial
-            else "the store holds no force yet",
-        )
-
-
-def forces_in_store(reader: StoreReader) -> list[str]:
-    """Every force with at least one partition in the store."""
-    return sorted(
-        {
-            key.split("/")[0]
-            for ds in reader.manifest.datasets.values()
-            for key in ds.get("partitions", {})
-            if key != "all"
-        }
-    )
-
-
-def split_names(value: str, registry: ForceRegistry) -> list[str]:
-    """Comma-separated force names, except that a whole known name ("London, City of") stays."""
-    if registry.resolve(value) is not None:
-        return [value]
-    return [n.strip() for n in value.split(",") if n.strip()]
+        """The forces of a command: one rule for all (:func:`pcp_cli.app.forces.choose_forces`)."""
+        choice = choose_forces(given, self.settings.home_force, self.forces, reader)
+        if choice.note:
+            self.info(choice.note)
+        return choice.forces
 
 
 def common_options(func: F) -> F:
@@ -171,13 +160,13 @@ def common_options(func: F) -> F:
         quiet = quiet or bool(given.get("quiet"))
         wait = given["wait"] if wait is None and given.get("wait") is not None else wait
         _set_quiet(quiet)
-        from pcp_cli import engine
-
-        engine.WARNING_SINK[0] = warn
         settings = resolve_settings(kpis=kpis_path, forces=forces_path, store=store_path)
         app = App(settings, verbose=verbose, quiet=quiet, wait=60.0 if wait is None else wait)
         app.report_settings()
-        return func(app, *args, **kwargs)
+        try:
+            return func(app, *args, **kwargs)
+        finally:
+            app.print_diagnostics()
 
     return wrapper  # type: ignore[return-value]
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.cli.common import OutputOptions
 from pcp_cli.errors import EXIT_BROKEN_PIPE, StoreError, UsageError
 
@@ -467,33 +468,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 # -- cell formatting shared by views ---------------------------------------------------
-def fmt_number(value: float | None, decimals: int = 0, *, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "undefined" if value is not None else "–"
-    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
-    return text.replace("-", "−")
-
-
-def fmt_value(value: float | None, unit: str) -> str:
-    if unit == "%":
-        return fmt_number(value, 1) + ("%" if value is not None else "")
-    if value is not None and float(value).is_integer():
-        return fmt_number(value, 0)
-    return fmt_number(value, 2)
-
-
-def sparkline(values: list[float], scale: tuple[float, float] | None = None) -> str:
-    clean = [v for v in values if v is not None and math.isfinite(v)]
-    if not clean:
-        return ""
-    lo, hi = scale if scale else (min(clean), max(clean))
-    span = hi - lo
-    out = []
-    for v in values:
-        if v is None or not math.isfinite(v):
-            out.append(" ")
-        elif span == 0:
-            out.append(SPARK[len(SPARK) // 2])
-        else:
-            out.append(SPARK[min(len(SPARK) - 1, int((v - lo) / span * (len(SPARK) - 1) + 0.5))])
-    return "".join(out)
+# The formatters live in pcp_cli.text (one module for every printed number); kept here
+# under their old names for the callers of this module.
+fmt_number = text.number
+fmt_value = text.value
+sparkline = text.sparkline

@@ -6,7 +6,8 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.coverage import coverage, sources
-from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, split_names
+from pcp_cli.app.forces import split_names
+from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
 from pcp_cli.cli.completion import complete_forces
 from pcp_cli.cli.output import TableView, emit
 
@@ -15,9 +16,9 @@ from pcp_cli.cli.output import TableView, emit
 @click.option(
     "--force",
     "force_names",
-    shell_complete=complete_forces,
     multiple=True,
     help="Only these forces.",
+    shell_complete=complete_forces,
 )
 @click.option("--dataset", "datasets", multiple=True, help="Only these datasets.")
 @click.option(
