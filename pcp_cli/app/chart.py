@@ -19,6 +19,7 @@ from pcp_cli.app.rank import RankRequest, run_rank
 from pcp_cli.app.window import anchor_month
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.events import KnownEvent
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, parse_month, parse_period
@@ -38,6 +39,7 @@ class ChartRequest:
     to_month: str | None = None
     spc: SpcOptions | None = None
     rank: RankRequest | None = None
+    events: Sequence[KnownEvent] = ()
 
 
 @dataclass
@@ -49,6 +51,7 @@ class ChartFigures:
     trend: YearTrend | None = None
     frame: pl.DataFrame | None = None
     summary: str | None = None
+    restarts: tuple[Month, ...] = ()  # SPC: limits restarted at declared events (not --rebase)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -101,10 +104,17 @@ def _spc(engine: Engine, registry: ForceRegistry, request: ChartRequest) -> Char
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {request.from_month}")
     assert request.spc is not None
-    points = engine.points(kpi, force, start, end)
-    outcome = run(points, "xmr", request.spc, registry.name(force))
+    from pcp_cli.app.spc import with_event_restarts
+
+    points, options = with_event_restarts(
+        engine, engine.points(kpi, force, start, end), request.spc, request.events
+    )
+    outcome = run(points, "xmr", options, registry.name(force))
+    restarts = tuple(m for m in options.rebase if m not in request.spc.rebase)
     warnings = [
         line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}"
         for line in (*points.notes, *outcome.warnings)
     ]
-    return ChartFigures("spc", frame=outcome.frame, summary=outcome.summary, warnings=warnings)
+    return ChartFigures(
+        "spc", frame=outcome.frame, summary=outcome.summary, restarts=restarts, warnings=warnings
+    )

@@ -25,10 +25,12 @@ from pcp_cli.charts import (
 )
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, render, write_output
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
-from pcp_cli.errors import UsageError
+from pcp_cli.errors import ConfigError, UsageError
 from pcp_cli.kpis import Kpi
+from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
@@ -57,7 +59,13 @@ DATA_FORMATS[".parquet"] = "parquet"
 
 @click.command()
 @click.argument("kind", type=click.Choice(["trend", "spc", "rank"]))
-@click.option("--kpi", "kpi_id", required=True, help="The KPI to chart (one id).")
+@click.option(
+    "--kpi",
+    "kpi_id",
+    required=True,
+    help="The KPI to chart (one id).",
+    shell_complete=complete_kpis,
+)
 @opt.forces(help="Force (default: home force).")
 @opt.period(
     required=False,
@@ -162,7 +170,9 @@ def chart(
                 f"a chart shows one force; {len(forces)} were given",
                 hint="give one --force (one chart per force)",
             )
-        request = ChartRequest(kind, kpi, forces[0], period, from_month, to_month, spc, rank)
+        request = ChartRequest(
+            kind, kpi, forces[0], period, from_month, to_month, spc, rank, app.settings.events
+        )
         figures = chart_figures(
             app.engine(reader),
             app.forces,
@@ -198,6 +208,8 @@ def _formats(output: Path, data_path: Path | None) -> tuple[str, str | None]:
         raise UsageError(
             f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
         )
+    if fmt == "png" and not charts_available():
+        raise ConfigError("PNG charts need matplotlib, which is not installed", hint=CHARTS_HINT)
     data_fmt = None
     if data_path is not None:
         data_fmt = DATA_FORMATS.get(data_path.suffix.lower())
@@ -234,7 +246,15 @@ def _draw(app: App, request: ChartRequest, figures: ChartFigures, style: RankSty
     assert figures.frame is not None
     if figures.kind == "spc":
         assert request.spc is not None
-        return spc_chart_from_frame(figures.frame, rebase_months=request.spc.rebase)
+        from pcp_cli.charts import ChartEvent
+
+        events = [ChartEvent(e.month, e.label, e.restart_limits) for e in request.events]
+        return spc_chart_from_frame(
+            figures.frame,
+            rebase_months=request.spc.rebase,
+            events=events,
+            limit_restarts=list(figures.restarts),
+        )
     try:
         return rank_chart_from_frame(figures.frame, style=style)
     except ChartError as exc:
