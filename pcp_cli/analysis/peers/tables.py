@@ -15,6 +15,7 @@ from typing import Literal
 
 import polars as pl
 
+from pcp_cli.analysis.columns import Schema
 from pcp_cli.analysis.peers.completeness import (
     Completeness,
 )
@@ -61,6 +62,18 @@ class RankResult:
 
 
 # -- the two output shapes -----------------------------------------------------------------
+RANK_COLUMNS: Schema = {
+    "group": pl.String,
+    "group_rank": pl.Int32,
+    "group_ranked": pl.Int32,
+    "group_members": pl.Int32,
+    "national_rank": pl.Int32,
+    "national_ranked": pl.Int32,
+    "national_total": pl.Int32,
+    "group_mean": pl.Float64,
+}
+"""The home force's (or each force's) place: its group, MSG and national ranks, the group mean."""
+
 FORCE_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "kpi": pl.String,
     "label": pl.String,
@@ -83,14 +96,7 @@ FORCE_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "ci_lower": pl.Float64,
     "ci_upper": pl.Float64,
     "ci_method": pl.String,
-    "group": pl.String,
-    "group_rank": pl.Int32,
-    "group_ranked": pl.Int32,
-    "group_members": pl.Int32,
-    "national_rank": pl.Int32,
-    "national_ranked": pl.Int32,
-    "national_total": pl.Int32,
-    "group_mean": pl.Float64,
+    **RANK_COLUMNS,
     "mean_method": pl.String,
     "sd": pl.Float64,
     "sd_ddof": pl.Int32,
@@ -130,14 +136,7 @@ KPI_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "rate": pl.Float64,
     "ci_lower": pl.Float64,
     "ci_upper": pl.Float64,
-    "group": pl.String,
-    "group_rank": pl.Int32,
-    "group_ranked": pl.Int32,
-    "group_members": pl.Int32,
-    "national_rank": pl.Int32,
-    "national_ranked": pl.Int32,
-    "national_total": pl.Int32,
-    "group_mean": pl.Float64,
+    **RANK_COLUMNS,
     "sd": pl.Float64,
     "lower_line": pl.Float64,
     "upper_line": pl.Float64,
