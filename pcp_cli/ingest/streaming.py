@@ -52,12 +52,11 @@ _CSV_CHUNK_BYTES = 4 << 20
 _LARGE_BYTES = 64 << 20  # a batch this large is counted first and written after
 _ONE_LARGE_AT_A_TIME = threading.Lock()  # two workers with a large file each: twice the peak
 
-# polars reads a CSV in chunks of 32 MiB and fetches several ahead of the parser, so a
-# 461 MB extract held about 300 MiB of raw text at once and ingest peaked at 550-580 MiB.
-# Chunks of 4 MiB keep one large file near 340 MiB and cost no measurable time (a
-# national archive's files are mostly smaller than one chunk anyway). Set here, at import,
-# before any query runs (no polars thread reads the environment meanwhile); a value the
-# user set wins.
+# polars reads a CSV in chunks of 32 MiB and fetches several ahead of the parser: a bare
+# scan of a 461 MB extract held about 300 MiB of raw text at once. Chunks of 4 MiB bring
+# that to about 120 MiB and cost no measurable time (a national archive's files are mostly
+# smaller than one chunk anyway). Set here, at import, before any query runs (no polars
+# thread reads the environment meanwhile); a value the user set wins.
 os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(_CSV_CHUNK_BYTES))
 
 
@@ -220,7 +219,7 @@ def _count_then_sink(
     In one pass the scan feeds three consumers, and when the writer falls behind, polars
     holds the rows it has not written yet: a 461 MB extract peaked anywhere from 330 to
     580 MiB. Two passes stay near 300 MiB, for about half as much time again, and only
-    for files of more than 64 MiB (the archive's largest, the Met's, are about 25 MB).
+    for files of more than 64 MiB (the archive's largest, the Met's, are about 20 MB).
     """
     counts, lows = pl.collect_all(
         [counts_by_file(rows, keys), _lows(rows, plan)], engine="streaming"
