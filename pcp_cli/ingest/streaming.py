@@ -53,8 +53,8 @@ _LARGE_BYTES = 64 << 20  # a batch this large is counted first and written after
 _ONE_LARGE_AT_A_TIME = threading.Lock()  # two workers with a large file each: twice the peak
 
 # polars reads a CSV in chunks of 32 MiB and fetches several ahead of the parser: a bare
-# scan of a 461 MB extract held about 300 MiB of raw text at once. Chunks of 4 MiB bring
-# that to about 120 MiB and cost no measurable time (a national archive's files are mostly
+# scan of a 461 MB extract peaked at about 390 MiB, most of it raw text. Chunks of 4 MiB
+# bring that to about 180 MiB and cost no measurable time (a national archive's files are mostly
 # smaller than one chunk anyway). Set here, at import, before any query runs (no polars
 # thread reads the environment meanwhile); a value the user set wins.
 os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(_CSV_CHUNK_BYTES))
