@@ -6,9 +6,7 @@ the same whether the store holds one force or forty-three.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -185,7 +183,9 @@ class Engine:
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
         # Filter values never present in the data (a misspelt crime type counts zero).
         self.warnings: list[str] = []
-        self.on_warning: Callable[[str], None] | None = _stderr_warning
+        # Warnings are collected here and printed by the CLI (nothing in the engine prints);
+        # a caller that wants them as they come may set a callback.
+        self.on_warning: Callable[[str], None] | None = None
         self._present: dict[tuple[str, str], list[str]] = {}
         self._checked: set[tuple[str, str]] = set()
 
@@ -736,9 +736,16 @@ def _assemble_points(
             f"{dataset} rows are overlapping {span}-month windows: neighbouring points share "
             "months and are not independent"
         )
+    frame_out = pl.DataFrame(_point_records(out, span), schema=POINT_COLUMNS)
+    return KpiPoints(kpi, force, dataset, span, frame_out, tuple(gaps), tuple(notes))
+
+
+def _point_records(out: list[dict[str, object]], span: int) -> list[dict[str, object]]:
+    """The point rows with their labels and segments: a gap, an undefined point or a
+    break starts a new segment, so charts and trends never join across one."""
     segment = 0
     previous_ok = True
-    records = []
+    records: list[dict[str, object]] = []
     for r in out:
         ok = r["status"] == "ok"
         if r.get("brk") or not ok or not previous_ok:
@@ -758,11 +765,4 @@ def _assemble_points(
                 "segment": segment,
             }
         )
-    frame_out = pl.DataFrame(records, schema=POINT_COLUMNS)
-    return KpiPoints(kpi, force, dataset, span, frame_out, tuple(gaps), tuple(notes))
-
-
-def _stderr_warning(message: str) -> None:
-    """Default warning sink: stderr, in the CLI's format (stdout carries data only)."""
-    with contextlib.suppress(OSError):
-        sys.stderr.write(f"pcp: warning: {message}\n")
+    return records

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+
+if os.environ.get("PCP_TEST_NO_FCNTL"):
+    # CI's Windows guard: as on Windows, pcp may not import fcntl. The locking library is
+    # loaded first (on Windows it has its own platform module), then fcntl is made
+    # unimportable for everything after it, pcp included.
+    import portalocker  # noqa: F401
+
+    sys.modules["fcntl"] = None  # type: ignore[assignment]
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +24,8 @@ from pcp_cli.cli.main import main
 from pcp_cli.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-REAL = REPO.parent / "shared" / "data" / "real"
+# The real extracts: $PCP_REAL_DATA, else ../shared/data/real beside the repo.
+REAL = Path(os.environ.get("PCP_REAL_DATA") or REPO.parent / "shared" / "data" / "real")
 
 STREET_HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,"

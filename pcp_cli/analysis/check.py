@@ -26,23 +26,25 @@ Nothing here prints; warnings are returned to the CLI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.comparator import Comparator
 from pcp_cli.analysis.compare import ComparePlan, compare
-from pcp_cli.analysis.peer_figures import OK
+from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
+from pcp_cli.analysis.ranker import measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
-from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
+from pcp_cli.app.spc import spc_status
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period
+from pcp_cli.periods import Period, month_text, parse_month
+from pcp_cli.report.model import DEFAULT_SPC_MONTHS
 
 FailRule = Literal[
     "red",
@@ -137,7 +139,7 @@ class CheckPlan:
     recent: int = DEFAULT_RECENT
     alpha: float = DEFAULT_ALPHA
     comparator: Comparator | None = None
-    spc: SpcOptions = field(default_factory=SpcOptions)
+    spc_months: int = DEFAULT_SPC_MONTHS
     checks: tuple[CheckKind, ...] = CHECKS
 
 
@@ -154,20 +156,19 @@ class CheckResult:
         return self.frame.filter(pl.col("breach"))
 
 
-def _num(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if unit == "%":
-        return f"{value:,.1f}%"
-    if float(value).is_integer() or abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+def finding_value(value: float | None, unit: str = "") -> str:
+    """Counts whole (and anything over 1,000), rates to 2 dp, percentages to 1 dp."""
+    if value is not None and unit != "%" and abs(value) >= 1000:
+        return text.number(value, 0)
+    return text.value(value, unit)
 
 
-def _p(p: float | None) -> str:
-    if p is None:
-        return ""
-    return " (p < 0.001)" if p < 0.001 else f" (p = {p:.3f})"
+_num = finding_value
+
+
+def _p(p: float | None, alpha: float) -> str:
+    shown = text.p_value(p, alpha)
+    return f" ({shown})" if shown else ""
 
 
 class _Checker:
@@ -230,25 +231,24 @@ class _Checker:
         r = frame.row(0, named=True)
         verdict = r["verdict"] or "not tested"
         unit = kpi.unit
-        direction = _direction(verdict)
+        direction = verdict_sign(verdict)
+        judged = judge_verdict(verdict, kpi.polarity)
         rules: list[FailRule] = []
-        if direction and kpi.polarity != "neutral":
+        if judged != "neutral":
             rules.append("significant-increase" if direction > 0 else "significant-decrease")
-            bad = direction > 0 if kpi.polarity == "lower-is-better" else direction < 0
-            if bad:
+            if judged == "worse":
                 rules.append("worse")
-        judged = ""
-        if direction and kpi.polarity != "neutral":
-            judged = ", worse" if "worse" in rules else ", better"
+        judged_text = "" if judged == "neutral" else f", {judged}"
         pct = r["pct_change"]
         change_text = ""
         if unit == "%" and r["change"] is not None:
-            change_text = f", {r['change']:+.1f} points".replace("-", "−")
+            change_text = f", {text.number(r['change'], 1, signed=True)} points"
         elif pct is not None:
-            change_text = f", {pct:+.1f}%".replace("-", "−")
+            change_text = f", {text.percent_change(pct)}"
         detail = (
             f"{_num(r['value'], unit)} in {r['period']} against {_num(r['baseline_value'], unit)} "
-            f"in {r['baseline_period']}{change_text}: {verdict}{_p(r['p_value'])}{judged}"
+            f"in {r['baseline_period']}{change_text}: {verdict}"
+            f"{_p(r['p_value'], plan.alpha)}{judged_text}"
         )
         if self._wanted("compare"):
             self.add(
@@ -297,149 +297,142 @@ class _Checker:
 
     # -- SPC -------------------------------------------------------------------------
     def spc(self, kpi: Kpi) -> None:
+        """The one SPC status (:func:`pcp_cli.app.spc.spc_status`), read over the latest
+        ``recent`` points of the period; "not charted" is a finding, never a breach."""
         plan = self.plan
-        try:
-            points = drop_short_first_runs(
-                self.engine.points(kpi, plan.force, None, plan.period.end)
-            )
-            outcome = xmr(points, plan.spc, self.registry.name(plan.force))
-        except (NoDataError, UsageError) as exc:
-            self.skip("spc", kpi, exc.message)
+        found = spc_status(
+            self.engine,
+            kpi,
+            plan.force,
+            self.registry.name(plan.force),
+            plan.period,
+            alpha=plan.alpha,
+            months=plan.spc_months,
+            recent=plan.recent,
+        )
+        if found.frame is None or found.status == "not charted":
+            self.add(kpi, "spc", "not charted", [], detail=found.note, source=found.source)
             return
-        ok = outcome.frame.filter(pl.col("status") == "ok")
-        recent = ok.tail(plan.recent)
-        rows = list(recent.iter_rows(named=True))
-        above = [r for r in rows if r["value"] > r["upl"]]
-        below = [r for r in rows if r["value"] < r["lpl"]]
-        concern = [r for r in rows if r["point_type"] == "special_cause_concern"]
+        ok = found.frame.filter(pl.col("status") == "ok")
+        rows = list(ok.tail(min(plan.recent, _points_in(ok, plan.period))).iter_rows(named=True))
         latest = rows[-1]
         unit = kpi.unit
-        word = {1: "month", 3: "quarter"}.get(points.span, "point")
-        last_n = f"the last {len(rows)} {word}s" if len(rows) > 1 else f"the latest {word}"
+        span = parse_month(latest["end"]) - parse_month(latest["start"]) + 1
+        word = {1: "month", 3: "quarter"}.get(span, "point")
         rules: list[FailRule] = []
-        parts: list[str] = []
-        if above or below:
+        if found.status.startswith("exceptional"):
             rules.append("exceptional")
-            # The side of the latest point outside the limits names the status.
-            outside = sorted(above + below, key=lambda r: r["start"])[-1]
-            high = outside["value"] > outside["upl"]
-            status = "exceptional high" if high else "exceptional low"
-            for side, found, limit in (
-                ("above the upper limit", above, "upl"),
-                ("below the lower limit", below, "lpl"),
-            ):
-                if found:
-                    where = "; ".join(f"{r['period']}: {_num(r['value'], unit)}" for r in found)
-                    parts.append(
-                        f"{len(found)} of {last_n} {side} {_num(found[0][limit], unit)} ({where})"
-                    )
-            kinds = sorted({_POINT_WORDS[r["point_type"]] for r in above + below})
-            parts[-1] += ", " + " and ".join(kinds)
-        else:
-            status = "special cause" if any(r["special_cause"] for r in rows) else "common cause"
-            parts.append(
-                f"{last_n.capitalize()} within the limits "
-                f"{_num(latest['lpl'], unit)} to {_num(latest['upl'], unit)}"
-            )
+        concern = [r for r in rows if r["point_type"] == "special_cause_concern"]
         if concern:
             rules.append("concern")
-            labels = sorted({r["rule"] for r in concern})
-            parts.append(
-                f"special cause of concern in {len(concern)} of {last_n} ({', '.join(labels)})"
-            )
-        if self._wanted("spc"):
-            self.add(
-                kpi,
-                "spc",
-                status,
-                rules,
-                value=latest["value"],
-                measure=f"{unit or 'count'} per {word}" if unit != "%" else "%",
-                reference=latest["mean"],
-                reference_label=f"SPC mean (limits {_num(latest['lpl'], unit)} to "
-                f"{_num(latest['upl'], unit)}); latest point {latest['period']}",
-                detail="; ".join(parts),
-                source=points.dataset,
-            )
+        self.add(
+            kpi,
+            "spc",
+            found.status,
+            rules,
+            value=latest["value"],
+            measure=f"{unit or 'count'} per {word}" if unit != "%" else "%",
+            reference=latest["mean"],
+            reference_label=f"SPC mean (limits {_num(latest['lpl'], unit)} to "
+            f"{_num(latest['upl'], unit)}); latest point {latest['period']}",
+            detail=_spc_detail(rows, concern, word, unit),
+            source=found.source,
+        )
 
     # -- MSG RAG -----------------------------------------------------------------------
     def rank(self, kpis: list[Kpi]) -> None:
+        """The RAG of the force's position (:func:`pcp_cli.app.position.msg_positions`, the
+        report's), for KPIs compared as rates or proportions."""
+        from pcp_cli.app.position import msg_positions  # the application's one answer
+
         plan = self.plan
-        if plan.comparator is None or not self._wanted("rank"):
+        comp = plan.comparator
+        if comp is None or not self._wanted("rank"):
             return
         ranked = [k for k in kpis if measure_of(k)[0] != "count"]
-        if not ranked:
-            return
-        ranker = Ranker(
-            self.engine,
-            self.registry,
-            self.populations,
-            RankPlan(
-                kpis=ranked,
-                home=plan.force,
-                period=plan.period,
-                baseline=plan.baseline,
-                comparator=plan.comparator,
-            ),
-        )
-        comp = plan.comparator
+        positions = msg_positions(
+            self.engine, self.registry, self.populations, plan.force, plan.period,
+            plan.baseline, comp, ranked,
+        )  # fmt: skip
         for kpi in ranked:
-            try:
-                result = ranker.rank(kpi)
-            except (NoDataError, UsageError) as exc:
-                self.skip("rank", kpi, exc.message)
+            gp = positions.found.get(kpi.id)
+            if gp is None:
+                self.skip("rank", kpi, positions.reasons.get(kpi.id) or "not ranked")
                 continue
-            if result is None:
-                self.skip("rank", kpi, ranker.unavailable.get(kpi.id) or "no comparable data")
-                continue
-            gp = result.group.placed.get(plan.force)
-            summary = result.group.summary
-            if gp is not None and result.group.ranked < 2:
-                self.skip("rank", kpi, f"no other force in the {comp.short} has data")
-                continue
-            if gp is None or summary is None:
-                fig = result.figures.get(plan.force)
-                reason = f"{fig.status}: {fig.detail}" if fig and fig.status != OK else "not ranked"
-                self.skip("rank", kpi, reason)
-                continue
-            unit = measure_label(result.measure, kpi)
-            shown = "%" if unit == "%" else ""
-            value = f"{_num(gp.value, shown)}{'' if shown else ' ' + unit}"
-            where = f"rank {gp.rank} of {result.group.ranked} " + (
+            status, verdict = _rag_words(gp.rag, kpi.polarity)
+            shown = "%" if gp.measure == "%" else ""
+            value = f"{_num(gp.rate, shown)}{'' if shown else ' ' + gp.measure}"
+            where = f"rank {gp.rank} of {gp.ranked} " + (
                 "nationally" if comp.kind == "national" else f"in the {comp.short}"
             )
             lines = (
-                f", control lines {_num(summary.lower, shown)} to {_num(summary.upper, shown)}"
-                if summary.lower is not None and summary.upper is not None
+                f", control lines {_num(gp.lower, shown)} to {_num(gp.upper, shown)}"
+                if gp.lower is not None and gp.upper is not None
                 else ""
             )
-            if gp.rag in ("RED", "AMBER", "GREEN"):
-                status = gp.rag
-                verdict = f": {gp.rag}"
-            elif kpi.polarity == "neutral":
-                status, verdict = "no RAG", ": no RAG (neutral KPI)"
-            else:
-                status, verdict = "no RAG", ": no RAG (too few forces for control lines)"
-            quality = result.quality.get(plan.force)
-            flag = (
-                f"; {plan.force} data probably incomplete"
-                if quality is not None and quality.probably_incomplete
-                else ""
-            )
+            flag = f"; {plan.force} data probably incomplete" if gp.home_incomplete else ""
             self.add(
                 kpi,
                 "rank",
                 status,
                 ["red"] if gp.rag == "RED" else ["amber"] if gp.rag == "AMBER" else [],
-                value=gp.value,
-                measure=unit,
-                reference=summary.mean,
+                value=gp.rate,
+                measure=gp.measure,
+                reference=gp.mean,
                 reference_label=f"{comp.short} mean",
                 rag=gp.rag if gp.rag != "NONE" else None,
-                detail=f"{value}, {where}; {comp.short} mean {_num(summary.mean, shown)}"
+                detail=f"{value}, {where}; {comp.short} mean {_num(gp.mean, shown)}"
                 f"{lines}{verdict}{flag}",
-                source=result.dataset,
+                source=gp.dataset,
             )
+
+
+def _rag_words(rag: str | None, polarity: str) -> tuple[str, str]:
+    """The status and the words after the detail for a position's RAG."""
+    if rag in ("RED", "AMBER", "GREEN"):
+        return str(rag), f": {rag}"
+    if polarity == "neutral":
+        return "no RAG", ": no RAG (neutral KPI)"
+    return "no RAG", ": no RAG (too few forces for control lines)"
+
+
+def _points_in(ok: pl.DataFrame, period: Period) -> int:
+    first, last = month_text(period.start), month_text(period.end)
+    return ok.filter((pl.col("start") >= first) & (pl.col("end") <= last)).height
+
+
+def _spc_detail(
+    rows: list[dict[str, Any]], concern: list[dict[str, Any]], word: str, unit: str
+) -> str:
+    """What the latest points show, in words: outside the limits, or within them."""
+    above = [r for r in rows if r["value"] > r["upl"]]
+    below = [r for r in rows if r["value"] < r["lpl"]]
+    latest = rows[-1]
+    last_n = f"the last {len(rows)} {word}s" if len(rows) > 1 else f"the latest {word}"
+    parts: list[str] = []
+    if above or below:
+        for side, found, limit in (
+            ("above the upper limit", above, "upl"),
+            ("below the lower limit", below, "lpl"),
+        ):
+            if found:
+                where = "; ".join(f"{r['period']}: {_num(r['value'], unit)}" for r in found)
+                parts.append(
+                    f"{len(found)} of {last_n} {side} {_num(found[0][limit], unit)} ({where})"
+                )
+        kinds = sorted({_POINT_WORDS[r["point_type"]] for r in above + below})
+        parts[-1] += ", " + " and ".join(kinds)
+    else:
+        parts.append(
+            f"{last_n.capitalize()} within the limits "
+            f"{_num(latest['lpl'], unit)} to {_num(latest['upl'], unit)}"
+        )
+    if concern:
+        labels = sorted({r["rule"] for r in concern})
+        parts.append(
+            f"special cause of concern in {len(concern)} of {last_n} ({', '.join(labels)})"
+        )
+    return "; ".join(parts)
 
 
 _POINT_WORDS = {
@@ -449,14 +442,6 @@ _POINT_WORDS = {
     "special_cause_neutral_low": "special cause (neutral KPI)",
     "common_cause": "common cause",
 }
-
-
-def _direction(verdict: str) -> int:
-    if verdict == "significant increase":
-        return 1
-    if verdict == "significant decrease":
-        return -1
-    return 0
 
 
 _ORDER = {c: i for i, c in enumerate(CHECKS)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pcp_cli.analysis.judgement import judge_verdict
 from pcp_cli.kpis import Polarity
 from pcp_cli.stats.common import Rag, rag_from_position
 from pcp_cli.stats.etest import poisson_etest, poisson_score_test
@@ -55,9 +56,7 @@ class ChangeTest:
 
     def improved(self, polarity: Polarity) -> bool:
         """True when the change is significant and in the good direction for ``polarity``."""
-        if polarity == "neutral" or self.verdict in (None, "no significant change"):
-            return False
-        return (self.verdict == "significant decrease") == (polarity == "lower-is-better")
+        return judge_verdict(self.verdict, polarity) == "better"
 
 
 def verdict_for(p_value: float | None, difference: float, alpha: float) -> Verdict | None:

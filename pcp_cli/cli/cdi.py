@@ -7,12 +7,13 @@ from collections.abc import Mapping
 import click
 import polars as pl
 
+from pcp_cli.app.window import resolve_window
+from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
-from pcp_cli.engine import Engine
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.errors import UsageError
 from pcp_cli.stats.cdi import cdi_estimate
 
 METHOD = (
@@ -90,16 +91,14 @@ def _percent(text: str, option: str) -> float:
 @click.option(
     "--kpi",
     "kpi_id",
+    shell_complete=complete_kpis,
     default="all-crime",
     show_default=True,
     help="KPI counted from the store.",
 )
-@click.option("--force", "force_name", default=None, help="Force id or name (store counts).")
-@click.option(
-    "--period",
-    default="12m",
-    show_default=True,
-    help="Period counted from the store, e.g. 12m, '12m to 2018-03', 2017/18.",
+@opt.force(help="Force id or name (store counts).")
+@opt.period(
+    default="12m", help="Period counted from the store, e.g. 12m, '12m to 2018-03', 2017/18."
 )
 @click.option(
     "--vs",
@@ -156,17 +155,16 @@ def cdi(
         if len(kpis) != 1:
             raise UsageError("pcp cdi counts one KPI", hint="give a single KPI id to --kpi")
         with app.store.reading(wait=app.wait) as reader:
-            engine = Engine(reader, app.catalogue)
+            engine = app.engine(reader)
             forces = app.resolve_forces((force_name,) if force_name else (), reader)
             force = forces[0]
             kpi = kpis[0]
             if kpi.kind != "count":
                 raise UsageError(f"{kpi.id} is not a count of crimes")
-            latest = engine.latest_month([kpi], force)
-            if latest is None:
-                raise NoDataError(f"no data for KPI {kpi.id} for {force}")
-            current = parse_period(period, latest=latest)
-            base = baseline_for(current, vs, latest=latest)
+            window = resolve_window(
+                engine, [kpi], [force], period, vs, no_data=f"no data for KPI {kpi.id} for {force}"
+            )
+            current, base = window.period, window.baseline
             cur_value, base_value = engine.values(kpi, force, [current, base])
             current_label, base_label = current.label, base.label
             if recorded is None:

@@ -14,6 +14,7 @@ import click
 
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.app.window import anchor_month, resolve_window
 from pcp_cli.charts import (
     Chart,
     ChartError,
@@ -22,13 +23,16 @@ from pcp_cli.charts import (
     spc_chart_from_frame,
     trend_chart,
 )
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
-from pcp_cli.cli.output import TableView, render, write_atomic
-from pcp_cli.cli.xmr_options import PRESETS, xmr_options
+from pcp_cli.cli.completion import complete_kpis
+from pcp_cli.cli.output import TableView, render, write_output
+from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.errors import ConfigError, NoDataError, UsageError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Month, baseline_for, parse_month, parse_period
+from pcp_cli.optional import CHARTS_HINT, charts_available
+from pcp_cli.periods import Month, parse_month, parse_period
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 Kind = Literal["trend", "spc", "rank"]
@@ -56,22 +60,23 @@ DATA_FORMATS[".parquet"] = "parquet"
 
 @click.command()
 @click.argument("kind", type=click.Choice(["trend", "spc", "rank"]))
-@click.option("--kpi", "kpi_id", required=True, help="The KPI to chart (one id).")
-@click.option("--force", "force_names", multiple=True, help="Force (default: home force).")
 @click.option(
-    "--period",
-    default=None,
+    "--kpi",
+    "kpi_id",
+    required=True,
+    help="The KPI to chart (one id).",
+    shell_complete=complete_kpis,
+)
+@opt.forces(help="Force (default: home force).")
+@opt.period(
+    required=False,
     help="rank: the period compared (default 12m). spc: the months charted, "
     "e.g. 2017/18 or 2017-04..2019-03 (instead of --from/--to).",
 )
 @click.option("--from", "from_month", metavar="YYYY-MM", help="spc: first month (default: all).")
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
+@opt.to(
     help="Last month shown (spc, trend), or the month relative periods end at (rank). "
-    "Default: the latest in the store.",
+    "Default: the latest in the store."
 )
 @xmr_options(scope="spc: ")
 @click.option(
@@ -81,13 +86,7 @@ DATA_FORMATS[".parquet"] = "parquet"
     show_default=True,
     help="rank: bars of the rates with the mean and control lines, or a funnel plot.",
 )
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.",
-)
+@opt.group(help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
 @click.option("--weighted", is_flag=True, help="rank: group mean Σcount/Σpopulation.")
 @click.option(
     "--sd",
@@ -167,6 +166,8 @@ def chart(
         raise UsageError(
             f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
         )
+    if fmt == "png" and not charts_available():
+        raise ConfigError("PNG charts need matplotlib, which is not installed", hint=CHARTS_HINT)
     data_fmt = None
     if data_path is not None:
         data_fmt = DATA_FORMATS.get(data_path.suffix.lower())
@@ -184,7 +185,7 @@ def chart(
         )
     kpi = kpis[0]
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         if len(forces) != 1:
             raise UsageError(
@@ -228,9 +229,9 @@ def chart(
                 exclude_incomplete=exclude_incomplete,
             )
     try:
-        write_atomic(output, drawn.render("png" if fmt == "png" else "svg"))
+        write_output(output, drawn.render("png" if fmt == "png" else "svg"))
         if data_path is not None and data_fmt is not None:
-            write_atomic(data_path, render(drawn.data, data_fmt, _no_view))
+            write_output(data_path, render(drawn.data, data_fmt, _no_view))
     finally:
         drawn.close()
     if not app.quiet:
@@ -258,7 +259,7 @@ def _check_kind_options(kind: str) -> None:
 
 
 def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month:
-    latest = parse_to(to_month) or engine.latest_month([kpi], force)
+    latest = anchor_month(engine, [kpi], [force], to_month)
     if latest is None:
         raise NoDataError(
             f"no data for KPI {kpi.id} for {force}",
@@ -298,7 +299,7 @@ def _spc(
     rebase: tuple[Month, ...],
     target: float | None,
 ) -> Chart:
-    from pcp_cli.analysis.spc import SpcOptions, run
+    from pcp_cli.analysis.spc import run
 
     start = parse_month(from_month) if from_month else None
     end = parse_to(to_month)
@@ -309,15 +310,8 @@ def _spc(
         start, end = chosen.start, chosen.end
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
-    screen_default, logic_default = PRESETS[preset]
-    options = SpcOptions(
-        screen=screen_default if screen is None else screen,
-        two_in_three=logic_default if two_in_three is None else two_in_three,
-        run_length=run_length,
-        trend_ties=trend_ties,
-        baseline=baseline,
-        rebase=rebase,
-        target=target,
+    options = spc_options(
+        preset, screen, two_in_three, run_length, trend_ties, baseline, rebase, target
     )
     points = engine.points(kpi, force, start, end)
     outcome = run(points, "xmr", options, app.forces.name(force))
@@ -354,8 +348,9 @@ def _rank(
             "never ranked",
             hint="give one of the 43 territorial forces",
         )
-    latest = _latest(engine, kpi, force, to_month)
-    current = parse_period(period, latest=latest)
+    _latest(engine, kpi, force, to_month)  # the error when the KPI has no data
+    window = resolve_window(engine, [kpi], [force], period, "last-year", to_month)
+    current = window.period
     comparator, group_warnings = resolve_comparator(
         group_spec, home, app.forces, app.settings.groups, current
     )
@@ -365,7 +360,7 @@ def _rank(
         kpis=[kpi],
         home=home.id,
         period=current,
-        baseline=baseline_for(current, "last-year", latest=latest),
+        baseline=window.baseline,
         comparator=comparator,
         mean_method="weighted" if weighted else "unweighted",
         ddof=ddof,

@@ -10,55 +10,26 @@ from pcp_cli.analysis.check import (
     DEFAULT_RECENT,
     FAIL_RULES,
     CheckKind,
-    CheckPlan,
+    finding_value,
     parse_fail_on,
-    run_checks,
     summary_text,
 )
-from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.cli import params
+from pcp_cli.app.check import CheckRequest, run_check
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import EXIT_BREACH, EXIT_OK, NoDataError, UsageError
-from pcp_cli.periods import Period, baseline_for, parse_period
+from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    default="all",
-    show_default=True,
-    help="KPI id, several ids separated by commas, a section name, or all.",
+@opt.kpi()
+@opt.period(
+    default="12m", help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09."
 )
-@click.option(
-    "--period",
-    default="12m",
-    show_default=True,
-    help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09.",
-)
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline for the significance and survey checks: last-year, previous or a period.",
-)
-@click.option(
-    "--force",
-    "force_names",
-    multiple=True,
-    help="Force id or name; repeat or separate with commas. Default: home force.",
-)
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.",
-)
+@opt.vs(help="Baseline for the significance and survey checks: last-year, previous or a period.")
+@opt.forces()
+@opt.to(help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.")
 @click.option(
     "--fail-on",
     "fail_on",
@@ -81,20 +52,8 @@ from pcp_cli.periods import Period, baseline_for, parse_period
     show_default=True,
     help="SPC: how many of the latest points are looked at.",
 )
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="Comparator for the RAG: msg, national, a [groups] name, or forces a,b,c.",
-)
-@click.option(
-    "--alpha",
-    type=params.ALPHA,
-    default=0.05,
-    show_default=True,
-    help="Significance level for the compare verdict and the survey RAG.",
-)
+@opt.group(help="Comparator for the RAG: msg, national, a [groups] name, or forces a,b,c.")
+@opt.alpha(help="Significance level for the compare verdict and the survey RAG.")
 @click.option(
     "--all",
     "show_all",
@@ -149,50 +108,22 @@ def check(
     rules = parse_fail_on(fail_on)
     wanted = _parse_checks(checks)
     kpis = app.catalogue.select(kpi_spec)
-    frames: list[pl.DataFrame] = []
-    labels: list[str] = []
-    checked = 0
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
-        populations = PopulationTable.from_reader(reader)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
-        for force in forces:
-            latest = parse_to(to_month)
-            if latest is None:
-                latest = engine.latest_month(kpis, force)
-                if latest is None:
-                    raise NoDataError(
-                        f"the store holds no data for {app.forces.name(force)} for the "
-                        "selected KPIs",
-                        hint="run 'pcp periods' to see what the store holds",
-                    )
-            current = parse_period(period, latest=latest)
-            baseline = baseline_for(current, vs, latest=latest)
-            comparator = _comparator(app, force, group_spec, current, wanted)
-            plan = CheckPlan(
-                kpis=kpis,
-                force=force,
-                period=current,
-                baseline=baseline,
-                fail_on=rules,
-                recent=recent,
-                alpha=alpha,
-                comparator=comparator,
-                checks=wanted,
-            )
-            app.info(f"checking {force}: {current.label} against {baseline.label}")
-            result = run_checks(engine, app.forces, populations, plan)
-            for message in result.warnings:
-                warn(message)
-            frames.append(result.frame)
-            labels.append(current.label)
-            checked = max(checked, result.kpis_checked)
-    frame = pl.concat(frames, how="vertical")
+        request = CheckRequest(kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha)
+        outcome = run_check(
+            engine, app.forces, PopulationTable.from_reader(reader), app.settings, forces, request
+        )
+    for message in outcome.notes:
+        app.info(message)
+    for message in outcome.warnings:
+        warn(message)
+    frame = outcome.frame
     shown = frame if show_all else frame.filter(pl.col("breach"))
-    label = labels[0] if len(set(labels)) == 1 else "periods by force"
-    emit(shown, out, lambda f: _view(f, show_all, label))
+    emit(shown, out, lambda f: _view(f, show_all, outcome.label))
     if not app.quiet:
-        note(summary_text(frame, rules, label, checked, len(forces)))
+        note(summary_text(frame, rules, outcome.label, outcome.kpis_checked, len(forces)))
     return EXIT_BREACH if frame["breach"].any() else EXIT_OK
 
 
@@ -209,23 +140,6 @@ def _parse_checks(values: tuple[str, ...]) -> tuple[CheckKind, ...]:
             )
         out.append(kind)
     return tuple(dict.fromkeys(out))
-
-
-def _comparator(
-    app: App, force: str, group_spec: str, period: Period, wanted: tuple[CheckKind, ...]
-) -> Comparator | None:
-    """The MSG (or --group) of a territorial force; None for other forces (no RAG)."""
-    home = app.forces.forces[force]
-    if "rank" not in wanted or not home.territorial:
-        if "rank" in wanted:
-            app.info(f"{home.name} is not a territorial force: no MSG RAG")
-        return None
-    comparator, messages = resolve_comparator(
-        group_spec, home, app.forces, app.settings.groups, period
-    )
-    for message in messages:
-        warn(message)
-    return comparator
 
 
 _STATUS_STYLE = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
@@ -248,16 +162,7 @@ def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
     cells: dict[tuple[int, int], str] = {}
     status_col = headers.index("Status")
     for i, r in enumerate(frame.iter_rows(named=True)):
-        value = r["value"]
-        unit = r["measure"] or ""
-        if value is None:
-            value_text = "–"
-        elif unit == "%":
-            value_text = f"{value:,.1f}%"
-        elif float(value).is_integer() or abs(value) >= 1000:
-            value_text = f"{value:,.0f}"
-        else:
-            value_text = f"{value:,.2f}"
+        value_text = finding_value(r["value"], r["measure"] or "")
         rows.append(
             [
                 *([r["force_name"]] if multi_force else []),

@@ -7,28 +7,37 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pcp_cli.app.forces import choose_forces
 from pcp_cli.cli import params
 from pcp_cli.config import Settings, resolve_settings
-from pcp_cli.errors import UsageError
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.store import Store, StoreReader
 
+if TYPE_CHECKING:
+    from pcp_cli.engine import Engine
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "parquet", "markdown"]
+FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "parquet", "markdown", "xlsx"]
 
 
 def warn(message: str) -> None:
-    click.echo(f"pcp: warning: {message}", err=True)
+    """A warning on stderr (control characters escaped; silenced by -q)."""
+    from pcp_cli.cli.main import emit
+
+    emit("warning", message)
 
 
 def note(message: str) -> None:
-    click.echo(f"pcp: {message}", err=True)
+    """A progress or summary line on stderr (silenced by -q)."""
+    from pcp_cli.cli.main import emit
+
+    emit("note", message)
 
 
 @dataclass
@@ -39,6 +48,8 @@ class App:
     wait: float = 60.0
     _forces: ForceRegistry | None = field(default=None, repr=False)
     _catalogue: Catalogue | None = field(default=None, repr=False)
+    _engines: list[Engine] = field(default_factory=list, repr=False)
+    _said: set[str] = field(default_factory=set, repr=False)
 
     @property
     def forces(self) -> ForceRegistry:
@@ -56,6 +67,26 @@ class App:
     def store(self) -> Store:
         return Store(self.settings.store_path)
 
+    def engine(self, reader: StoreReader) -> Engine:
+        """An engine over ``reader``; its warnings are printed when the command ends."""
+        from pcp_cli.engine import Engine
+
+        engine = Engine(reader, self.catalogue)
+        self._engines.append(engine)
+        return engine
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, once per command."""
+        if message not in self._said:
+            self._said.add(message)
+            warn(message)
+
+    def print_diagnostics(self) -> None:
+        """The engines' warnings (KPI filters matching nothing, …), each once."""
+        for engine in self._engines:
+            for message in engine.warnings:
+                self.warn(message)
+
     def info(self, message: str) -> None:
         if self.verbose and not self.quiet:
             note(message)
@@ -69,47 +100,11 @@ class App:
             self.info(f"project file {s.project_file}")
 
     def resolve_forces(self, given: tuple[str, ...], reader: StoreReader) -> list[str]:
-        """--force values (repeatable or comma-separated), else the home force, else the
-        only territorial force in the store."""
-        names = [n for g in given for n in split_names(g, self.forces)]
-        if names:
-            return list(dict.fromkeys(self.forces.require(n).id for n in names))
-        home = self.settings.home_force
-        if home:
-            return [self.forces.require(home).id]
-        territorial = [
-            f
-            for f in forces_in_store(reader)
-            if f in self.forces.forces and self.forces.forces[f].territorial
-        ]
-        if len(territorial) == 1:
-            self.info(f"using {territorial[0]}, the only force in the store")
-            return territorial
-        raise UsageError(
-            "which force? give --force",
-            hint="or set home_force in pcp.toml or $PCP_FORCE"
-            if territorial
-            else "the store holds no force yet",
-        )
-
-
-def forces_in_store(reader: StoreReader) -> list[str]:
-    """Every force with at least one partition in the store."""
-    return sorted(
-        {
-            key.split("/")[0]
-            for ds in reader.manifest.datasets.values()
-            for key in ds.get("partitions", {})
-            if key != "all"
-        }
-    )
-
-
-def split_names(value: str, registry: ForceRegistry) -> list[str]:
-    """Comma-separated force names, except that a whole known name ("London, City of") stays."""
-    if registry.resolve(value) is not None:
-        return [value]
-    return [n.strip() for n in value.split(",") if n.strip()]
+        """The forces of a command: one rule for all (:func:`pcp_cli.app.forces.choose_forces`)."""
+        choice = choose_forces(given, self.settings.home_force, self.forces, reader)
+        if choice.note:
+            self.info(choice.note)
+        return choice.forces
 
 
 def common_options(func: F) -> F:
@@ -141,9 +136,8 @@ def common_options(func: F) -> F:
     @click.option(
         "--wait",
         type=params.NON_NEGATIVE,
-        default=60.0,
-        show_default=True,
-        help="Seconds to wait for another pcp process using the store.",
+        default=None,
+        help="Seconds to wait for another pcp process using the store.  [default: 60]",
     )
     @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
     @functools.wraps(func)
@@ -154,29 +148,53 @@ def common_options(func: F) -> F:
         forces_path: Path | None,
         verbose: int,
         quiet: bool,
-        wait: float,
+        wait: float | None,
         debug: bool,
         **kwargs: Any,
     ) -> Any:
+        given = _before_the_command(click.get_current_context())
+        store_path = store_path or given.get("store_path")
+        kpis_path = kpis_path or given.get("kpis_path")
+        forces_path = forces_path or given.get("forces_path")
+        verbose += given.get("verbose") or 0
+        quiet = quiet or bool(given.get("quiet"))
+        wait = given["wait"] if wait is None and given.get("wait") is not None else wait
+        _set_quiet(quiet)
         settings = resolve_settings(kpis=kpis_path, forces=forces_path, store=store_path)
-        app = App(settings, verbose=verbose, quiet=quiet, wait=wait)
+        app = App(settings, verbose=verbose, quiet=quiet, wait=60.0 if wait is None else wait)
         app.report_settings()
-        return func(app, *args, **kwargs)
+        try:
+            return func(app, *args, **kwargs)
+        finally:
+            app.print_diagnostics()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _before_the_command(ctx: click.Context) -> dict[str, Any]:
+    """The common options given before the command (`pcp --store X check`)."""
+    return ctx.find_root().params if ctx.find_root() is not ctx else {}
+
+
+def _set_quiet(quiet: bool) -> None:
+    if quiet:
+        from pcp_cli.cli.main import LOG
+
+        LOG["quiet"] = True
 
 
 @dataclass(frozen=True)
 class OutputOptions:
     format: str
-    output: Path | None
+    output: Path | None  # None or "-": standard output
+    bom: bool = False
 
     def resolved_format(self) -> str:
         if self.format != "auto":
             return self.format
-        if self.output is not None:
+        if self.output is not None and str(self.output) != "-":
             return _format_from_suffix(self.output)
-        return "table" if sys.stdout.isatty() else "csv"
+        return "table" if sys.stdout is not None and sys.stdout.isatty() else "csv"
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -188,6 +206,7 @@ def _format_from_suffix(path: Path) -> str:
         ".parquet": "parquet",
         ".md": "markdown",
         ".txt": "table",
+        ".xlsx": "xlsx",
     }.get(path.suffix.lower(), "csv")
 
 
@@ -200,17 +219,23 @@ def output_options(func: F) -> F:
         type=click.Choice(FORMATS, case_sensitive=False),
         default="auto",
         show_default=True,
-        help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix).",
+        help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix: .csv, "
+        ".tsv, .json, .jsonl, .parquet, .xlsx, .md). xlsx: an Excel workbook.",
     )
     @click.option(
         "-o",
         "--output",
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
-        help="Write to this file (atomically) instead of stdout.",
+        help="Write to this file (atomically; '-' is stdout) instead of stdout.",
+    )
+    @click.option(
+        "--bom",
+        is_flag=True,
+        help="CSV/TSV: start with a UTF-8 byte-order mark, so Excel reads the text right.",
     )
     @functools.wraps(func)
-    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> Any:
-        return func(*args, out=OutputOptions(fmt.lower(), output), **kwargs)
+    def wrapper(*args: Any, fmt: str, output: Path | None, bom: bool, **kwargs: Any) -> Any:
+        return func(*args, out=OutputOptions(fmt.lower(), output, bom), **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -5,62 +5,26 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.compare import ComparePlan
-from pcp_cli.analysis.compare import compare as run_compare
-from pcp_cli.cli import params
+from pcp_cli.analysis.judgement import judge_change, judge_verdict
+from pcp_cli.app.compare import CompareRequest, run_comparison
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError
-from pcp_cli.kpis import Kpi
-from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.text import p_value
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    default="all",
-    show_default=True,
-    help="KPI id, several ids separated by commas, a section name, or all.",
-)
-@click.option(
-    "--period",
-    required=True,
-    help="Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07 or 2018-07..2018-09.",
-)
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline: last-year (same period a year earlier), previous, or a period.",
-)
-@click.option(
-    "--force",
-    "force_names",
-    multiple=True,
-    help="Force id or name; repeat or separate with commas. Default: home force.",
-)
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.",
-)
+@opt.kpi()
+@opt.period()
+@opt.vs()
+@opt.forces()
+@opt.to()
 @click.option(
     "--allow-partial",
     is_flag=True,
     help="Compare periods with missing months instead of stopping (rows are flagged).",
 )
-@click.option(
-    "--alpha",
-    type=params.ALPHA,
-    default=0.05,
-    show_default=True,
-    help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).",
-)
+@opt.alpha(help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).")
 @output_options
 @common_options
 def compare(
@@ -90,71 +54,16 @@ def compare(
     Survey KPIs also get p, n, Wilson 95% intervals and the seed-001 RAG.
     See docs/statistics.md.
     """
-    kpis = app.catalogue.select(kpi_spec)
+    request = CompareRequest(
+        app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
+    )
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
         forces = app.resolve_forces(force_names, reader)
-        engine.preload(kpis, forces)
-        selected: list[Kpi] = []
-        left_out: list[Kpi] = []
-        for kpi in kpis:
-            lacking = [f for f in forces if not engine.has_data(kpi, f)]
-            if lacking and len(kpis) == 1:
-                raise NoDataError(
-                    f"no data for KPI {kpi.id} for {', '.join(lacking)}",
-                    hint=f"it is counted from: {', '.join(_datasets(app, kpi.id))}",
-                )
-            (left_out if lacking else selected).append(kpi)
-        if left_out:
-            warn(
-                f"{len(left_out)} KPI(s) have no data in the store for "
-                f"{', '.join(forces)} and are left out: {', '.join(k.id for k in left_out)}"
-            )
-        if not selected:
-            raise NoDataError("none of the selected KPIs has data in the store")
-        latest = parse_to(to_month)
-        if latest is None:
-            ends = [engine.latest_month(selected, f) for f in forces]
-            latest = min(e for e in ends if e is not None)
-        current = parse_period(period, latest=latest)
-        baseline = baseline_for(current, vs, latest=latest)
-        app.info(f"comparing {current.label} with {baseline.label}")
-        if len(selected) > 1:
-            # A KPI whose data lie wholly outside both periods (a Home Office table of
-            # another year, say) does not apply here; a partly covered one is still an error.
-            periods = [current, baseline]
-            outside = [
-                k for k in selected if not any(engine.holds_any(k, f, periods) for f in forces)
-            ]
-            if outside:
-                warn(
-                    f"{len(outside)} KPI(s) have no data for {current.label} or "
-                    f"{baseline.label} and are left out: {', '.join(k.id for k in outside)} "
-                    "('pcp periods' shows the months the store holds)"
-                )
-                selected = [k for k in selected if k not in outside]
-            if not selected:
-                raise NoDataError(
-                    f"none of the selected KPIs has data for {current.label} or {baseline.label}",
-                    hint="'pcp periods' shows the months the store holds",
-                )
-        frame = run_compare(
-            engine,
-            app.forces,
-            ComparePlan(selected, forces, current, baseline, allow_partial, alpha),
-        )
-    if not frame["complete"].all():
-        warn("some rows have missing months (see missing_months); their figures are partial")
-    for r in frame.filter(pl.col("notes").is_not_null()).iter_rows(named=True):
-        warn(f"{r['kpi']} ({r['force']}): {r['notes']}")
-    emit(frame, out, _view)
-
-
-def _datasets(app: App, kpi_id: str) -> list[str]:
-    kpi = app.catalogue.kpis[kpi_id]
-    if kpi.kind == "ratio" and kpi.numerator and kpi.denominator:
-        return _datasets(app, kpi.numerator) + _datasets(app, kpi.denominator)
-    return list(kpi.datasets)
+        outcome = run_comparison(app.engine(reader), app.forces, forces, request)
+    app.info(f"compared {outcome.window.period.label} with {outcome.window.baseline.label}")
+    for message in outcome.warnings:
+        warn(message)
+    emit(outcome.frame, out, _view)
 
 
 def _view(frame: pl.DataFrame) -> TableView:
@@ -206,14 +115,14 @@ def _view(frame: pl.DataFrame) -> TableView:
         ]
         rows.append(row)
         styles.append(None if r["complete"] else "dim")
-        if change is not None and r["polarity"] != "neutral" and change != 0:
-            good = (change < 0) == (r["polarity"] == "lower-is-better")
-            cell_styles[(i, offset + 4)] = "green" if good else "red"
+        change_judged = judge_change(change, r["polarity"])
+        if change_judged != "neutral":
+            cell_styles[(i, offset + 4)] = _JUDGEMENT_STYLE[change_judged]
+        verdict_judged = judge_verdict(r["verdict"], r["polarity"])
         if r["rag"] in _RAG_STYLE:
             cell_styles[(i, offset + 5)] = _RAG_STYLE[r["rag"]]
-        elif (r["verdict"] or "").startswith("significant") and r["polarity"] != "neutral":
-            good = (r["verdict"] == "significant decrease") == (r["polarity"] == "lower-is-better")
-            cell_styles[(i, offset + 5)] = "green" if good else "red"
+        elif verdict_judged != "neutral":
+            cell_styles[(i, offset + 5)] = _JUDGEMENT_STYLE[verdict_judged]
     who = first.get("force_name", "") if not multi_force else "forces compared"
     title = f"{who}: {first.get('period', '')} against {first.get('baseline_period', '')}"
     alpha = first.get("alpha") or 0.05
@@ -234,6 +143,7 @@ def _view(frame: pl.DataFrame) -> TableView:
 
 
 _RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
+_JUDGEMENT_STYLE = {"better": "green", "worse": "red"}
 
 
 def _significance_text(r: dict[str, object]) -> str:
@@ -243,7 +153,9 @@ def _significance_text(r: dict[str, object]) -> str:
     text = verdict
     p = r.get("p_value")
     if isinstance(p, float):
-        text += f" (p {p:.3f})" if p >= 0.001 else " (p < 0.001)"
+        alpha = r.get("alpha")
+        shown = p_value(p, alpha if isinstance(alpha, float) else 0.05, prefix="p ")
+        text += f" ({shown})"
     rag = r.get("rag")
     if isinstance(rag, str) and rag != "NONE":
         text = f"{rag}: {text}"

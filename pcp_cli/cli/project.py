@@ -6,18 +6,19 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
+from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
-from pcp_cli.engine import Engine
 from pcp_cli.errors import UsageError
 from pcp_cli.periods import Period, parse_month, parse_period
 from pcp_cli.stats.projection import TargetDirection
 
 
 @click.command()
-@click.option("--kpi", "kpi_id", required=True, help="One KPI id.")
-@click.option("--force", "force_name", default=None, help="Force id or name. Default: home force.")
+@click.option("--kpi", "kpi_id", required=True, help="One KPI id.", shell_complete=complete_kpis)
+@opt.force()
 @click.option(
     "--target",
     "target_text",
@@ -32,12 +33,7 @@ from pcp_cli.stats.projection import TargetDirection
     metavar="YYYY-MM",
     help="First month of the fitting window (default: 24 months back from --to).",
 )
-@click.option(
-    "--to",
-    "to_month",
-    metavar="YYYY-MM",
-    help="Last month of the fitting window (default: the latest month with data).",
-)
+@opt.to(help="Last month of the fitting window (default: the latest month with data).")
 @click.option(
     "--rolling-12",
     "rolling",
@@ -63,13 +59,7 @@ from pcp_cli.stats.projection import TargetDirection
     show_default=True,
     help="Baseline: previous, last-year, or a period such as 2012/13.",
 )
-@click.option(
-    "--alpha",
-    type=params.ALPHA,
-    default=0.05,
-    show_default=True,
-    help="Significance level of the test against the baseline.",
-)
+@opt.alpha(help="Significance level of the test against the baseline.")
 @click.option(
     "--confidence",
     type=params.LEVEL,
@@ -120,7 +110,7 @@ def project(
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("pcp project takes one force", hint="give a single --force")

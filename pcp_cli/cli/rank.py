@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import polars as pl
 
@@ -11,41 +13,21 @@ from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import RankResult
 from pcp_cli.analysis.rank import rank as run_rank
 from pcp_cli.analysis.ranker import RankPlan
+from pcp_cli.app.window import resolve_window
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import baseline_for, parse_period
+from pcp_cli.errors import UsageError
+from pcp_cli.text import interval
 
 RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    default="all",
-    show_default=True,
-    help="KPI id (a row per force), or several ids, a section or all (a row per KPI).",
-)
-@click.option(
-    "--period",
-    required=True,
-    help="Q3, 'Q3 2018/19', 2017/18, FYTD, 12m, 2018-10..2018-12.",
-)
-@click.option(
-    "--force",
-    "force_name",
-    default=None,
-    help="The force to rank (id or any spelling). Default: home_force in pcp.toml.",
-)
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="Comparator: msg, national, a [groups] name from pcp.toml, or forces a,b,c.",
-)
+@opt.kpi(help="KPI id (a row per force), or several ids, a section or all (a row per KPI).")
+@opt.period(help="Q3, 'Q3 2018/19', 2017/18, FYTD, 12m, 2018-10..2018-12.")
+@opt.force(help="The force to rank (id or any spelling). Default: home_force in pcp.toml.")
+@opt.group(help="Comparator: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
 @click.option(
     "--weighted",
     is_flag=True,
@@ -59,25 +41,13 @@ RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
     show_default=True,
     help="SD of the group's rates: sample (n − 1) or population (n).",
 )
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.",
-)
+@opt.vs(help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.")
 @click.option(
     "--exclude-incomplete",
     is_flag=True,
     help="Leave forces whose data look incomplete in the period out of the ranks.",
 )
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.",
-)
+@opt.to(help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.")
 @output_options
 @common_options
 def rank(
@@ -109,7 +79,7 @@ def rank(
     """
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("rank compares one force with its group: give one --force")
@@ -123,16 +93,16 @@ def rank(
         # Every territorial force's series in one query per dataset: the national ranks
         # need them all, and the latest month is read from the same cache.
         engine.preload(kpis, [f.id for f in app.forces.territorial])
-        latest = parse_to(to_month)
-        if latest is None:
-            latest = engine.latest_month(kpis, home.id)
-            if latest is None:
-                raise NoDataError(
-                    f"the store holds no data for {home.name} for the selected KPIs",
-                    hint="run 'pcp periods' to see what the store holds",
-                )
-        current = parse_period(period, latest=latest)
-        baseline = baseline_for(current, vs, latest=latest)
+        window = resolve_window(
+            engine,
+            kpis,
+            [home.id],
+            period,
+            vs,
+            to_month,
+            no_data=f"the store holds no data for {home.name} for the selected KPIs",
+        )
+        current, baseline = window.period, window.baseline
         comparator, group_warnings = resolve_comparator(
             group_spec, home, app.forces, app.settings.groups, current
         )
@@ -208,11 +178,7 @@ def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
         note_text = r["quality"] if r["quality"].startswith("probably") else ""
         if not ranked:
             note_text = r["status_detail"] or r["status"]
-        ci = (
-            f"{fmt_number(r['ci_lower'], 2)}–{fmt_number(r['ci_upper'], 2)}"
-            if r["ci_lower"] is not None
-            else "–"
-        )
+        ci = interval(r["ci_lower"], r["ci_upper"], 3)
         verdict = _verdict(r["meaningful"])
         row = [
             _rank_text(r["group_rank"], r["group_ranked"]),
@@ -249,6 +215,33 @@ def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     )
 
 
+def _change_text(change: float | None, unit: str) -> str:
+    if change is None:
+        return "–"
+    if unit == "%":
+        return fmt_number(change, 1, signed=True) + " pts"
+    return fmt_number(change, 0 if float(change).is_integer() else 2, signed=True)
+
+
+def _rate_text(rate: float | None, measure: str) -> str:
+    if rate is None:
+        return "–"
+    if measure == "%":
+        return fmt_number(rate, 1) + "%"
+    return fmt_number(rate, 3) + ("/1,000" if measure.startswith("per 1,000") else "")
+
+
+def _kpi_notes(r: dict[str, Any]) -> str:
+    notes = []
+    if r["status"] != OK:
+        notes.append(r["status"])
+    if r["quality"].startswith("probably"):
+        notes.append("probably incomplete")
+    if r["incomplete_peers"]:
+        notes.append(f"incomplete peers: {r['incomplete_peers']}")
+    return "; ".join(notes)
+
+
 def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     comp = result.comparator
     first = frame.row(0, named=True) if frame.height else {}
@@ -274,36 +267,14 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     rag_col = headers.index("RAG")
     for i, r in enumerate(frame.iter_rows(named=True)):
         unit = r["unit"]
-        change = r["change"]
         pct = r["pct_change"]
-        if change is None:
-            change_text = "–"
-        elif unit == "%":
-            change_text = fmt_number(change, 1, signed=True) + " pts"
-        else:
-            change_text = fmt_number(change, 0 if float(change).is_integer() else 2, signed=True)
         outcome = fmt_number(r["outcome_rate"], 1) + "%" if r["outcome_rate"] is not None else "n/a"
-        notes = []
-        if r["status"] != OK:
-            notes.append(r["status"])
-        if r["quality"].startswith("probably"):
-            notes.append("probably incomplete")
-        if r["incomplete_peers"]:
-            notes.append(f"incomplete peers: {r['incomplete_peers']}")
-        rate = r["rate"]
-        rate_text = (
-            "–"
-            if rate is None
-            else fmt_number(rate, 3) + ("/1,000" if r["measure"].startswith("per 1,000") else "")
-        )
-        if r["measure"] == "%" and rate is not None:
-            rate_text = fmt_number(rate, 1) + "%"
         rows.append(
             [
                 r["label"],
                 fmt_value(r["value"], unit),
                 fmt_value(r["baseline_value"], unit),
-                change_text,
+                _change_text(r["change"], unit),
                 (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
                 _rank_text(r["group_rank"], r["group_ranked"]),
                 *(
@@ -313,10 +284,10 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
                 ),
                 outcome,
                 _rank_text(r["outcome_rate_group_rank"], r["outcome_rate_group_ranked"]),
-                rate_text,
+                _rate_text(r["rate"], r["measure"]),
                 r["rag"] if r["rag"] and r["rag"] != "NONE" else "–",
                 _verdict(r["meaningful"]),
-                "; ".join(notes),
+                _kpi_notes(r),
             ]
         )
         styles.append(None if r["status"] == OK else "dim")

@@ -7,21 +7,20 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 import polars as pl
 
 from pcp_cli.analysis.population import PopulationTable
-from pcp_cli.cli import params
+from pcp_cli.app.report import ReportRequest, make_report
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
-from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
-from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import Period, baseline_for, parse_period
+from pcp_cli.cli.output import TableView, dropped_caption, fit_columns, render, write_output
+from pcp_cli.errors import UsageError
+from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.report import (
     DEFAULT_SPC_MONTHS,
-    ReportPlan,
-    build_report,
     generation_time,
     layout,
     to_frame,
@@ -29,8 +28,9 @@ from pcp_cli.report import (
     to_markdown,
 )
 from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table
+from pcp_cli.report.model import Report
 
-FORMATS = ["auto", "table", "markdown", "html", "json", "parquet"]
+FORMATS = ["auto", "table", "markdown", "html", "json", "parquet", "xlsx"]
 SUFFIXES = {
     ".html": "html",
     ".htm": "html",
@@ -38,6 +38,7 @@ SUFFIXES = {
     ".markdown": "markdown",
     ".json": "json",
     ".parquet": "parquet",
+    ".xlsx": "xlsx",
     ".txt": "table",
 }
 TONE_STYLES = {
@@ -54,45 +55,12 @@ TONE_STYLES = {
 
 
 @click.command()
-@click.option(
-    "--period",
-    required=True,
-    help="The period reported: Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07..2018-09.",
-)
-@click.option(
-    "--force",
-    "force_name",
-    default=None,
-    help="The force reported (id or any spelling). Default: home_force in pcp.toml.",
-)
-@click.option(
-    "--vs",
-    "vs",
-    default="last-year",
-    show_default=True,
-    help="Baseline: last-year (same period a year earlier), previous, or a period.",
-)
-@click.option(
-    "--to",
-    "to_month",
-    default=None,
-    metavar="YYYY-MM",
-    help="Anchor relative periods (Q2, FYTD, 12m) at this month instead of the latest.",
-)
-@click.option(
-    "--group",
-    "group_spec",
-    default="msg",
-    show_default=True,
-    help="Peer group for ranks: msg, national, a [groups] name from pcp.toml, or a,b,c.",
-)
-@click.option(
-    "--alpha",
-    type=params.ALPHA,
-    default=0.05,
-    show_default=True,
-    help="Significance level for the verdicts (and so for the headlines).",
-)
+@opt.period(help="The period reported: Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07..2018-09.")
+@opt.force(help="The force reported (id or any spelling). Default: home_force in pcp.toml.")
+@opt.vs()
+@opt.to()
+@opt.group(help="Peer group for ranks: msg, national, a [groups] name from pcp.toml, or a,b,c.")
+@opt.alpha(help="Significance level for the verdicts (and so for the headlines).")
 @click.option(
     "--spc-months",
     type=click.IntRange(min=12, max=120),
@@ -120,7 +88,7 @@ TONE_STYLES = {
     type=click.Choice(FORMATS, case_sensitive=False),
     default="auto",
     show_default=True,
-    help="auto: from the -o suffix (.html, .md, .json, .parquet), else a table on a "
+    help="auto: from the -o suffix (.html, .md, .json, .parquet, .xlsx), else a table on a "
     "terminal and markdown in a pipe.",
 )
 @click.option(
@@ -165,76 +133,52 @@ def report(
 
     See docs/report.md.
     """
+    output = None if output is not None and str(output) == "-" else output
     resolved = _resolve_format(fmt.lower(), output)
-    if resolved == "parquet" and output is None and sys.stdout.isatty():
+    if resolved in ("parquet", "xlsx") and output is None and sys.stdout.isatty():
         raise UsageError(
             "refusing to write Parquet to a terminal",
             hint="use -o FILE.parquet or pipe it to another program",
         )
-    generated_at = generation_time(os.environ)
-    kpis = app.catalogue.select("all")
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("a report is for one force: give one --force")
-        force = forces[0]
-        latest = parse_to(to_month)
-        if latest is None:
-            latest = engine.latest_month(kpis, force)
-            if latest is None:
-                raise NoDataError(
-                    f"the store holds no data for {app.forces.name(force)}",
-                    hint="run 'pcp periods' to see what the store holds",
-                )
-        current = parse_period(period, latest=latest)
-        baseline = baseline_for(current, vs, latest=latest)
-        rolling = Period(current.end - 11, current.end, "rolling")
-        plan = ReportPlan(
-            force=force,
-            period=current,
-            baseline=baseline,
-            rolling=rolling,
-            rolling_baseline=rolling.preceding(),
-            group=group_spec,
-            alpha=alpha,
-            spc_months=spc_months,
-        )
-        app.info(f"reporting {force} for {current.label} against {baseline.label}")
-        built = build_report(
-            engine,
+        request = ReportRequest(
+            forces[0], period, vs, to_month, group_spec, alpha, spc_months,
+            generation_time(os.environ),
+        )  # fmt: skip
+        built = make_report(
+            app.engine(reader),
             app.forces,
             PopulationTable.from_reader(reader),
-            plan,
-            forces_path=app.settings.forces_path,
-            store_path=app.settings.store_path,
-            generated_at=generated_at,
-            groups=app.settings.groups,
+            app.settings,
+            request,
         )
-    if not built.lines:
-        raise NoDataError(
-            f"no KPI has data for {built.force_name} in the store",
-            hint="run 'pcp periods' to see what the store holds",
-        )
-    for message in built.warnings:
-        warn(message)
+    app.info(
+        f"reported {built.force} for {built.plan.period.label} against {built.plan.baseline.label}"
+    )
+    # built.warnings are the engine's: printed once when the command ends (cli/common.py).
+    data = _rendered(built, resolved, charts, chart_format)
+    write_output(output, data)
+    if output is not None and not app.quiet:
+        note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+
+
+def _rendered(built: Report, resolved: str, charts: str, chart_format: str) -> bytes:
+    """The report in the chosen format, as bytes to write."""
     chosen: ChartChoice = "none" if charts == "none" else ("all" if charts == "all" else "notable")
     if resolved == "html":
-        data = to_html(
-            built, charts=chosen, chart_format="png" if chart_format == "png" else "svg"
-        ).encode("utf-8")
-    elif resolved == "markdown":
-        data = to_markdown(built).encode("utf-8")
-    elif resolved == "table":
-        data = _terminal(layout(built, "none")).encode("utf-8")
-    else:
-        data = render(to_frame(built), resolved, _no_view)
-    if output is None:
-        write_stdout(data)
-    else:
-        write_atomic(output, data)
-        if not app.quiet:
-            note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+        drawn: Literal["svg", "png"] = "png" if chart_format == "png" else "svg"
+        if drawn == "png" and not charts_available():
+            warn(f"PNG charts need matplotlib, not installed: SVG charts instead ({CHARTS_HINT})")
+            drawn = "svg"
+        return to_html(built, charts=chosen, chart_format=drawn).encode("utf-8")
+    if resolved == "markdown":
+        return to_markdown(built).encode("utf-8")
+    if resolved == "table":
+        return _terminal(layout(built, "none")).encode("utf-8")
+    return render(to_frame(built), resolved, _no_view, schema="report")
 
 
 def _resolve_format(fmt: str, output: Path | None) -> str:
@@ -245,7 +189,7 @@ def _resolve_format(fmt: str, output: Path | None) -> str:
         if found is None:
             raise UsageError(
                 f"cannot tell the report format from '{output.name}'",
-                hint="name the file .html, .md, .json or .parquet, or give --format",
+                hint="name the file .html, .md, .json, .parquet or .xlsx, or give --format",
             )
         return found
     return "table" if sys.stdout.isatty() else "markdown"
@@ -289,28 +233,31 @@ def _terminal(doc: Document) -> str:
                 for item in block.items:
                     console.print(f"• {escape(item)}")
             elif isinstance(block, Table):
+                # Wrap labels or drop columns from the right so no figure is ever cut.
+                texts = [[c.text for c in row] for row in block.rows]
+                fitted = fit_columns(list(block.headers), texts, console.width)
+                dropped = dropped_caption(fitted.dropped)
                 table = RichTable(
                     title=block.title or None,
-                    caption="\n".join(block.caption) or None,
+                    caption="\n".join([*block.caption, *([dropped] if dropped else [])]) or None,
                     header_style="bold",
                     title_justify="left",
                     caption_justify="left",
                 )
-                for i, header in enumerate(block.headers):
-                    trend = [row[i].text for row in block.rows if row[i].trend is not None]
+                for k, i in enumerate(fitted.keep):
                     table.add_column(
-                        header,
+                        fitted.headers[k],
                         justify="right" if i in block.numeric else "left",
-                        no_wrap=bool(trend),
-                        min_width=max((len(t) for t in trend), default=None),
+                        width=fitted.widths[k],
+                        no_wrap=True,
                     )
-                for row in block.rows:
+                for row, cells in zip(block.rows, fitted.cells, strict=True):
                     table.add_row(
                         *(
-                            f"[{TONE_STYLES[c.tone]}]{escape(c.text)}[/]"
-                            if c.tone in TONE_STYLES
-                            else escape(c.text)
-                            for c in row
+                            f"[{TONE_STYLES[row[i].tone]}]{escape(text)}[/]"
+                            if row[i].tone in TONE_STYLES
+                            else escape(text)
+                            for text, i in zip(cells, fitted.keep, strict=True)
                         )
                     )
                 console.print(table)

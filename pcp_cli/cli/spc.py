@@ -5,12 +5,11 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
-from pcp_cli.cli import params
+from pcp_cli.analysis.spc import SpcMethod, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.cli.xmr_options import PRESETS, xmr_options
-from pcp_cli.engine import Engine
+from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
@@ -27,20 +26,12 @@ POINT_STYLES = {
 
 
 @click.command()
-@click.option(
-    "--kpi",
-    "kpi_spec",
-    required=True,
-    help="KPI id, several ids separated by commas, or a section name.",
+@opt.kpi(
+    default=None, required=True, help="KPI id, several ids separated by commas, or a section name."
 )
-@click.option(
-    "--force",
-    "force_names",
-    multiple=True,
-    help="Force id or name; repeat or separate with commas. Default: home force.",
-)
+@opt.forces()
 @click.option("--from", "from_month", metavar="YYYY-MM", help="First month (default: all data).")
-@click.option("--to", "to_month", metavar="YYYY-MM", help="Last month (default: the latest).")
+@opt.to(help="Last month (default: the latest).")
 @click.option(
     "--method",
     type=click.Choice(["xmr", "iquanta"]),
@@ -56,13 +47,7 @@ POINT_STYLES = {
     show_default=True,
     help="iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
 )
-@click.option(
-    "--alpha",
-    type=params.ALPHA,
-    default=0.05,
-    show_default=True,
-    help="iquanta: significance level of the Poisson comparison of the two windows.",
-)
+@opt.alpha(help="iquanta: significance level of the Poisson comparison of the two windows.")
 @output_options
 @common_options
 def spc(
@@ -105,22 +90,15 @@ def spc(
     end = parse_month(to_month) if to_month else None
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
-    screen_default, logic_default = PRESETS[preset]
-    options = SpcOptions(
-        screen=screen_default if screen is None else screen,
-        two_in_three=logic_default if two_in_three is None else two_in_three,
-        run_length=int(run_length),
-        trend_ties=trend_ties,
-        baseline=baseline,
-        rebase=tuple(parse_month(m) for m in rebase_months),
-        target=target,
-        lines="mean-level" if lines == "mean-level" else "monthly",
-        alpha=alpha,
-    )
+    options = spc_options(
+        preset, screen, two_in_three, int(run_length), trend_ties, baseline,
+        tuple(parse_month(m) for m in rebase_months), target,
+        lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha,
+    )  # fmt: skip
     kpis = app.catalogue.select(kpi_spec)
     outcomes: list[SpcOutcome] = []
     with app.store.reading(wait=app.wait) as reader:
-        engine = Engine(reader, app.catalogue)
+        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         single = len(kpis) == 1 and len(forces) == 1
         for force in forces:
@@ -138,6 +116,13 @@ def spc(
                 for line in points.notes:
                     warn(f"{kpi.id} ({force}): {line}")
                 outcomes.append(outcome)
+    _say(app, outcomes)
+    frame = pl.concat([o.frame for o in outcomes], how="vertical")
+    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
+
+
+def _say(app: App, outcomes: list[SpcOutcome]) -> None:
+    """Each chart's warnings and one-line summary on stderr (none: no data, exit 5)."""
     if not outcomes:
         raise NoDataError("none of the selected KPIs has enough data for a chart")
     for outcome in outcomes:
@@ -145,8 +130,6 @@ def spc(
             warn(line)
         if not app.quiet:
             note(outcome.summary)
-    frame = pl.concat([o.frame for o in outcomes], how="vertical")
-    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
 
 
 def _several(frame: pl.DataFrame) -> tuple[bool, bool]:

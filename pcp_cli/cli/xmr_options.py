@@ -7,8 +7,10 @@ from typing import Any, TypeVar
 
 import click
 
+from pcp_cli.analysis.spc import SpcOptions
 from pcp_cli.cli import params
-from pcp_cli.stats.spc import TwoInThreeLogic
+from pcp_cli.periods import Month
+from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,6 +20,31 @@ PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
     "mdc-excel": (False, "mdc2023"),
     "nhsr": (True, "nhsr"),
 }
+
+
+def spc_options(
+    preset: str,
+    screen: bool | None,
+    two_in_three: TwoInThreeLogic | None,
+    run_length: int,
+    trend_ties: TrendTies,
+    baseline: int | None,
+    rebase: tuple[Month, ...],
+    target: float | None,
+    **more: Any,
+) -> SpcOptions:
+    """The chart options from the XmR options: the preset, then what is given explicitly."""
+    screen_default, logic_default = PRESETS[preset]
+    return SpcOptions(
+        screen=screen_default if screen is None else screen,
+        two_in_three=logic_default if two_in_three is None else two_in_three,
+        run_length=int(run_length),
+        trend_ties=trend_ties,
+        baseline=baseline,
+        rebase=rebase,
+        target=target,
+        **more,
+    )
 
 
 def xmr_options(scope: str = "") -> Callable[[F], F]:

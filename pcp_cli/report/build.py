@@ -27,9 +27,10 @@ from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.coverage import coverage
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
-from pcp_cli.analysis.ranker import Ranker, RankPlan, measure_label, measure_of
-from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
+from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.app.position import msg_positions
+from pcp_cli.app.spc import spc_status
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
@@ -38,7 +39,6 @@ from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period, month_name, month_text
 from pcp_cli.report.dq import data_quality
 from pcp_cli.report.model import (
-    SPC_MIN_POINTS,
     CrimeSummary,
     KpiLine,
     PeerPosition,
@@ -46,11 +46,10 @@ from pcp_cli.report.model import (
     Report,
     ReportPlan,
     SectionReport,
-    SpcStatus,
     StoreUse,
     Trend,
 )
-from pcp_cli.report.words import headline, read_spc
+from pcp_cli.report.words import headline
 
 CRIME_SECTION = "Crime"
 
@@ -70,54 +69,52 @@ def build_report(
     catalogue = engine.catalogue
     force = plan.force
     force_name = registry.name(force)
-    sink = engine.on_warning
-    engine.on_warning = None  # the engine's warnings are returned with the report
-    try:
-        comparator, comparator_note = _comparator(registry, plan, groups or {})
-        reported = [k for k in catalogue.in_section_order() if engine.has_data(k, force)]
-        peers, peer_notes = _peer_positions(
-            engine, registry, populations, plan, comparator, reported
-        )
-        sections = []
-        for number, name in enumerate(_sections(catalogue.sections, reported), start=1):
-            in_section = [k for k in catalogue.in_section_order() if k.section == name]
-            lines: list[KpiLine] = []
-            for kpi in in_section:
-                if kpi not in reported:
-                    continue
-                lines.append(
-                    _line(
-                        engine,
-                        registry,
-                        plan,
-                        kpi,
-                        number,
-                        f"{number}.{len(lines) + 1}",
-                        peers.get(kpi.id),
-                        peer_notes.get(kpi.id, comparator_note),
-                    )
+    # The engine's warnings are returned with the report (the CLI prints them).
+    comparator, comparator_note = _comparator(registry, plan, groups or {})
+    reported = [k for k in catalogue.in_section_order() if engine.has_data(k, force)]
+    positions = msg_positions(
+        engine, registry, populations, plan.force, plan.period, plan.baseline, comparator,
+        reported,
+    )  # fmt: skip
+    peers, peer_notes = positions.found, positions.reasons
+    sections = []
+    for number, name in enumerate(_sections(catalogue.sections, reported), start=1):
+        in_section = [k for k in catalogue.in_section_order() if k.section == name]
+        lines: list[KpiLine] = []
+        for kpi in in_section:
+            if kpi not in reported:
+                continue
+            lines.append(
+                _line(
+                    engine,
+                    registry,
+                    plan,
+                    kpi,
+                    number,
+                    f"{number}.{len(lines) + 1}",
+                    peers.get(kpi.id),
+                    peer_notes.get(kpi.id, comparator_note),
                 )
-            without = tuple(k for k in in_section if k not in reported)
-            sections.append(SectionReport(number, name, tuple(lines), without))
-        crime_kpis = [k for k in reported if k.section == CRIME_SECTION]
-        crime = (
-            _crime_summary(engine, registry, populations, plan, comparator, crime_kpis)
-            if crime_kpis
-            else None
-        )
-        members = list(comparator.members) if comparator else [force]
-        window_start = min(
-            plan.baseline.start, plan.rolling_baseline.start, plan.period.end - plan.spc_months + 1
-        )
-        quality = data_quality(
-            engine.reader, registry, members, Period(window_start, plan.period.end, "range")
-        )
-        provenance = _provenance(
-            engine, registry, forces_path, store_path, generated_at, comparator, plan.spc_months
-        )
-        warnings = tuple(dict.fromkeys(engine.warnings))
-    finally:
-        engine.on_warning = sink
+            )
+        without = tuple(k for k in in_section if k not in reported)
+        sections.append(SectionReport(number, name, tuple(lines), without))
+    crime_kpis = [k for k in reported if k.section == CRIME_SECTION]
+    crime = (
+        _crime_summary(engine, registry, populations, plan, comparator, crime_kpis)
+        if crime_kpis
+        else None
+    )
+    members = list(comparator.members) if comparator else [force]
+    window_start = min(
+        plan.baseline.start, plan.rolling_baseline.start, plan.period.end - plan.spc_months + 1
+    )
+    quality = data_quality(
+        engine.reader, registry, members, Period(window_start, plan.period.end, "range")
+    )
+    provenance = _provenance(
+        engine, registry, forces_path, store_path, generated_at, comparator, plan.spc_months
+    )
+    warnings = tuple(dict.fromkeys(engine.warnings))
     title = f"{force_name}: police performance report, {plan.period.label}"
     known = {f for use in provenance.store_contents for f in use.forces} | set(members)
     names = {f: registry.name(f) for f in sorted(known)}
@@ -163,7 +160,15 @@ def _line(
     peer_note: str,
 ) -> KpiLine:
     row, notes = compare_row(engine, registry, kpi, plan.force, plan.period, plan.baseline, plan)
-    spc = spc_status(engine, kpi, plan, registry.name(plan.force))
+    spc = spc_status(
+        engine,
+        kpi,
+        plan.force,
+        registry.name(plan.force),
+        plan.period,
+        alpha=plan.alpha,
+        months=plan.spc_months,
+    )
     trend = _trend(engine, kpi, plan, row)
     line = KpiLine(
         kpi=kpi,
@@ -241,46 +246,6 @@ def compare_row(
     return row, tuple(notes)
 
 
-def spc_status(engine: Engine, kpi: Kpi, plan: ReportPlan, force_name: str) -> SpcStatus:
-    """The XmR chart of up to ``plan.spc_months`` months to the period end, read for it."""
-    end = plan.period.end
-    try:
-        whole = engine.points(kpi, plan.force, None, end)
-        if whole.span != 1:
-            return SpcStatus(
-                "not charted",
-                source=whole.dataset,
-                note=f"{whole.dataset} data come in blocks of {whole.span} months, not monthly",
-            )
-        ok = whole.ok
-        if not ok.height:
-            return SpcStatus("not charted", note=f"no months with data to {month_text(end)}")
-        first = int(ok["start"].min())  # type: ignore[arg-type]
-        points = engine.points(kpi, plan.force, max(first, end - plan.spc_months + 1), end)
-        points = drop_short_first_runs(points)
-        n = points.ok.height
-        if points.span != 1 or n < SPC_MIN_POINTS:
-            return SpcStatus(
-                "not charted",
-                source=points.dataset,
-                points=n,
-                note=f"only {n} months with data to {month_text(end)}; an XmR chart for the "
-                f"report needs {SPC_MIN_POINTS}",
-            )
-        in_period = points.ok.filter(pl.col("start") >= plan.period.start).height
-        if in_period < plan.period.length:
-            return SpcStatus(
-                "not charted",
-                source=points.dataset,
-                points=n,
-                note=f"the series lacks months of {plan.period.label}",
-            )
-        outcome = xmr(points, SpcOptions(alpha=plan.alpha), force_name)
-    except PcpError as exc:
-        return SpcStatus("not charted", note=exc.message)
-    return read_spc(outcome.frame, plan.period, points.dataset)
-
-
 def _trend(engine: Engine, kpi: Kpi, plan: ReportPlan, row: Mapping[str, Any]) -> Trend | None:
     try:
         yt = year_on_year(engine, kpi, plan.force, plan.period.end)
@@ -303,94 +268,6 @@ def _trend(engine: Engine, kpi: Kpi, plan: ReportPlan, row: Mapping[str, Any]) -
 
 
 # -- peers -------------------------------------------------------------------------------------
-def _peer_positions(
-    engine: Engine,
-    registry: ForceRegistry,
-    populations: PopulationTable,
-    plan: ReportPlan,
-    comparator: Comparator | None,
-    kpis: Sequence[Kpi],
-) -> tuple[dict[str, PeerPosition], dict[str, str]]:
-    """The force's MSG rank and RAG per KPI; for the others, why not (one line each)."""
-    if comparator is None:
-        return {}, {}
-    ranker = Ranker(
-        engine,
-        registry,
-        populations,
-        RankPlan(list(kpis), plan.force, plan.period, plan.baseline, comparator),
-    )
-    found: dict[str, PeerPosition] = {}
-    notes: dict[str, str] = {}
-    held = {
-        (dataset, key.split("/")[0])
-        for dataset, body in engine.reader.manifest.datasets.items()
-        for key in body.get("partitions", {})
-    }
-    peers = [f for f in comparator.members if f != plan.force]
-    for kpi in kpis:
-        measure, _ = measure_of(kpi)
-        if measure == "count":
-            notes[kpi.id] = "compared as counts (population = false in the KPI file): not ranked"
-            continue
-        # A quick look at the manifest first: ranking costs a read per force.
-        lacking = [
-            b
-            for b in engine.base_kpis(kpi)
-            if not any((d, f) in held for d in b.datasets for f in peers)
-        ]
-        if lacking:
-            datasets = " or ".join(dict.fromkeys(d for b in lacking for d in b.datasets))
-            notes[kpi.id] = f"no other {comparator.short} force has {datasets} data in the store"
-            continue
-        try:
-            result = ranker.rank(kpi)
-        except PcpError as exc:
-            notes[kpi.id] = exc.message
-            continue
-        if result is None:
-            reason = ranker.unavailable.get(kpi.id) or "no force in the group has comparable data"
-            notes[kpi.id] = reason
-            continue
-        placed = result.group.placed.get(plan.force)
-        if placed is None:
-            fig = result.figures[plan.force]
-            notes[kpi.id] = f"not ranked ({fig.status}: {fig.detail})"
-            continue
-        if result.group.ranked < 2:
-            notes[kpi.id] = (
-                f"no other {comparator.short} force has {result.dataset} data for "
-                f"{plan.period.label}"
-            )
-            continue
-        summary = result.group.summary
-        national = result.national.placed.get(plan.force)
-        found[kpi.id] = PeerPosition(
-            group=comparator.short,
-            dataset=result.dataset,
-            measure=measure_label(result.measure, kpi),
-            rate=placed.value,
-            rank=placed.rank,
-            ranked=result.group.ranked,
-            members=len(comparator.members),
-            national_rank=national.rank if national else None,
-            national_ranked=result.national.ranked,
-            mean=summary.mean if summary else None,
-            lower=summary.lower if summary else None,
-            upper=summary.upper if summary else None,
-            rag=placed.rag,
-            meaningful=placed.meaningful,
-            incomplete_peers=tuple(
-                f
-                for f in comparator.members
-                if f != plan.force
-                and (check := result.quality.get(f)) is not None
-                and check.probably_incomplete
-            ),
-        )
-    return found, notes
-
-
 # -- the rolling-12-month crime table ----------------------------------------------------------
 def _crime_summary(
     engine: Engine,
@@ -511,10 +388,11 @@ def _provenance(
         "Change against the baseline: Poisson E-test for counts (months as exposure), "
         "two-proportion z-test for rates and survey proportions; significant at the report's "
         "alpha (docs/statistics.md).",
-        f"SPC status: NHS Making Data Count XmR chart of up to the last {spc_months} "
-        "months to the period end (mean ± 2.66 × mean moving range, moving ranges screened); "
-        "exceptional = a month of the period outside the limits; special cause = a trend, a "
-        "shift or 2 of 3 months near a limit; quarterly series are not charted.",
+        f"SPC status: NHS Making Data Count XmR chart of the points of up to the last "
+        f"{spc_months} months to the period end (mean ± 2.66 × mean moving range, moving "
+        "ranges screened; at least 12 points; quarterly series by quarter); exceptional = a "
+        "point of the period outside the limits; special cause = a trend, a shift or 2 of 3 "
+        "points near a limit. pcp check uses the same chart and words.",
         "Ranks: rate per 1,000 population (rates and surveys as themselves), rank 1 = best by "
         "the KPI's polarity; RAG against the group mean ± 1.96 SD (seed 001 key); see "
         "docs/rank.md.",

@@ -14,14 +14,14 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
+
+# The SPC status is the application layer's (one rule for every command); re-exported.
+from pcp_cli.app.position import PeerPosition
+from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period
 
-DEFAULT_SPC_MONTHS = 36
-"""The XmR chart behind the SPC status uses (up to) this many months to the period end."""
-
-SPC_MIN_POINTS = 12
-"""Fewer points than this: no SPC status (MDC: limits from fewer points are trial limits)."""
+__all__ = ["DEFAULT_SPC_MONTHS", "SPC_MIN_POINTS", "PeerPosition", "SpcStatus"]
 
 QUARTERLY_TABLE_KPIS = (
     "calls-999",
@@ -47,52 +47,6 @@ class ReportPlan:
     alpha: float = DEFAULT_ALPHA
     spc_months: int = DEFAULT_SPC_MONTHS
     quarterly_kpis: tuple[str, ...] = QUARTERLY_TABLE_KPIS
-
-
-@dataclass(frozen=True)
-class SpcStatus:
-    """The XmR chart of the KPI's series to the period end, read for the report period.
-
-    ``status`` is "exceptional high" / "exceptional low" (a point of the period outside the
-    limits), "special cause high" / "special cause low" (a trend, a run on one side of the
-    mean, or 2 of 3 points near a limit), "common cause", or "not charted" (``note`` says
-    why). ``point_type`` is the MDC type of the signal (improvement, concern or neutral).
-    """
-
-    status: str
-    signal: bool = False
-    point_type: str | None = None
-    detail: str = ""
-    source: str | None = None
-    window: str = ""
-    points: int = 0
-    mean: float | None = None
-    lower: float | None = None
-    upper: float | None = None
-    flagged: tuple[str, ...] = ()
-    frame: pl.DataFrame | None = None  # analysis.spc XMR_COLUMNS rows (for the chart)
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class PeerPosition:
-    """The force's place in its comparator group (from :class:`analysis.ranker.Ranker`)."""
-
-    group: str
-    dataset: str
-    measure: str
-    rate: float | None
-    rank: int | None
-    ranked: int
-    members: int
-    national_rank: int | None
-    national_ranked: int
-    mean: float | None
-    lower: float | None
-    upper: float | None
-    rag: str | None
-    meaningful: bool | None
-    incomplete_peers: tuple[str, ...] = ()  # group members whose data look incomplete
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""The SPC status of a KPI for a period: one rule, one vocabulary, for every command.
+
+The rule (docs/charts-and-checks.md, "SPC status"): an NHS Making Data Count XmR chart of
+the KPI's monthly values over at most ``months`` months to the period end, with at least
+:data:`SPC_MIN_POINTS` months and every month of the period held; series that come in
+blocks (quarterly Home Office tables, survey windows) get no status. The status reads the
+points of the period (in ``pcp check``, the latest ``--recent`` of them):
+
+* ``exceptional high`` / ``exceptional low``: a point outside the process limits (the side
+  of the latest such point);
+* ``special cause high`` / ``special cause low``: a trend, a shift, or 2 of 3 points near a
+  limit, and no point outside;
+* ``common cause``: none of these;
+* ``not charted``: not monthly, too few months, or a month of the period missing (``note``
+  says why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
+from pcp_cli.engine import Engine, KpiPoints
+from pcp_cli.errors import PcpError
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Period, month_text, parse_month
+
+STATUSES = (
+    "exceptional high",
+    "exceptional low",
+    "special cause high",
+    "special cause low",
+    "common cause",
+    "not charted",
+)
+
+DEFAULT_SPC_MONTHS = 36
+"""The XmR chart behind the SPC status uses (up to) this many months to the period end."""
+
+SPC_MIN_POINTS = 12
+"""Fewer points than this: no SPC status (MDC: limits from fewer points are trial limits)."""
+
+
+@dataclass(frozen=True)
+class SpcStatus:
+    """The XmR chart of the KPI's series to the period end, read for the period.
+
+    ``status`` is one of :data:`STATUSES` (see the module docstring; ``note`` says why a
+    KPI is not charted). ``point_type`` is the MDC type of the signal (improvement, concern
+    or neutral); ``frame`` the chart's rows (:data:`pcp_cli.analysis.spc.XMR_COLUMNS`).
+    """
+
+    status: str
+    signal: bool = False
+    point_type: str | None = None
+    detail: str = ""
+    source: str | None = None
+    window: str = ""
+    points: int = 0
+    mean: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    flagged: tuple[str, ...] = ()
+    frame: pl.DataFrame | None = None
+    note: str = ""
+
+
+def spc_status(
+    engine: Engine,
+    kpi: Kpi,
+    force: str,
+    force_name: str,
+    period: Period,
+    *,
+    alpha: float,
+    months: int = DEFAULT_SPC_MONTHS,
+    recent: int | None = None,
+) -> SpcStatus:
+    """The status of ``kpi`` for ``force`` over ``period`` (see the module docstring)."""
+    end = period.end
+    try:
+        points = _charted_points(engine, kpi, force, period, months)
+        if isinstance(points, SpcStatus):
+            return points
+        outcome = xmr(points, SpcOptions(alpha=alpha), force_name)
+    except PcpError as exc:
+        return SpcStatus("not charted", note=exc.message)
+    looked_at = _looked_at(outcome.frame, period, recent)
+    from pcp_cli.report.words import read_spc  # the report's words; imported late (cycle)
+
+    status = read_spc(outcome.frame, looked_at, points.dataset)
+    if not status.window:
+        return SpcStatus("not charted", note=f"no points with data to {month_text(end)}")
+    return status
+
+
+def _charted_points(
+    engine: Engine, kpi: Kpi, force: str, period: Period, months: int
+) -> KpiPoints | SpcStatus:
+    """The points the chart is drawn from, or a "not charted" status saying why."""
+    end = period.end
+    whole = engine.points(kpi, force, None, end)
+    if not whole.ok.height:
+        return SpcStatus("not charted", note=f"no months with data to {month_text(end)}")
+    if whole.span != 1:
+        return SpcStatus(
+            "not charted",
+            source=whole.dataset,
+            note=f"{whole.dataset} data come in blocks of {whole.span} months, not monthly",
+        )
+    first = int(whole.ok["start"].min())  # type: ignore[arg-type]
+    points = drop_short_first_runs(engine.points(kpi, force, max(first, end - months + 1), end))
+    ok = points.ok
+    n = ok.height
+    if n < SPC_MIN_POINTS:
+        return SpcStatus(
+            "not charted",
+            source=points.dataset,
+            points=n,
+            note=f"only {n} months with data to {month_text(end)}; an XmR chart for the "
+            f"status needs {SPC_MIN_POINTS}",
+        )
+    held = ok.filter((pl.col("start") >= period.start) & (pl.col("end") <= end))
+    if int(held["span"].sum()) < period.length:
+        return SpcStatus(
+            "not charted",
+            source=points.dataset,
+            points=n,
+            note=f"the series lacks months of {period.label}",
+        )
+    return points
+
+
+def _looked_at(frame: pl.DataFrame, period: Period, recent: int | None) -> Period:
+    """The period's points, or the latest ``recent`` of them, as a period to read."""
+    if recent is None:
+        return period
+    ok = frame.filter(pl.col("status") == "ok")
+    first, last = month_text(period.start), month_text(period.end)
+    inside = ok.filter((pl.col("start") >= first) & (pl.col("end") <= last))
+    if inside.height <= recent:
+        return period
+    start = str(inside["start"][inside.height - recent])
+    return Period(parse_month(start), period.end, "range")
