@@ -247,3 +247,27 @@ def test_kpi_file_problems_are_escaped_error_lines(tmp_path: Path) -> None:
     assert "\x1b" not in result.stderr
     assert all(line.startswith("pcp: error: ") for line in result.stderr.splitlines())
     assert "\\x1b[2J" in result.stderr
+
+
+# -- colour ------------------------------------------------------------------------------
+
+
+def _table_through_a_pipe(store: Path, **env: str) -> bytes:
+    args = " ".join(compare("--store", str(store), after=("--format", "table")))
+    full = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR"}}
+    full.update({"PYTHONPATH": str(REPO), "COLUMNS": "120", **env})
+    result = subprocess.run(
+        ["bash", "-c", f"{PCP_SH} {args} | cat"],
+        capture_output=True, env=full, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_force_color_colours_a_table_sent_through_a_pipe(store: Path) -> None:
+    """FORCE_COLOR keeps styling in a pager; without it a pipe gets plain text; NO_COLOR wins."""
+    assert b"\x1b[" in _table_through_a_pipe(store, FORCE_COLOR="1")
+    assert b"\x1b[" not in _table_through_a_pipe(store)
+    # NO_COLOR takes the colours away (bold and italic may stay, as the convention allows).
+    no_colour = _table_through_a_pipe(store, FORCE_COLOR="1", NO_COLOR="1")
+    assert not re.search(rb"\x1b\[(?:\d+;)*(?:3|9)[0-7](?:;|m)", no_colour)

@@ -16,7 +16,14 @@ from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.app.report import ReportRequest, make_report
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
-from pcp_cli.cli.output import TableView, dropped_caption, fit_columns, render, write_output
+from pcp_cli.cli.output import (
+    TableView,
+    dropped_caption,
+    fit_columns,
+    render,
+    terminal_forced,
+    write_output,
+)
 from pcp_cli.errors import UsageError
 from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.report import (
@@ -215,7 +222,9 @@ def _terminal(doc: Document) -> str:
     from rich.table import Table as RichTable
 
     buf = io.StringIO()
-    console = Console(file=buf, width=_width(), force_terminal=sys.stdout.isatty(), highlight=False)
+    console = Console(
+        file=buf, width=_width(), force_terminal=terminal_forced(), highlight=False
+    )
     console.print(f"[bold]{escape(doc.title)}[/]")
     console.print(escape(doc.subtitle))
     for key, value in doc.meta:
