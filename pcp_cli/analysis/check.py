@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import polars as pl
 
@@ -57,17 +57,9 @@ FailRule = Literal[
 ]
 CheckKind = Literal["compare", "survey", "spc", "rank"]
 
-FAIL_RULES: tuple[FailRule, ...] = (
-    "red",
-    "amber",
-    "exceptional",
-    "concern",
-    "worse",
-    "significant-increase",
-    "significant-decrease",
-)
+FAIL_RULES: tuple[FailRule, ...] = get_args(FailRule)
 DEFAULT_FAIL_ON: tuple[FailRule, ...] = ("red", "exceptional")
-CHECKS: tuple[CheckKind, ...] = ("compare", "survey", "spc", "rank")
+CHECKS: tuple[CheckKind, ...] = get_args(CheckKind)
 DEFAULT_RECENT = 3
 
 RULE_HELP: dict[FailRule, str] = {

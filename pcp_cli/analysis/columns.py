@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pcp_cli.kpis import Kpi
+
 Schema = dict[str, pl.DataType | type[pl.DataType]]
 
 KPI_IDENTITY: Schema = {
@@ -29,3 +31,16 @@ MONTH_POINT: Schema = {
     "value": pl.Float64,
 }
 """One point of a monthly series: its label, first and last month (YYYY-MM), and value."""
+
+
+def identity(kpi: Kpi, force: str, force_name: str, source: str | None) -> dict[str, object]:
+    """The :data:`KPI_IDENTITY` values of a row but ``method`` (the analysis adds its own)."""
+    return {
+        "force": force,
+        "force_name": force_name,
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "polarity": kpi.polarity,
+        "unit": kpi.unit,
+        "source": source,
+    }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pcp_cli.analysis.columns import KPI_IDENTITY, Schema
+from pcp_cli.analysis.columns import KPI_IDENTITY, Schema, identity
 from pcp_cli.analysis.significance import (
     DEFAULT_ALPHA,
     ChangeTest,
@@ -276,13 +276,7 @@ def project_kpi(
     reason = _rag_reason(kpi, plan, direction, rag, outlook, change, baseline)
     series = _series_name(kpi, plan)
     row = {
-        "force": force,
-        "force_name": force_name,
-        "kpi": kpi.id,
-        "label": kpi.label,
-        "polarity": kpi.polarity,
-        "unit": kpi.unit,
-        "source": points.dataset,
+        **identity(kpi, force, force_name, points.dataset),
         "method": METHOD,
         "series": series,
         "fit_from": month_text(start),

@@ -18,7 +18,7 @@ from typing import Literal
 
 import polars as pl
 
-from pcp_cli.analysis.columns import KPI_IDENTITY, MONTH_POINT, Schema
+from pcp_cli.analysis.columns import KPI_IDENTITY, MONTH_POINT, Schema, identity
 from pcp_cli.analysis.significance import DEFAULT_ALPHA, count_change
 from pcp_cli.engine import KpiPoints
 from pcp_cli.errors import NoDataError, UsageError
@@ -145,16 +145,7 @@ def _fmt(value: float) -> str:
 
 
 def _header(points: KpiPoints, force_name: str) -> dict[str, object]:
-    kpi = points.kpi
-    return {
-        "force": points.force,
-        "force_name": force_name,
-        "kpi": kpi.id,
-        "label": kpi.label,
-        "polarity": kpi.polarity,
-        "unit": kpi.unit,
-        "source": points.dataset,
-    }
+    return identity(points.kpi, points.force, force_name, points.dataset)
 
 
 def _gap_warnings(points: KpiPoints) -> list[str]:
