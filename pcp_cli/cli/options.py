@@ -64,3 +64,14 @@ def alpha(help: str = ALPHA_HELP) -> Decorator:
 
 def group(help: str = GROUP_HELP) -> Decorator:
     return click.option("--group", "group_spec", default="msg", show_default=True, help=help)
+
+
+BY_HELP = (
+    "Break the figures down by local area: local-authority (districts, from the LSOA name), "
+    "area (the store's lookup, pcp ingest --kind areas) or an area type of the lookup."
+)
+
+
+def by(help: str = BY_HELP, **extra: Any) -> Decorator:
+    """--by; None when absent. Values are checked against the store (the lookup's types)."""
+    return click.option("--by", "by", default=None, metavar="AREAS", help=help, **extra)

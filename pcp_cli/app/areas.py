@@ -1,0 +1,268 @@
+"""Questions by local area (``--by``): compare rows, SPC series and report tables per area.
+
+The figures come from :mod:`pcp_cli.areas` (the raw rows of the force's street, outcomes
+or crime records, grouped by district or by the store's lookup); the verdicts come from
+the very function that makes the force's own compare rows
+(:func:`pcp_cli.analysis.compare.compare_row`), so an area's row is read the same way.
+
+Rank within the force (``rank_per_1000``): where the lookup gives every LSOA of an area a
+population, a count KPI's value per 1,000 residents, ranked among the force's areas
+(competition ranks, rank 1 = best by the KPI's polarity: the fewest crimes per 1,000 for
+a lower-is-better KPI; for a neutral KPI rank 1 is the highest rate). The catch-all rows
+("(no location)", "(not in the lookup)") and areas without a population are not ranked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pcp_cli.analysis.compare import COLUMNS, ComparePlan, compare_row
+from pcp_cli.app.compare import CompareRequest, run_comparison
+from pcp_cli.app.window import Window
+from pcp_cli.areas import (
+    LOCAL_AUTHORITY,
+    NO_LOCATION,
+    NOT_IN_LOOKUP,
+    AreaValues,
+    Lookup,
+    monthly_by_area,
+    values_by_area,
+)
+from pcp_cli.engine import Engine, KpiPoints, PeriodValue
+from pcp_cli.errors import PcpError, UsageError
+from pcp_cli.forces import ForceRegistry
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Month, Period
+
+PER = 1000.0  # residents: the rate per 1,000 population
+
+BY_AREA_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "area": pl.String,
+    "area_type": pl.String,
+    **COLUMNS,
+    "population": pl.Int64,
+    "per_1000": pl.Float64,
+    "rank_per_1000": pl.Int32,
+    "areas_ranked": pl.Int32,
+}
+"""``pcp compare --by``: the area and its type first, then every compare column, then the
+population (from the lookup), the value per 1,000 residents and its rank in the force."""
+
+
+@dataclass
+class AreaOutcome:
+    """Compare rows per area (:data:`BY_AREA_COLUMNS`), the lookup used and diagnostics."""
+
+    frame: pl.DataFrame
+    window: Window
+    lookup: Lookup | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def compare_by_area(
+    engine: Engine,
+    registry: ForceRegistry,
+    forces: Sequence[str],
+    request: CompareRequest,
+    by: str = LOCAL_AUTHORITY,
+) -> AreaOutcome:
+    """``pcp compare --by``: the force's comparison (window, KPIs with data), then one row
+    per area and KPI; KPIs whose data have no location are left out with a warning (a
+    single such KPI is an error)."""
+    force_outcome = run_comparison(engine, registry, forces, request)
+    window = force_outcome.window
+    plan = ComparePlan(
+        [], list(forces), window.period, window.baseline, request.allow_partial, request.alpha
+    )
+    warnings = list(force_outcome.warnings)
+    frames: list[pl.DataFrame] = []
+    lookup: Lookup | None = None
+    kpi_ids = list(dict.fromkeys(force_outcome.frame["kpi"].to_list()))
+    kpis = [engine.catalogue.kpis[k] for k in kpi_ids]
+    left_out: dict[str, None] = {}
+    for force in forces:
+        for kpi in kpis:
+            try:
+                rows, used = area_rows(engine, kpi, force, registry.name(force), plan, by)
+            except UsageError:
+                if len(kpis) == 1:
+                    raise
+                left_out[kpi.id] = None
+                continue
+            lookup = lookup or used
+            frames.append(rows)
+    if left_out:
+        warnings.append(
+            f"{len(left_out)} KPI(s) are not counted by area and are left out of --by {by} "
+            f"(their data have no location, or a records rule): {', '.join(left_out)}"
+        )
+    if not frames:
+        raise UsageError(
+            f"none of the selected KPIs can be counted by {by}",
+            hint="figures by area come from data.police.uk street or outcomes files or the "
+            "force's crime records",
+        )
+    return AreaOutcome(pl.concat(frames, how="vertical"), window, lookup, warnings)
+
+
+def area_rows(
+    engine: Engine,
+    kpi: Kpi,
+    force: str,
+    force_name: str,
+    plan: ComparePlan,
+    by: str,
+) -> tuple[pl.DataFrame, Lookup | None]:
+    """One compare row per area of ``force`` for ``kpi`` (:data:`BY_AREA_COLUMNS`)."""
+    cur_force, base_force = engine.values(
+        kpi, force, [plan.period, plan.baseline], allow_partial=plan.allow_partial
+    )
+    cur = values_by_area(engine, kpi, force, plan.period, by, allow_partial=plan.allow_partial)
+    base = values_by_area(engine, kpi, force, plan.baseline, by, allow_partial=plan.allow_partial)
+    monthly = _monthly(engine, kpi, force, plan)
+    areas = _areas(cur.frame, base.frame)
+    area_type = cur.lookup.area_type if cur.lookup else LOCAL_AUTHORITY
+    rows = []
+    for area in areas:
+        now = _period_value(kpi, cur, area, cur_force, monthly.get(area, {}), plan.period)
+        then = _period_value(kpi, base, area, base_force, monthly.get(area, {}), plan.baseline)
+        row = compare_row(kpi, force, force_name, now, then, plan)
+        rows.append({"area": area, "area_type": area_type, **row})
+    frame = pl.DataFrame(rows, schema={k: v for k, v in BY_AREA_COLUMNS.items()
+                                       if k not in ("population", "per_1000", "rank_per_1000",
+                                                    "areas_ranked")})  # fmt: skip
+    people = cur.frame.select("area", "population")
+    frame = frame.join(people, on="area", how="left", maintain_order="left")
+    return with_rank_per_1000(frame, kpi).select(list(BY_AREA_COLUMNS)), cur.lookup
+
+
+def with_rank_per_1000(frame: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
+    """Add ``per_1000``, ``rank_per_1000`` and ``areas_ranked`` (see the module docstring)."""
+    rankable = (
+        pl.col("population").is_not_null()
+        & (pl.col("population") > 0)
+        & ~pl.col("area").is_in([NO_LOCATION, NOT_IN_LOOKUP])
+        & pl.col("value").is_not_null()
+    )
+    if kpi.kind != "count":
+        rankable = pl.lit(False)
+    rate = pl.when(rankable).then(pl.col("value") / pl.col("population") * PER)
+    frame = frame.with_columns(rate.alias("per_1000"))
+    descending = kpi.polarity != "lower-is-better"
+    rank = (
+        pl.when(rankable)
+        .then(pl.col("per_1000").rank("min", descending=descending))
+        .cast(pl.Int32)
+        .alias("rank_per_1000")
+    )
+    ranked = frame.with_columns(rank)
+    count = ranked["rank_per_1000"].is_not_null().sum()
+    return ranked.with_columns(
+        pl.when(pl.col("rank_per_1000").is_not_null())
+        .then(pl.lit(count, dtype=pl.Int32))
+        .otherwise(None)
+        .alias("areas_ranked")
+    )
+
+
+def _areas(cur: pl.DataFrame, base: pl.DataFrame) -> list[str]:
+    """The areas of either period, in :mod:`pcp_cli.areas` order (catch-alls last)."""
+    names = dict.fromkeys([*cur["area"].to_list(), *base["area"].to_list()])
+    last = (NOT_IN_LOOKUP, NO_LOCATION)
+    return sorted(a for a in names if a not in last) + [a for a in last if a in names]
+
+
+def _period_value(
+    kpi: Kpi,
+    values: AreaValues,
+    area: str,
+    force_value: PeriodValue,
+    monthly: dict[Month, float],
+    period: Period,
+) -> PeriodValue:
+    """The area's figure as the engine's PeriodValue (months missing as for the force)."""
+    row = values.frame.filter(pl.col("area") == area)
+    missing = force_value.missing
+    months = tuple(
+        monthly.get(m, 0.0) for m in period.months if m not in missing
+    ) if monthly else ()  # fmt: skip
+    if not row.height:  # nothing counted in the area in this period
+        zero_den = 0.0 if kpi.kind == "ratio" else None
+        value = None if kpi.kind == "ratio" else 0.0
+        return PeriodValue(value, 0.0, zero_den, months, missing, values.dataset)
+    r = row.row(0, named=True)
+    return PeriodValue(r["value"], r["numerator"], r["denominator"], months, missing,
+                       values.dataset)  # fmt: skip
+
+
+def _monthly(
+    engine: Engine, kpi: Kpi, force: str, plan: ComparePlan
+) -> dict[str, dict[Month, float]]:
+    """Each area's monthly values over both periods (for the trend and any test that
+    reads months); empty where the KPI is not a monthly count or a ratio of two."""
+    first = min(plan.period.start, plan.baseline.start)
+    last = max(plan.period.end, plan.baseline.end)
+    try:
+        if kpi.kind == "ratio" and kpi.numerator and kpi.denominator:
+            num = _monthly_counts(engine, engine.catalogue.kpis[kpi.numerator], force, first, last)
+            den = _monthly_counts(
+                engine, engine.catalogue.kpis[kpi.denominator], force, first, last
+            )
+            return {
+                area: {
+                    m: (num.get(area, {}).get(m, 0.0) / d * kpi.scale) if d else float("nan")
+                    for m, d in months.items()
+                }
+                for area, months in den.items()
+            }
+        return _monthly_counts(engine, kpi, force, first, last)
+    except PcpError:
+        return {}
+
+
+def _monthly_counts(
+    engine: Engine, kpi: Kpi, force: str, first: Month, last: Month
+) -> dict[str, dict[Month, float]]:
+    frame = monthly_by_area(engine, kpi, force, first, last)
+    out: dict[str, dict[Month, float]] = {}
+    for area, start, value in frame.select("area", "start", "value").iter_rows():
+        out.setdefault(area, {})[int(start)] = float(value)
+    return out
+
+
+def area_points(engine: Engine, kpi: Kpi, force: str, start: Month | None, end: Month | None,
+                by: str) -> list[tuple[str, KpiPoints]]:  # fmt: skip
+    """``pcp spc --by``: the force's monthly series split by area, one per area.
+
+    Each area's points are the force's (same months, same gaps, so the charts restart where
+    the force's does) with the area's count as the value; count KPIs only."""
+    from dataclasses import replace
+
+    points = engine.points(kpi, force, start, end)
+    ok = points.ok
+    if not ok.height:
+        return []
+    months = [int(m) for m in ok["start"].to_list()]
+    frame = monthly_by_area(engine, kpi, force, min(months), max(months), by)
+    out: list[tuple[str, KpiPoints]] = []
+    for area in frame["area"].unique(maintain_order=True).to_list():
+        values = frame.filter(pl.col("area") == area).select(
+            "start", pl.col("value").alias("_area_value")
+        )
+        split = points.frame.join(values, on="start", how="left", maintain_order="left")
+        split = split.with_columns(
+            pl.when(pl.col("status") == "ok")
+            .then(pl.col("_area_value").fill_null(0.0))
+            .otherwise(pl.col("value"))
+            .alias("value")
+        ).drop("_area_value")
+        if "numerator" in split.columns:
+            split = split.with_columns(
+                pl.when(pl.col("status") == "ok").then(pl.col("value"))
+                .otherwise(pl.col("numerator")).alias("numerator")
+            )  # fmt: skip
+        out.append((area, replace(points, frame=split)))
+    return out
