@@ -122,7 +122,7 @@ def area_rows(
     )
     cur = values_by_area(engine, kpi, force, plan.period, by, allow_partial=plan.allow_partial)
     base = values_by_area(engine, kpi, force, plan.baseline, by, allow_partial=plan.allow_partial)
-    monthly = _monthly(engine, kpi, force, plan)
+    monthly = _monthly(engine, kpi, force, plan, by)
     areas = _areas(cur.frame, base.frame)
     area_type = cur.lookup.area_type if cur.lookup else LOCAL_AUTHORITY
     rows = []
@@ -199,7 +199,7 @@ def _period_value(
 
 
 def _monthly(
-    engine: Engine, kpi: Kpi, force: str, plan: ComparePlan
+    engine: Engine, kpi: Kpi, force: str, plan: ComparePlan, by: str
 ) -> dict[str, dict[Month, float]]:
     """Each area's monthly values over both periods (for the trend and any test that
     reads months); empty where the KPI is not a monthly count or a ratio of two."""
@@ -207,9 +207,11 @@ def _monthly(
     last = max(plan.period.end, plan.baseline.end)
     try:
         if kpi.kind == "ratio" and kpi.numerator and kpi.denominator:
-            num = _monthly_counts(engine, engine.catalogue.kpis[kpi.numerator], force, first, last)
+            num = _monthly_counts(
+                engine, engine.catalogue.kpis[kpi.numerator], force, first, last, by
+            )
             den = _monthly_counts(
-                engine, engine.catalogue.kpis[kpi.denominator], force, first, last
+                engine, engine.catalogue.kpis[kpi.denominator], force, first, last, by
             )
             return {
                 area: {
@@ -218,15 +220,15 @@ def _monthly(
                 }
                 for area, months in den.items()
             }
-        return _monthly_counts(engine, kpi, force, first, last)
+        return _monthly_counts(engine, kpi, force, first, last, by)
     except PcpError:
         return {}
 
 
 def _monthly_counts(
-    engine: Engine, kpi: Kpi, force: str, first: Month, last: Month
+    engine: Engine, kpi: Kpi, force: str, first: Month, last: Month, by: str
 ) -> dict[str, dict[Month, float]]:
-    frame = monthly_by_area(engine, kpi, force, first, last)
+    frame = monthly_by_area(engine, kpi, force, first, last, by)
     out: dict[str, dict[Month, float]] = {}
     for area, start, value in frame.select("area", "start", "value").iter_rows():
         out.setdefault(area, {})[int(start)] = float(value)

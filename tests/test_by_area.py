@@ -1,0 +1,190 @@
+"""`--by` in the commands: compare rows per area (issue 15's done-when checks), the rank of
+areas per 1,000 residents, spc per area, check per area and the report's by-area table."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pcp_cli.analysis.significance import count_change
+from pcp_cli.areas import NO_LOCATION, NOT_IN_LOOKUP
+from tests.conftest import real, run_pcp
+from tests.test_local_areas import FORCE, LSOAS, PERIOD, Q2, street, write_lookup
+
+__all__ = ["street"]  # the module-scoped fixture of ingested street files, reused here
+
+Q2_BEFORE = ("2017-07", "2017-08", "2017-09")
+THREE_AREAS = {
+    "E01025600": "City Centre",
+    "E01025601": "City Centre",
+    "E01025631": "South",
+    "E01025700": "North",
+    "E01025800": "South",
+}
+
+
+def compare_csv(store: Path, *args: str) -> pl.DataFrame:
+    result = run_pcp(["compare", "--store", str(store), "--format", "csv", "-q", *args])
+    assert result.exit_code == 0, result.stderr
+    return pl.read_csv(io.StringIO(result.stdout))
+
+
+@pytest.fixture(scope="module")
+def with_lookup(
+    street: tuple[Path, list], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list, Path]:
+    """The street files and a lookup of the LSOA codes to three areas, with populations."""
+    base, rows = street
+    tmp = tmp_path_factory.mktemp("by-area")
+    store = tmp / "store"
+    assert run_pcp(["ingest", "--store", str(store), str(base / "data")]).exit_code == 0
+    people = {code: str(1500 + 250 * i) for i, code in enumerate(THREE_AREAS)}
+    lookup = write_lookup(tmp / "npa.csv", THREE_AREAS, population=people)
+    result = run_pcp(["ingest", "--store", str(store), "--kind", "areas", str(lookup)])
+    assert result.exit_code == 0, result.stderr
+    return store, rows, lookup
+
+
+def asb_by_area(rows: list, months: tuple[str, ...]) -> dict[str, int]:
+    """ASB per area counted straight from the rows written to the CSV files."""
+    return dict(
+        Counter(
+            (THREE_AREAS.get(code, NOT_IN_LOOKUP) if code else NO_LOCATION)
+            for month, code, _, crime_type in rows
+            if month in months and crime_type == "Anti-social behaviour"
+        )
+    )
+
+
+def test_compare_by_area_gives_each_areas_asb_count(with_lookup: tuple[Path, list, Path]) -> None:
+    """Issue 15: with a lookup of LSOA codes to three areas, compare --by area gives each
+    area's ASB count, checked against the raw rows, in both periods."""
+    store, rows, _ = with_lookup
+    frame = compare_csv(store, "--kpi", "asb-incidents", "--period", PERIOD,
+                        "--force", FORCE, "--by", "area")  # fmt: skip
+    assert frame.columns[0] == "area"
+    got = dict(zip(frame["area"], frame["value"], strict=True))
+    assert got == {k: float(v) for k, v in asb_by_area(rows, Q2).items()}
+    before = dict(zip(frame["area"], frame["baseline_value"], strict=True))
+    assert before == {k: float(v) for k, v in asb_by_area(rows, Q2_BEFORE).items()}
+    assert {"City Centre", "North", "South"} <= set(got)
+    assert frame["area"].to_list()[-1] == NO_LOCATION  # catch-alls last
+    # Every other column as in the force's compare output, in the same order.
+    force = compare_csv(store, "--kpi", "asb-incidents", "--period", PERIOD, "--force", FORCE)
+    assert frame.columns[2 : 2 + len(force.columns)] == force.columns
+    assert frame["value"].sum() == force["value"][0]
+
+
+def test_each_area_has_the_force_rows_verdict(with_lookup: tuple[Path, list, Path]) -> None:
+    """The verdict of an area's row is the count test of its own two figures."""
+    store, _, _ = with_lookup
+    frame = compare_csv(store, "--kpi", "asb-incidents", "--period", PERIOD,
+                        "--force", FORCE, "--by", "area")  # fmt: skip
+    for r in frame.iter_rows(named=True):
+        expected = count_change(r["value"], r["baseline_value"], 3, 3, 0.05)
+        assert r["verdict"] == expected.verdict
+        assert r["p_value"] == pytest.approx(expected.p_value, rel=1e-12)
+        assert r["change"] == r["value"] - r["baseline_value"]
+        months = [float(x) for x in str(r["monthly"]).split(";")]
+        assert sum(months) == r["value"]
+
+
+def test_rank_per_1000_residents(with_lookup: tuple[Path, list, Path]) -> None:
+    store, rows, _ = with_lookup
+    frame = compare_csv(store, "--kpi", "asb-incidents", "--period", PERIOD,
+                        "--force", FORCE, "--by", "area")  # fmt: skip
+    people: dict[str, int] = {}
+    for i, (_code, area) in enumerate(THREE_AREAS.items()):
+        people[area] = people.get(area, 0) + 1500 + 250 * i
+    counts = asb_by_area(rows, Q2)
+    rate = {a: counts.get(a, 0) / people[a] * 1000 for a in people}
+    # Lower is better for ASB: rank 1 is the lowest rate.
+    order = sorted(rate, key=rate.__getitem__)
+    ranked = frame.filter(pl.col("rank_per_1000").is_not_null())
+    assert dict(zip(ranked["area"], ranked["per_1000"], strict=True)) == pytest.approx(rate)
+    assert dict(zip(ranked["area"], ranked["rank_per_1000"], strict=True)) == {
+        a: order.index(a) + 1 for a in order
+    }
+    assert set(ranked["areas_ranked"].to_list()) == {3}
+    catch_alls = frame.filter(pl.col("area").is_in([NO_LOCATION, NOT_IN_LOOKUP]))
+    assert catch_alls["rank_per_1000"].null_count() == catch_alls.height
+
+
+def test_compare_by_district_on_the_synthetic_rows(street: tuple[Path, list]) -> None:
+    base, rows = street
+    frame = compare_csv(base / "store", "--kpi", "all-crime", "--period", PERIOD,
+                        "--force", FORCE, "--by", "local-authority")  # fmt: skip
+    expected = Counter(
+        name.rsplit(" ", 1)[0] if name else NO_LOCATION
+        for month, _, name, crime_type in rows
+        if month in Q2 and crime_type != "Anti-social behaviour"
+    )
+    assert dict(zip(frame["area"], frame["value"], strict=True)) == {
+        k: float(v) for k, v in expected.items()
+    }
+    assert set(frame["area_type"].to_list()) == {"local-authority"}
+    assert frame["rank_per_1000"].null_count() == frame.height  # no populations: no rank
+    assert {n.rsplit(" ", 1)[0] for _, n in LSOAS if n} <= set(frame["area"].to_list())
+
+
+def test_by_refuses_a_kpi_without_location(street: tuple[Path, list], tmp_path: Path) -> None:
+    base, _ = street
+    result = run_pcp(["compare", "--store", str(base / "store"), "--kpi", "all-crime",
+                      "--period", PERIOD, "--force", FORCE, "--by", "ward"])  # fmt: skip
+    assert result.exit_code == 5 and "no lookup of areas" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_compare_by_area_json_names_the_lookup(with_lookup: tuple[Path, list, Path]) -> None:
+    store, _, lookup = with_lookup
+    result = run_pcp(["compare", "--store", str(store), "--kpi", "asb-incidents,burglary",
+                      "--period", PERIOD, "--force", FORCE, "--by", "area", "--format",
+                      "json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert {r["kpi"] for r in records} == {"asb-incidents", "burglary"}
+    assert f"areas from the lookup {lookup}" in result.stderr
+
+
+@pytest.mark.realdata
+def test_leicestershire_compare_by_local_authority_q2_2021_22(tmp_path: Path) -> None:
+    """Issue 15's done-when: `pcp compare --kpi all-crime --period "Q2 2021/22" --force
+    leicestershire --by local-authority` on the real street files gives one row per district
+    with an `area` column, equal to a count of the raw rows by LSOA name prefix (both
+    periods)."""
+    source = real("policeuk-street-leicestershire-2020-2022")
+    store = tmp_path / "store"
+    files = {
+        m: [str(p) for p in (source / m).glob("*.csv")]
+        for m in ("2020-07", "2020-08", "2020-09", "2021-07", "2021-08", "2021-09")
+    }
+    result = run_pcp(["ingest", "--store", str(store), *[f for fs in files.values() for f in fs]])
+    assert result.exit_code == 0, result.stderr
+    frame = compare_csv(store, "--kpi", "all-crime", "--period", "Q2 2021/22",
+                        "--force", "leicestershire", "--by", "local-authority")  # fmt: skip
+
+    def by_prefix(months: tuple[str, ...]) -> dict[str, float]:
+        raw = pl.concat([pl.read_csv(f, infer_schema=False) for m in months for f in files[m]])
+        counted = (
+            raw.filter(pl.col("Crime type") != "Anti-social behaviour")
+            .group_by(pl.col("LSOA name").str.replace(r" \d{3}[A-Z]$", "").fill_null(NO_LOCATION))
+            .len()
+        )
+        return {str(k): float(v) for k, v in counted.iter_rows()}
+
+    assert frame.columns[0] == "area"
+    assert frame["area"].n_unique() == frame.height  # one row per district
+    now = by_prefix(("2021-07", "2021-08", "2021-09"))
+    then = by_prefix(("2020-07", "2020-08", "2020-09"))
+    got = dict(zip(frame["area"], frame["value"], strict=True))
+    # Districts of the baseline only (a few crimes over the border a year ago) show 0.
+    assert set(now) <= set(got) and got == {a: now.get(a, 0.0) for a in got}
+    assert sum(got.values()) == sum(now.values())
+    got_then = {a: v for a, v in zip(frame["area"], frame["baseline_value"], strict=True)}
+    assert got_then == {a: then.get(a, 0.0) for a in got_then}
+    assert {"Leicester", "Charnwood", "Rutland", "Oadby and Wigston"} <= set(now)
