@@ -34,8 +34,11 @@ from pcp_cli.areas import (
 from pcp_cli.engine import Engine, KpiPoints, PeriodValue
 from pcp_cli.errors import PcpError, UsageError
 from pcp_cli.forces import ForceRegistry
-from pcp_cli.kpis import Kpi
+from pcp_cli.kpis import Catalogue, Kpi
 from pcp_cli.periods import Month, Period
+from pcp_cli.recordrules import DATASET as RECORDS
+from pcp_cli.recordrules import monthly_by_ho_code
+from pcp_cli.report.model import LocalAreas, Report
 
 PER = 1000.0  # residents: the rate per 1,000 population
 
@@ -123,7 +126,7 @@ def area_rows(
     cur = values_by_area(engine, kpi, force, plan.period, by, allow_partial=plan.allow_partial)
     base = values_by_area(engine, kpi, force, plan.baseline, by, allow_partial=plan.allow_partial)
     monthly = _monthly(engine, kpi, force, plan, by)
-    areas = _areas(cur.frame, base.frame)
+    areas = _areas(cur.frame, base.frame, cur.lookup)
     area_type = cur.lookup.area_type if cur.lookup else LOCAL_AUTHORITY
     rows = []
     for area in areas:
@@ -131,12 +134,27 @@ def area_rows(
         then = _period_value(kpi, base, area, base_force, monthly.get(area, {}), plan.baseline)
         row = compare_row(kpi, force, force_name, now, then, plan)
         rows.append({"area": area, "area_type": area_type, **row})
-    frame = pl.DataFrame(rows, schema={k: v for k, v in BY_AREA_COLUMNS.items()
-                                       if k not in ("population", "per_1000", "rank_per_1000",
-                                                    "areas_ranked")})  # fmt: skip
-    people = cur.frame.select("area", "population")
-    frame = frame.join(people, on="area", how="left", maintain_order="left")
+    schema = {k: v for k, v in BY_AREA_COLUMNS.items() if k not in _RANK_COLUMNS}
+    frame = pl.DataFrame(rows, schema=schema)
+    frame = frame.join(_populations(cur.lookup), on="area", how="left", maintain_order="left")
     return with_rank_per_1000(frame, kpi).select(list(BY_AREA_COLUMNS)), cur.lookup
+
+
+_RANK_COLUMNS = ("population", "per_1000", "rank_per_1000", "areas_ranked")
+
+
+def _populations(lookup: Lookup | None) -> pl.DataFrame:
+    """Each area's population: known only when the lookup gives every LSOA in it one."""
+    schema = {"area": pl.String, "population": pl.Int64}
+    if lookup is None:
+        return pl.DataFrame(schema=schema)
+    return lookup.frame.group_by("area").agg(
+        pl.when(pl.col("population").null_count() == 0)
+        .then(pl.col("population").sum())
+        .otherwise(None)
+        .cast(pl.Int64)
+        .alias("population")
+    )
 
 
 def with_rank_per_1000(frame: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
@@ -168,9 +186,11 @@ def with_rank_per_1000(frame: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
     )
 
 
-def _areas(cur: pl.DataFrame, base: pl.DataFrame) -> list[str]:
-    """The areas of either period, in :mod:`pcp_cli.areas` order (catch-alls last)."""
-    names = dict.fromkeys([*cur["area"].to_list(), *base["area"].to_list()])
+def _areas(cur: pl.DataFrame, base: pl.DataFrame, lookup: Lookup | None) -> list[str]:
+    """The areas of either period and every area of the lookup (an area with no crimes
+    has a row of zeros), in :mod:`pcp_cli.areas` order (catch-alls last)."""
+    listed = lookup.frame["area"].to_list() if lookup is not None else []
+    names = dict.fromkeys([*cur["area"].to_list(), *base["area"].to_list(), *listed])
     last = (NOT_IN_LOOKUP, NO_LOCATION)
     return sorted(a for a in names if a not in last) + [a for a in last if a in names]
 
@@ -268,3 +288,73 @@ def area_points(engine: Engine, kpi: Kpi, force: str, start: Month | None, end: 
             )  # fmt: skip
         out.append((area, replace(points, frame=split)))
     return out
+
+
+def report_areas(engine: Engine, registry: ForceRegistry, report: Report,
+                 by: str | None) -> LocalAreas | None:  # fmt: skip
+    """The report's local parts: each section's KPIs by area (when ``by`` is set) and the
+    force's recorded crimes by Home Office category, month by month for the last 12 months
+    (when the store holds its crime records). None when there is neither."""
+    plan = report.plan
+    tables: list[tuple[str, pl.DataFrame]] = []
+    notes: list[str] = []
+    lookup: Lookup | None = None
+    area_type = by or ""
+    if by is not None:
+        compare_plan = ComparePlan([], [plan.force], plan.period, plan.baseline, False, plan.alpha)
+        left_out: list[str] = []
+        for section in report.sections:
+            frames = []
+            for line in section.lines:
+                try:
+                    rows, used = area_rows(engine, line.kpi, plan.force, report.force_name,
+                                           compare_plan, by)  # fmt: skip
+                except PcpError:
+                    left_out.append(line.kpi.id)
+                    continue
+                lookup = lookup or used
+                area_type = str(rows["area_type"][0]) if rows.height else area_type
+                frames.append(rows)
+            if frames:
+                tables.append((section.name, pl.concat(frames, how="vertical")))
+        if left_out:
+            notes.append(
+                f"Not broken down by area ({len(left_out)} KPIs: their data have no location "
+                f"or a month of the period is missing): {', '.join(left_out)}."
+            )
+    ho = home_office_monthly(engine, plan.force, plan.period.end)
+    if not tables and ho is None:
+        return None
+    return LocalAreas(by, area_type, lookup.source if lookup else None, tuple(tables), ho,
+                      tuple(notes))  # fmt: skip
+
+
+def home_office_monthly(engine: Engine, force: str, end: Month) -> pl.DataFrame | None:
+    """Recorded crimes per Home Office code and month, the 12 months to ``end``, each code
+    with its category: the KPI file's name for it (see :func:`ho_categories`)."""
+    frame = monthly_by_ho_code(engine.reader, force, end - 11, end)
+    if not frame.height:
+        return None
+    names = ho_categories(engine.catalogue)
+    category = pl.col("ho_code").replace_strict(names, default=None, return_dtype=pl.String)
+    return frame.with_columns(category.alias("category")).select(
+        "ho_code", "category", "start", "period", "n"
+    )
+
+
+def ho_categories(catalogue: Catalogue) -> dict[str, str]:
+    """Home Office code -> the label of the KPI that counts it from crime records, the
+    narrowest such KPI when several do (28E: residential burglary before burglary). Only
+    KPIs whose records rule is a plain list of codes name codes."""
+    best: dict[str, tuple[int, str]] = {}
+    for kpi in catalogue.kpis.values():
+        for rule in kpi.rules:
+            if rule.dataset != RECORDS or rule.rule or len(rule.conditions) != 1:
+                continue
+            cond = rule.conditions[0]
+            if cond.column != "ho_code" or cond.negate:
+                continue
+            for code in cond.values:
+                if code not in best or len(cond.values) < best[code][0]:
+                    best[code] = (len(cond.values), kpi.label)
+    return {code: label for code, (_, label) in best.items()}
