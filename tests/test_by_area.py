@@ -188,3 +188,115 @@ def test_leicestershire_compare_by_local_authority_q2_2021_22(tmp_path: Path) ->
     got_then = {a: v for a, v in zip(frame["area"], frame["baseline_value"], strict=True)}
     assert got_then == {a: then.get(a, 0.0) for a in got_then}
     assert {"Leicester", "Charnwood", "Rutland", "Oadby and Wigston"} <= set(now)
+
+
+# -- the report: a by-area table per section and monthly Home Office categories -----------
+def md_table(markdown: str, title: str) -> list[dict[str, str]]:
+    """The rows of the pipe table under the heading or bold title ``title``."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip("#* ") == title)
+    body = [line for line in lines[start + 1 :] if line.strip()]
+    table = []
+    for line in body:
+        if not line.startswith("|"):
+            break
+        table.append([c.strip().replace("\\", "") for c in line.strip("|").split("|")])
+    headers, rows = table[0], table[2:]
+    return [dict(zip(headers, r, strict=True)) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def records_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, dict, Path]:
+    """A force's crime records (2020-04..2022-03) and a lookup of its LSOAs to three areas
+    (one LSOA left out of the lookup)."""
+    from tests.records_data import make_records, write_canonical
+
+    tmp = tmp_path_factory.mktemp("records-areas")
+    records = make_records()
+    store = tmp / "store"
+    path = write_canonical(tmp / "records.csv", records)
+    result = run_pcp(["ingest", "--store", str(store), "--force", FORCE, str(path)])
+    assert result.exit_code == 0, result.stderr
+    codes = sorted({r.lsoa_code for r in records if r.lsoa_code})
+    mapping = {c: ("North", "South", "City")[i % 3] for i, c in enumerate(codes[:-1])}
+    lookup = write_lookup(tmp / "npa.csv", mapping)
+    result = run_pcp(["ingest", "--store", str(store), "--kind", "areas", str(lookup)])
+    assert result.exit_code == 0, result.stderr
+    return store, records, mapping, lookup
+
+
+def report_md(store: Path, *args: str, cwd: Path | None = None) -> str:
+    result = run_pcp(["report", "--store", str(store), "--force", FORCE, "--period",
+                      "Q1 2021/22", "--format", "markdown", "-q", *args], cwd=cwd)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_report_has_a_by_area_table_from_the_lookup(
+    records_store: tuple[Path, list, dict, Path],
+) -> None:
+    """Issue 15: the report of a force with records and a lookup has a by-area table; its
+    domestic abuse figures equal a direct count of the records by area."""
+    store, records, mapping, lookup = records_store
+    text = report_md(store, "--by", "area")
+    assert "## By area" in text
+    assert f"Areas from the lookup {lookup}".replace("_", "\\_") in text  # which lookup
+    rows = md_table(text, "Crime by area")
+    got = {r["Area"]: r["Domestic abuse crimes"] for r in rows}
+
+    def counted(months: tuple[str, ...]) -> Counter[str]:
+        return Counter(
+            (mapping.get(r.lsoa_code, NOT_IN_LOOKUP) if r.lsoa_code else NO_LOCATION)
+            for r in records
+            if r.month in months and r.domestic
+        )
+
+    now = counted(("2021-04", "2021-05", "2021-06"))
+    before = counted(("2020-04", "2020-05", "2020-06"))
+    assert set(got) == set(now) | set(before)
+    for area, cell in got.items():
+        value = now.get(area, 0)
+        assert cell.startswith(f"{value:,}"), (area, cell)
+        if before.get(area):
+            pct = (value - before[area]) / before[area] * 100
+            assert f"{abs(pct):.1f}%" in cell, (area, cell)
+
+
+def test_report_has_monthly_home_office_categories(
+    records_store: tuple[Path, list, dict, Path],
+) -> None:
+    store, records, _, _ = records_store
+    text = report_md(store)  # without --by: no by-area part, but the Home Office table
+    assert "## By area" not in text
+    rows = md_table(text, "Recorded crime by Home Office category, month by month")
+    months = [f"2020-{m:02d}" for m in range(7, 13)] + [f"2021-{m:02d}" for m in range(1, 7)]
+    headers = list(rows[0])
+    assert headers[2:] == [
+        "Jul 20", "Aug 20", "Sep 20", "Oct 20", "Nov 20", "Dec 20",
+        "Jan 21", "Feb 21", "Mar 21", "Apr 21", "May 21", "Jun 21", "Total",
+    ]  # fmt: skip
+    direct = Counter((r.ho_code, r.month) for r in records if r.month in months)
+    codes = {code for code, _ in direct}
+    assert {r["HO code"] for r in rows} == codes
+    for r in rows:
+        shown = [int(r[h].replace(",", "")) for h in headers[2:-1]]
+        assert shown == [direct[(r["HO code"], m)] for m in months], r["HO code"]
+        assert int(r["Total"].replace(",", "")) == sum(shown)
+    category = {r["HO code"]: r["Category"] for r in rows}
+    assert category["19C"] == "Rape" and category["28E"] == "Residential burglary"
+    assert category["58A"] == "–"  # no KPI of the file counts it
+
+
+def test_report_by_from_the_project_file(
+    records_store: tuple[Path, list, dict, Path], tmp_path: Path
+) -> None:
+    store, _, _, _ = records_store
+    (tmp_path / "pcp.toml").write_text('[report]\nby = "area"\n', encoding="utf-8")
+    from_toml = report_md(store, cwd=tmp_path)
+    assert md_table(from_toml, "Crime by area") == md_table(
+        report_md(store, "--by", "area"), "Crime by area"
+    )
+    (tmp_path / "pcp.toml").write_text("[report]\nby = 3\n", encoding="utf-8")
+    result = run_pcp(["report", "--store", str(store), "--force", FORCE, "--period",
+                      "Q1 2021/22"], cwd=tmp_path)  # fmt: skip
+    assert result.exit_code == 3 and "report.by" in result.stderr
