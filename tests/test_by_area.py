@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -300,3 +301,39 @@ def test_report_by_from_the_project_file(
     result = run_pcp(["report", "--store", str(store), "--force", FORCE, "--period",
                       "Q1 2021/22"], cwd=tmp_path)  # fmt: skip
     assert result.exit_code == 3 and "report.by" in result.stderr
+
+
+# -- spc --by: one chart per area ------------------------------------------------------------
+def test_spc_by_district_charts_each_districts_own_months(sample_store: Path) -> None:
+    args = ["spc", "--store", str(sample_store), "--kpi", "burglary", "--force", FORCE,
+            "--no-screen", "--format", "csv", "-q"]  # fmt: skip
+    result = run_pcp([*args, "--by", "local-authority"])
+    assert result.exit_code == 0, result.stderr
+    frame = pl.read_csv(io.StringIO(result.stdout))
+    force = pl.read_csv(io.StringIO(run_pcp(args).stdout))
+    assert frame.columns[0] == "area"
+    # The districts add up to the force, month by month.
+    summed = frame.group_by("period").agg(pl.col("value").sum()).sort("period")
+    assert summed["value"].to_list() == force.sort("period")["value"].to_list()
+    for area in ("Leicester", "Rutland"):
+        chart = frame.filter(pl.col("area") == area)
+        values = chart["value"].to_list()
+        mean = sum(values) / len(values)
+        amr = sum(abs(b - a) for a, b in pairwise(values)) / (len(values) - 1)
+        assert chart["mean"][0] == pytest.approx(mean, rel=1e-12)
+        assert chart["upl"][0] == pytest.approx(mean + 2.66 * amr, rel=1e-12)
+    # The districts' counts are the raw rows' (by LSOA name prefix) in a month.
+    data = sample_store.parent / "data"
+    raw = pl.concat(
+        [pl.read_csv(f, infer_schema=False) for f in data.rglob("2018-07*-street.csv")]
+    ).filter((pl.col("Falls within") == "Leicestershire Police")
+             & (pl.col("Crime type") == "Burglary"))  # fmt: skip
+    leicester = raw.filter(pl.col("LSOA name").str.starts_with("Leicester ")).height
+    july = frame.filter((pl.col("area") == "Leicester") & (pl.col("period") == "2018-07"))
+    assert july["value"].to_list() == [float(leicester)]
+
+
+def test_spc_by_refuses_data_without_location(sample_store: Path) -> None:
+    result = run_pcp(["spc", "--store", str(sample_store), "--kpi", "calls-999",
+                      "--force", FORCE, "--by", "local-authority"])  # fmt: skip
+    assert result.exit_code == 2 and "has no location" in result.stderr

@@ -15,11 +15,12 @@ a lower-is-better KPI; for a neutral KPI rank 1 is the highest rate). The catch-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS, ComparePlan, compare_row
+from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.app.window import Window
 from pcp_cli.areas import (
@@ -32,7 +33,7 @@ from pcp_cli.areas import (
     values_by_area,
 )
 from pcp_cli.engine import Engine, KpiPoints, PeriodValue
-from pcp_cli.errors import PcpError, UsageError
+from pcp_cli.errors import NoDataError, PcpError, UsageError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Catalogue, Kpi
 from pcp_cli.periods import Month, Period
@@ -255,39 +256,51 @@ def _monthly_counts(
     return out
 
 
-def area_points(engine: Engine, kpi: Kpi, force: str, start: Month | None, end: Month | None,
-                by: str) -> list[tuple[str, KpiPoints]]:  # fmt: skip
-    """``pcp spc --by``: the force's monthly series split by area, one per area.
+def spc_by_area(
+    engine: Engine,
+    kpi: Kpi,
+    force: str,
+    force_name: str,
+    months: tuple[Month | None, Month | None],
+    by: str,
+    method: SpcMethod,
+    options: SpcOptions,
+) -> list[SpcOutcome]:
+    """``pcp spc --by``: one chart per area, the force's series split by area.
 
-    Each area's points are the force's (same months, same gaps, so the charts restart where
-    the force's does) with the area's count as the value; count KPIs only."""
-    from dataclasses import replace
-
+    Each area's points are the force's (same months, same gaps, so a chart restarts where
+    the force's does) with the area's count as the value; count KPIs only. Each outcome's
+    frame has an ``area`` column first; its summary names the area."""
+    start, end = months
     points = engine.points(kpi, force, start, end)
-    ok = points.ok
-    if not ok.height:
-        return []
-    months = [int(m) for m in ok["start"].to_list()]
-    frame = monthly_by_area(engine, kpi, force, min(months), max(months), by)
-    out: list[tuple[str, KpiPoints]] = []
+    if start is None and method == "xmr":
+        points = drop_short_first_runs(points)
+    held = [int(m) for m in points.ok["start"].to_list()]
+    if not held:
+        raise NoDataError(f"no months with data for {kpi.id} ({force})")
+    frame = monthly_by_area(engine, kpi, force, min(held), max(held), by)
+    outcomes = []
     for area in frame["area"].unique(maintain_order=True).to_list():
-        values = frame.filter(pl.col("area") == area).select(
-            "start", pl.col("value").alias("_area_value")
-        )
-        split = points.frame.join(values, on="start", how="left", maintain_order="left")
-        split = split.with_columns(
-            pl.when(pl.col("status") == "ok")
-            .then(pl.col("_area_value").fill_null(0.0))
-            .otherwise(pl.col("value"))
-            .alias("value")
-        ).drop("_area_value")
-        if "numerator" in split.columns:
-            split = split.with_columns(
-                pl.when(pl.col("status") == "ok").then(pl.col("value"))
-                .otherwise(pl.col("numerator")).alias("numerator")
-            )  # fmt: skip
-        out.append((area, replace(points, frame=split)))
-    return out
+        values = frame.filter(pl.col("area") == area).select("start", "value")
+        split = _area_series(points, values)
+        outcome = run(split, method, options, f"{force_name}, {area}")
+        rows = outcome.frame.with_columns(pl.lit(force_name).alias("force_name"))
+        rows = rows.select(pl.lit(area).alias("area"), pl.all())
+        outcomes.append(replace(outcome, frame=rows))
+    return outcomes
+
+
+def _area_series(points: KpiPoints, values: pl.DataFrame) -> KpiPoints:
+    """The force's points with the area's monthly counts as their values."""
+    joined = points.frame.join(
+        values.rename({"value": "_area"}), on="start", how="left", maintain_order="left"
+    )
+    area_value = (
+        pl.when(pl.col("status") == "ok").then(pl.col("_area").fill_null(0.0))
+        .otherwise(pl.col("value"))
+    )  # fmt: skip
+    # Count KPIs only (monthly_by_area refuses others): no numerator to replace.
+    return replace(points, frame=joined.with_columns(area_value.alias("value")).drop("_area"))
 
 
 def report_areas(engine: Engine, registry: ForceRegistry, report: Report,
