@@ -337,3 +337,24 @@ def test_spc_by_refuses_data_without_location(sample_store: Path) -> None:
     result = run_pcp(["spc", "--store", str(sample_store), "--kpi", "calls-999",
                       "--force", FORCE, "--by", "local-authority"])  # fmt: skip
     assert result.exit_code == 2 and "has no location" in result.stderr
+
+
+# -- check --by: the compare finding per area --------------------------------------------------
+def test_check_by_area_has_a_finding_per_area(with_lookup: tuple[Path, list, Path]) -> None:
+    store, _, _ = with_lookup
+    args = ["--kpi", "asb-incidents,burglary", "--period", PERIOD, "--force", FORCE,
+            "--by", "area"]  # fmt: skip
+    result = run_pcp(["check", "--store", str(store), *args, "--all", "--format", "csv", "-q",
+                      "--fail-on", "significant-decrease"])  # fmt: skip
+    assert result.exit_code in (0, 10), result.stderr
+    findings = pl.read_csv(io.StringIO(result.stdout))
+    rows = compare_csv(store, *args)
+    assert findings.columns[0] == "area"
+    assert set(findings["check"].to_list()) == {"compare"}
+    joined = findings.join(rows, on=["area", "kpi"], how="inner")
+    assert joined.height == rows.height == findings.height  # one finding per compare row
+    assert joined["status"].to_list() == joined["verdict"].to_list()
+    assert joined["value"].to_list() == joined["value_right"].to_list()
+    breach = joined["verdict"] == "significant decrease"
+    assert joined["breach"].to_list() == breach.to_list()
+    assert result.exit_code == (10 if breach.any() else 0)

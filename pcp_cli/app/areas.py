@@ -19,7 +19,9 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from pcp_cli.analysis.check import CheckPlan, CheckResult, area_findings
 from pcp_cli.analysis.compare import COLUMNS, ComparePlan, compare_row
+from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.app.window import Window
@@ -301,6 +303,41 @@ def _area_series(points: KpiPoints, values: pl.DataFrame) -> KpiPoints:
     )  # fmt: skip
     # Count KPIs only (monthly_by_area refuses others): no numerator to replace.
     return replace(points, frame=joined.with_columns(area_value.alias("value")).drop("_area"))
+
+
+def check_by_area(
+    engine: Engine,
+    registry: ForceRegistry,
+    populations: PopulationTable,
+    plan: CheckPlan,
+    by: str,
+) -> CheckResult:
+    """``pcp check --by``: the compare check of each KPI for each area of the force (the
+    same finding, rules and words as the force's); KPIs whose data have no location are
+    not checked (a warning names them). The SPC and MSG checks are the force's own and
+    are not run by area."""
+    compare_plan = ComparePlan([], [plan.force], plan.period, plan.baseline, False, plan.alpha)
+    name = registry.name(plan.force)
+    frames: list[pl.DataFrame] = []
+    skipped: list[str] = []
+    checked = 0
+    for kpi in plan.kpis:
+        try:
+            rows, _ = area_rows(engine, kpi, plan.force, name, compare_plan, by)
+        except PcpError:
+            skipped.append(kpi.id)
+            continue
+        frames.append(area_findings(engine, registry, populations, plan, kpi, rows))
+        checked += 1
+    warnings = []
+    if skipped:
+        warnings.append(
+            f"{name}: {len(skipped)} KPI(s) not checked by {by} (no location in their data, "
+            f"or a month of the period missing): {', '.join(skipped)}"
+        )
+    if not frames:
+        raise NoDataError(f"{name}: none of the selected KPIs can be checked by {by}")
+    return CheckResult(pl.concat(frames, how="vertical"), warnings, checked)
 
 
 def report_areas(engine: Engine, registry: ForceRegistry, report: Report,
