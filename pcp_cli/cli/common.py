@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pcp_cli.app.forces import choose_forces
+from pcp_cli.cli import params
 from pcp_cli.config import Settings, resolve_settings
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
@@ -128,7 +129,7 @@ def common_options(func: F) -> F:
     @click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
     @click.option(
         "--wait",
-        type=click.FloatRange(min=0),
+        type=params.NON_NEGATIVE,
         default=60.0,
         show_default=True,
         help="Seconds to wait for another pcp process using the store.",
