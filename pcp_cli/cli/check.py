@@ -129,7 +129,8 @@ def check(
         warn(message)
     frame = outcome.frame
     shown = frame if show_all else frame.filter(pl.col("breach"))
-    emit(shown, out, lambda f: _view(f, show_all, outcome.label))
+    schema = "check-by-area" if by is not None else None
+    emit(shown, out, lambda f: _view(f, show_all, outcome.label), schema=schema)
     if not app.quiet:
         note(summary_text(frame, rules, outcome.label, outcome.kpis_checked, len(forces)))
     return EXIT_BREACH if frame["breach"].any() else EXIT_OK

@@ -104,7 +104,7 @@ def _compare_by_area(
         note(f"areas from the lookup {source['path']} (ingested {source['ingested_at']})")
     for message in outcome.warnings:
         warn(message)
-    emit(outcome.frame, out, _view)
+    emit(outcome.frame, out, _view, schema="compare-by-area")
 
 
 def _view(frame: pl.DataFrame) -> TableView:

@@ -57,7 +57,7 @@ def to(help: str = TO_HELP) -> Decorator:
 def alpha(help: str = ALPHA_HELP) -> Decorator:
     return click.option(
         "--alpha",
-        type=params.ALPHA,
+        type=params.ALPHA,  # a finite number strictly between 0 and 1 (not nan)
         default=0.05,
         show_default=True,
         help=help,

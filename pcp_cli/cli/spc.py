@@ -130,7 +130,8 @@ def spc(
                 outcomes.append(outcome)
     _say(app, outcomes)
     frame = pl.concat([o.frame for o in outcomes], how="vertical")
-    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
+    view = _iquanta_view if method == "iquanta" else _xmr_view
+    emit(frame, out, view, schema="spc-by-area" if by is not None else None)
 
 
 def _by_area(

@@ -862,6 +862,36 @@ def _survey(
     return _resolve_forces(frame, "force_name", "force", forces, bad)
 
 
+_MONTH_NAMES = {
+    name: i + 1
+    for i, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_EXCEL_MONTH = re.compile(r"^([A-Za-z]{3})[A-Za-z]*[-\s]'?(\d{2}|\d{4})$")  # May-19, May 2019
+_EXCEL_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+0?0:00(?::00)?)?$")  # 01/05/2019
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-01(?:[T\s]00:00(?::00)?)?$")  # 2019-05-01
+
+
+def excel_month(value: str) -> str | None:
+    """A month as Excel re-saves one, as YYYY-MM; None if it is not one.
+
+    ``May-19``/``May 2019`` (month name, 2- or 4-digit year), ``01/05/2019`` (the UK
+    day/month/year Excel writes for the first of the month; any other day is a date, not a
+    month, and is left for the caller to reject), ``2019-05-01`` (ISO, first of the month).
+    """
+    text = value.strip()
+    if m := _EXCEL_MONTH.match(text):
+        month = _MONTH_NAMES.get(m.group(1).lower())
+        year = int(m.group(2)) + (2000 if len(m.group(2)) == 2 else 0)
+        return f"{year:04d}-{month:02d}" if month else None
+    if (m := _EXCEL_DATE.match(text)) and int(m.group(1)) == 1 and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(3)}-{int(m.group(2)):02d}"
+    if m := _ISO_DATE.match(text):
+        return f"{m.group(1)}-{m.group(2)}"
+    return None
+
+
 def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -> pl.DataFrame:
     """Turn a ``period`` column (or ``month``) into the first month and a span of months."""
     if "period" not in frame.columns:
@@ -873,7 +903,7 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
         if value is None:
             continue
         try:
-            p = parse_period(value)
+            p = parse_period(excel_month(value) or value)
         except UsageError:
             parsed[value] = None
             continue
@@ -882,10 +912,20 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
         plausible = FIRST_YEAR <= int(start[:4]) <= LAST_YEAR
         parsed[value] = (start, p.length) if kind in allow and plausible else None
     frame = frame.with_columns(text.alias("_period_text"))
-    invalid = [v for v, p in parsed.items() if p is None]
+    invalid = frame["_period_text"].is_in([v for v, p in parsed.items() if p is None])
+    from_month = frame["month"].is_not_null()
+    # Name the column the bad value is in: a month column re-saved by Excel is 'month'.
     frame = bad.add(
         frame,
-        frame["_period_text"].is_in(invalid),
+        invalid & from_month,
+        "month",
+        f"not a month (YYYY-MM, or as Excel saves one: May-19, 01/05/2019) within {FIRST_YEAR}"
+        f" to {LAST_YEAR}",
+        "_period_text",
+    )
+    frame = bad.add(
+        frame,
+        frame["_period_text"].is_in([v for v, p in parsed.items() if p is None]),
         "period",
         f"not a period ({', '.join(allow)}) within {FIRST_YEAR} to {LAST_YEAR}",
         "_period_text",
