@@ -263,6 +263,19 @@ def test_report_has_a_by_area_table_from_the_lookup(
             assert f"{abs(pct):.1f}%" in cell, (area, cell)
 
 
+def test_report_html_has_both_local_parts(
+    records_store: tuple[Path, list, dict, Path], tmp_path: Path
+) -> None:
+    store, _, _, _ = records_store
+    out = tmp_path / "paper.html"
+    args = ["--period", "Q1 2021/22", "--by", "area", "--charts", "none", "-o", str(out)]
+    result = run_pcp(["report", "--store", str(store), "--force", FORCE, *args])
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert 'id="by-area"' in html and 'id="home-office-monthly"' in html
+    assert "Domestic abuse crimes" in html
+
+
 def test_report_has_monthly_home_office_categories(
     records_store: tuple[Path, list, dict, Path],
 ) -> None:

@@ -184,7 +184,10 @@ def _view(frame: pl.DataFrame) -> TableView:
         "Poisson E-test for counts, two-proportion z-test for rates and surveys."
     )
     if ranked:
-        caption += " Rank in force: per 1,000 residents, 1 = best by the KPI's polarity."
+        caption += (
+            " Rank in force: per 1,000 residents, 1 = best by the KPI's polarity"
+            " (1 = highest where it has none)."
+        )
     extra = {offset + 7, offset + 8} if ranked else set()
     return TableView(
         title,

@@ -95,7 +95,8 @@ def _section_table(section: str, frame: pl.DataFrame, period: str, baseline: str
     if ranked.height:
         caption.append(
             "Where the lookup gives populations, [rank] is the area's rank within the force "
-            "by the KPI per 1,000 residents (1 = best)."
+            "by the KPI per 1,000 residents (1 = best by the KPI's polarity; 1 = the highest "
+            "rate for a KPI with no right direction, such as hate crime)."
         )
     headers = ("Area", *(labels[k] for k in kpis))
     return Table(
