@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import polars as pl
 
@@ -135,17 +137,6 @@ def _view(frame: pl.DataFrame) -> TableView:
         unit = r["unit"]
         change = r["change"]
         pct = r["pct_change"]
-        points = [*r["baseline_monthly"], *r["monthly"]]
-        finite = [p for p in points if p is not None and p == p]
-        scale = (min(finite), max(finite)) if finite else None
-        trend = sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
-        change_text = (
-            (fmt_number(change, 1, signed=True) + " pts")
-            if unit == "%"
-            else fmt_number(
-                change, 0 if change is None or float(change).is_integer() else 2, signed=True
-            )
-        )
         section = r["section"] if (r["section"], r["force"]) != previous_section else ""
         previous_section = (r["section"], r["force"])
         label = r["label"] if (r["kpi"], r["force"]) != previous_kpi or not by_area else ""
@@ -157,10 +148,10 @@ def _view(frame: pl.DataFrame) -> TableView:
             *([r["area"]] if by_area else []),
             _shown(r["value"], r["denominator"], unit),
             _shown(r["baseline_value"], r["baseline_denominator"], unit),
-            change_text,
+            _change_text(change, unit),
             (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
             _significance_text(r),
-            trend,
+            _trend(r),
             *(_rank_cells(r) if ranked else []),
         ]
         rows.append(row)
@@ -202,6 +193,21 @@ def _view(frame: pl.DataFrame) -> TableView:
 
 _RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
 _JUDGEMENT_STYLE = {"better": "green", "worse": "red"}
+
+
+def _trend(r: dict[str, Any]) -> str:
+    """Both periods' months as sparklines on one scale: ``baseline│current``."""
+    points = [*r["baseline_monthly"], *r["monthly"]]
+    finite = [p for p in points if p is not None and p == p]
+    scale = (min(finite), max(finite)) if finite else None
+    return sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
+
+
+def _change_text(change: float | None, unit: str) -> str:
+    if unit == "%":
+        return fmt_number(change, 1, signed=True) + " pts"
+    whole = change is None or float(change).is_integer()
+    return fmt_number(change, 0 if whole else 2, signed=True)
 
 
 def _rank_cells(r: dict[str, object]) -> list[str]:
