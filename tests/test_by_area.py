@@ -371,3 +371,16 @@ def test_check_by_area_has_a_finding_per_area(with_lookup: tuple[Path, list, Pat
     breach = joined["verdict"] == "significant decrease"
     assert joined["breach"].to_list() == breach.to_list()
     assert result.exit_code == (10 if breach.any() else 0)
+
+
+def test_completion_of_by_values(tmp_path: Path) -> None:
+    from tests.test_conventions import complete
+
+    store = tmp_path / "store"
+    lookup = write_lookup(tmp_path / "npa.csv", {"E01025600": "North"},
+                          area_type={"E01025600": "npa"})  # fmt: skip
+    result = run_pcp(["ingest", "--store", str(store), "--kind", "areas", str(lookup)])
+    assert result.exit_code == 0, result.stderr
+    assert complete(f"compare --store {store} --by ") == ["local-authority", "area", "npa"]
+    assert complete(f"spc --store {store} --by n") == ["npa"]
+    assert complete("report --by loc") == ["local-authority"]  # no store: still completes

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pcp_cli.cli import params
-from pcp_cli.cli.completion import complete_forces, complete_kpis
+from pcp_cli.cli.completion import complete_areas, complete_forces, complete_kpis
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -82,4 +82,7 @@ BY_HELP = (
 
 def by(help: str = BY_HELP, **extra: Any) -> Decorator:
     """--by; None when absent. Values are checked against the store (the lookup's types)."""
-    return click.option("--by", "by", default=None, metavar="AREAS", help=help, **extra)
+    return click.option(
+        "--by", "by", default=None, metavar="AREAS", help=help, shell_complete=complete_areas,
+        **extra,
+    )  # fmt: skip
