@@ -310,6 +310,9 @@ def test_report_by_from_the_project_file(
     assert md_table(from_toml, "Crime by area") == md_table(
         report_md(store, "--by", "area"), "Crime by area"
     )
+    result = run_pcp(["report", "--store", str(store), "--force", FORCE, "--period",
+                      "Q1 2021/22", "--by", "wards"])  # fmt: skip
+    assert result.exit_code == 2 and "no area type 'wards'" in result.stderr
     (tmp_path / "pcp.toml").write_text("[report]\nby = 3\n", encoding="utf-8")
     result = run_pcp(["report", "--store", str(store), "--force", FORCE, "--period",
                       "Q1 2021/22"], cwd=tmp_path)  # fmt: skip

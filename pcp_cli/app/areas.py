@@ -31,6 +31,7 @@ from pcp_cli.areas import (
     NOT_IN_LOOKUP,
     AreaValues,
     Lookup,
+    load_lookup,
     monthly_by_area,
     values_by_area,
 )
@@ -351,6 +352,8 @@ def report_areas(engine: Engine, registry: ForceRegistry, report: Report,
     lookup: Lookup | None = None
     area_type = by or ""
     if by is not None:
+        if by.casefold() != LOCAL_AUTHORITY:
+            load_lookup(engine.reader, by)  # a misspelt --by is an error, not an empty part
         compare_plan = ComparePlan([], [plan.force], plan.period, plan.baseline, False, plan.alpha)
         left_out: list[str] = []
         for section in report.sections:
