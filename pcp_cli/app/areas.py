@@ -24,6 +24,7 @@ from pcp_cli.analysis.compare import COLUMNS, ComparePlan, compare_row
 from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.compare import CompareRequest, run_comparison
+from pcp_cli.app.spc import with_event_restarts
 from pcp_cli.app.window import Window
 from pcp_cli.areas import (
     LOCAL_AUTHORITY,
@@ -37,6 +38,7 @@ from pcp_cli.areas import (
 )
 from pcp_cli.engine import Engine, KpiPoints, PeriodValue
 from pcp_cli.errors import NoDataError, PcpError, UsageError
+from pcp_cli.events import KnownEvent
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Catalogue, Kpi
 from pcp_cli.periods import Month, Period
@@ -262,18 +264,20 @@ def _monthly_counts(
 def spc_by_area(
     engine: Engine,
     kpi: Kpi,
-    force: str,
-    force_name: str,
+    where: tuple[str, str],
     months: tuple[Month | None, Month | None],
     by: str,
     method: SpcMethod,
     options: SpcOptions,
+    events: Sequence[KnownEvent] = (),
 ) -> list[SpcOutcome]:
     """``pcp spc --by``: one chart per area, the force's series split by area.
 
     Each area's points are the force's (same months, same gaps, so a chart restarts where
     the force's does) with the area's count as the value; count KPIs only. Each outcome's
-    frame has an ``area`` column first; its summary names the area."""
+    frame has an ``area`` column first; its summary names the area. pcp.toml's events that
+    restart the limits restart each area's chart as they do the force's."""
+    force, force_name = where
     start, end = months
     points = engine.points(kpi, force, start, end)
     if start is None and method == "xmr":
@@ -285,8 +289,10 @@ def spc_by_area(
     outcomes = []
     for area in frame["area"].unique(maintain_order=True).to_list():
         values = frame.filter(pl.col("area") == area).select("start", "value")
-        split = _area_series(points, values)
-        outcome = run(split, method, options, f"{force_name}, {area}")
+        split, used = _area_series(points, values), options
+        if method == "xmr":
+            split, used = with_event_restarts(engine, split, options, events)
+        outcome = run(split, method, used, f"{force_name}, {area}")
         rows = outcome.frame.with_columns(pl.lit(force_name).alias("force_name"))
         rows = rows.select(pl.lit(area).alias("area"), pl.all())
         outcomes.append(replace(outcome, frame=rows))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 import polars as pl
 
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.app.spc import with_event_restarts
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, PcpError, UsageError
+from pcp_cli.events import KnownEvent
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
@@ -112,14 +116,20 @@ def spc(
         for force in forces:
             for kpi in kpis:
                 if by is not None:
-                    outcomes += _by_area(engine, kpi, force, app.forces.name(force), (start, end),
-                                         by, method, options, single)  # fmt: skip
+                    where = (force, app.forces.name(force))
+                    outcomes += _by_area(engine, kpi, where, (start, end), by, method,
+                                         options, single, app.settings.events)  # fmt: skip
                     continue
                 try:
                     points = engine.points(kpi, force, start, end)
                     if start is None and method == "xmr":
                         points = drop_short_first_runs(points)
-                    outcome = run(points, method, options, app.forces.name(force))
+                    used = options
+                    if method == "xmr":  # pcp.toml's events that restart the limits
+                        points, used = with_event_restarts(
+                            engine, points, options, app.settings.events
+                        )
+                    outcome = run(points, method, used, app.forces.name(force))
                 except NoDataError as exc:
                     if single:
                         raise
@@ -137,23 +147,23 @@ def spc(
 def _by_area(
     engine: Engine,
     kpi: Kpi,
-    force: str,
-    force_name: str,
+    where: tuple[str, str],
     months: tuple[Month | None, Month | None],
     by: str,
     method: SpcMethod,
     options: SpcOptions,
     single: bool,
+    events: Sequence[KnownEvent],
 ) -> list[SpcOutcome]:
     """One chart per area; with several KPIs, one that cannot be split is left out."""
     from pcp_cli.app.areas import spc_by_area
 
     try:
-        return spc_by_area(engine, kpi, force, force_name, months, by, method, options)
+        return spc_by_area(engine, kpi, where, months, by, method, options, events)
     except PcpError as exc:
         if single:
             raise
-        warn(f"{kpi.id} ({force}) left out of --by {by}: {exc.message}")
+        warn(f"{kpi.id} ({where[0]}) left out of --by {by}: {exc.message}")
         return []
 
 
