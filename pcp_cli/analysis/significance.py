@@ -120,6 +120,9 @@ def count_change(
     )
 
 
+POISSON_FALLBACK = "Poisson test is used"
+"""The end of every note saying the KPI's variation was not estimated (too little history)."""
+
 STOCK_NOTE = (
     "a 12-month stock (each month's value counts the 12 months to it): its month-to-month "
     "variation cannot be estimated, so the plain Poisson test is used"

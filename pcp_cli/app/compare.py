@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pcp_cli.analysis.compare import ComparePlan, compare
+from pcp_cli.analysis.significance import POISSON_FALLBACK
 from pcp_cli.app.window import Window, resolve_window
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
@@ -61,7 +62,11 @@ def run_comparison(
             "some rows have missing months (see missing_months); their figures are partial"
         )
     for r in frame.filter(pl.col("notes").is_not_null()).iter_rows(named=True):
-        warnings.append(f"{r['kpi']} ({r['force']}): {r['notes']}")
+        # Too little history for the KPI's own variation is a choice of test, said in the
+        # row's notes and test columns, not a problem with the data: no warning for it.
+        notes = [n for n in r["notes"].split("; ") if POISSON_FALLBACK not in n]
+        if notes:
+            warnings.append(f"{r['kpi']} ({r['force']}): {'; '.join(notes)}")
     return CompareOutcome(frame, window, warnings)
 
 
@@ -73,7 +78,7 @@ def _left_out_warnings(
     for force in forces:
         ids = [k.id for k in kpis if (force, k.id) in left_out]
         if ids:
-            lines.append(f"{len(ids)} KPI(s) {why} for {force} and are left out: {', '.join(ids)}")
+            lines.append(f"{force}: {len(ids)} KPI(s) {why} and are left out: {', '.join(ids)}")
     return lines
 
 
