@@ -48,9 +48,12 @@ def compare(
       pcp compare --kpi victim-satisfaction --period "12m to 2018-09" --alpha 0.01
 
     \b
-    Every row says whether the change is more than noise: counts by the Poisson
-    E-test (months as exposure), rates and survey proportions by the two-proportion
-    z-test with the Newcombe interval for the difference; verdict at --alpha.
+    Every row says whether the change is more than noise: counts compared as
+    monthly rates allowing for the KPI's own month-to-month variation (dispersion
+    from up to 36 months of history; the exact Poisson E-test with under 12),
+    rates and survey proportions by the two-proportion z-test with the Newcombe
+    interval for the difference; verdict at --alpha. Periods of different
+    lengths are compared on their monthly averages (change_basis).
     Survey KPIs also get p, n, Wilson 95% intervals and the seed-001 RAG.
     See docs/statistics.md.
     """
@@ -93,13 +96,7 @@ def _view(frame: pl.DataFrame) -> TableView:
         finite = [p for p in points if p is not None and p == p]
         scale = (min(finite), max(finite)) if finite else None
         trend = sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
-        change_text = (
-            (fmt_number(change, 1, signed=True) + " pts")
-            if unit == "%"
-            else fmt_number(
-                change, 0 if change is None or float(change).is_integer() else 2, signed=True
-            )
-        )
+        change_text = _change_text(change, unit, r["change_basis"])
         section = r["section"] if (r["section"], r["force"]) != previous_section else ""
         previous_section = (r["section"], r["force"])
         row = [
@@ -129,8 +126,11 @@ def _view(frame: pl.DataFrame) -> TableView:
     caption = (
         "Green/red: better/worse by the KPI's polarity. Dim rows have missing months. "
         f"Significance at {fmt_number(alpha * 100, 0 if (alpha * 100).is_integer() else 1)}%: "
-        "Poisson E-test for counts, two-proportion z-test for rates and surveys."
+        "counts allowing for each KPI's own month-to-month variation (dispersion; the Poisson "
+        "E-test with under 12 months of history), two-proportion z-test for rates and surveys."
     )
+    if "monthly average" in frame["change_basis"].to_list():
+        caption += " Changes are on the monthly averages: the periods differ in length."
     return TableView(
         title,
         headers,
@@ -160,6 +160,16 @@ def _significance_text(r: dict[str, object]) -> str:
     if isinstance(rag, str) and rag != "NONE":
         text = f"{rag}: {text}"
     return text
+
+
+def _change_text(change: float | None, unit: str, basis: str | None) -> str:
+    if unit == "%":
+        return fmt_number(change, 1, signed=True) + " pts"
+    if basis == "monthly average" and change is not None:
+        # A difference of monthly averages: whole numbers unless it is small.
+        return fmt_number(change, 0 if abs(change) >= 10 else 1, signed=True) + " a month"
+    whole = change is None or float(change).is_integer()
+    return fmt_number(change, 0 if whole else 2, signed=True)
 
 
 def _shown(value: float | None, denominator: float | None, unit: str) -> str:
