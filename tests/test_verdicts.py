@@ -23,7 +23,7 @@ from pcp_cli.engine import Engine
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import load_catalogue
 from pcp_cli.store import Store
-from tests.conftest import REPO, load_sample_generator, run_pcp
+from tests.conftest import REPO, load_sample_generator, real, run_pcp
 
 DEFAULTS = REPO / "pcp_cli" / "defaults"
 PERIOD = "Q2 2018/19"
@@ -263,3 +263,28 @@ def test_poisson_data_keep_their_level_and_power(tmp_path: Path, registry: Force
     stepped = _simulated_store(tmp_path, registry, 1.0, 5000, 30000, 1.05, seed=14)
     found, _, total = _significant(stepped, registry, PERIODS[:1])
     assert found >= 0.9 * total
+
+
+# -- the real Leicestershire street files (docs/statistics.md) -------------------------------
+
+
+@pytest.mark.realdata
+def test_real_leicestershire_verdicts_allow_for_variation(tmp_path: Path) -> None:
+    """Q2 2021/22 against Q2 2020/21: all crime's Poisson 'significant increase' (p 7.9e-7)
+    is no significant change once its dispersion (13.61) is allowed for (p 0.206); ten of
+    the fifteen counts were significant by Poisson, five are now."""
+    street = real("policeuk-street-leicestershire-2020-2022")
+    store = tmp_path / "store"
+    result = run_pcp(["ingest", "--store", str(store), str(street)])
+    assert result.exit_code == 0, result.stderr
+    frame, _ = _compare(store, "--kpi", "all", "--period", "Q2 2021/22")
+    crime = frame.filter(pl.col("kpi") == "all-crime").row(0, named=True)
+    assert (crime["value"], crime["baseline_value"]) == (22919, 21874)
+    assert crime["dispersion"] == pytest.approx(13.61, abs=0.005)
+    assert crime["p_value_poisson"] == pytest.approx(7.9e-7, rel=0.01)
+    assert crime["p_value"] == pytest.approx(0.206, abs=0.0005)
+    assert crime["verdict"] == "no significant change"
+    counts = frame.filter(pl.col("dispersion").is_not_null())
+    assert counts.height == 15
+    assert counts.filter(pl.col("p_value_poisson") < 0.05).height == 10
+    assert counts.filter(pl.col("p_value") < 0.05).height == 5
