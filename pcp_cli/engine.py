@@ -736,9 +736,16 @@ def _assemble_points(
             f"{dataset} rows are overlapping {span}-month windows: neighbouring points share "
             "months and are not independent"
         )
+    frame_out = pl.DataFrame(_point_records(out, span), schema=POINT_COLUMNS)
+    return KpiPoints(kpi, force, dataset, span, frame_out, tuple(gaps), tuple(notes))
+
+
+def _point_records(out: list[dict[str, object]], span: int) -> list[dict[str, object]]:
+    """The point rows with their labels and segments: a gap, an undefined point or a
+    break starts a new segment, so charts and trends never join across one."""
     segment = 0
     previous_ok = True
-    records = []
+    records: list[dict[str, object]] = []
     for r in out:
         ok = r["status"] == "ok"
         if r.get("brk") or not ok or not previous_ok:
@@ -758,5 +765,4 @@ def _assemble_points(
                 "segment": segment,
             }
         )
-    frame_out = pl.DataFrame(records, schema=POINT_COLUMNS)
-    return KpiPoints(kpi, force, dataset, span, frame_out, tuple(gaps), tuple(notes))
+    return records

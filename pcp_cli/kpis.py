@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,8 @@ _KPI_KEYS = {
     "population",
 }
 _OPS = {"in", "not_in", "equals", "in_list", "not_in_list"}
+# A ratio of ratios of ... : a real KPI file nests two or three deep.
+MAX_DERIVED_DEPTH = 50
 # Records rules: counts a filter cannot express, computed from the raw crime records
 # (``rule = "<name>"`` in a [kpi.<id>.count.crime-records] table, with any filters).
 RECORD_RULES = {
@@ -234,7 +237,12 @@ class _Checker:
         if kind not in KINDS:
             self.problem(table, "kind", f"'{kind}' is not one of {', '.join(KINDS)}")
         scale = body.get("scale", 100.0 if kind == "ratio" else 1.0)
-        if isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0:
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, int | float)
+            or not math.isfinite(scale)
+            or scale <= 0
+        ):
             self.problem(table, "scale", "must be a positive number")
             scale = 1.0
         per_population = body.get("population", kind == "count")
@@ -381,19 +389,41 @@ class _Checker:
             for role, ref in zip(("numerator", "denominator"), names, strict=False):
                 if ref not in refs:
                     self.problem(f"kpi.{kid}", role, f"refers to KPI '{ref}', which is not defined")
-        state: dict[str, int] = {}
+        self._check_chains(refs)
 
-        def visit(kid: str, trail: list[str]) -> None:
-            if state.get(kid) == 2 or kid not in refs:
-                return
-            if state.get(kid) == 1:
-                cycle = " -> ".join([*trail[trail.index(kid) :], kid])
-                self.problem(f"kpi.{kid}", None, f"derived KPIs form a cycle: {cycle}")
-                return
-            state[kid] = 1
-            for ref in refs[kid]:
-                visit(ref, [*trail, kid])
-            state[kid] = 2
-
-        for kid in refs:
-            visit(kid, [])
+    def _check_chains(self, refs: dict[str, list[str]]) -> None:
+        """Derived KPIs never loop, nor nest deeper than MAX_DERIVED_DEPTH (walked without
+        recursion, so a 3,000-step chain is an error, not a crash)."""
+        depth: dict[str, int] = {}
+        for root in refs:
+            if root in depth:
+                continue
+            trail: list[str] = []
+            on_trail: set[str] = set()
+            stack: list[tuple[str, int]] = [(root, 0)]
+            while stack:
+                kid, next_ref = stack.pop()
+                if next_ref == 0:
+                    trail.append(kid)
+                    on_trail.add(kid)
+                names = [r for r in refs.get(kid, []) if r in refs]
+                if next_ref < len(names):
+                    stack.append((kid, next_ref + 1))
+                    ref = names[next_ref]
+                    if ref in on_trail:
+                        cycle = " -> ".join([*trail[trail.index(ref) :], ref])
+                        self.problem(f"kpi.{ref}", None, f"derived KPIs form a cycle: {cycle}")
+                        return
+                    if ref not in depth:
+                        stack.append((ref, 0))
+                    continue
+                depth[kid] = 1 + max((depth[r] for r in names), default=0)
+                trail.pop()
+                on_trail.discard(kid)
+                if depth[kid] > MAX_DERIVED_DEPTH:
+                    self.problem(
+                        f"kpi.{kid}",
+                        None,
+                        f"derived KPIs nest {depth[kid]} deep (at most {MAX_DERIVED_DEPTH})",
+                    )
+                    return

@@ -28,10 +28,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import uuid
@@ -55,11 +58,76 @@ STAGING = ".staging"
 PAUSE_ENV = "PCP_TEST_PAUSE_AT"  # tests: stage|journal|rename|manifest -> stop there a while
 
 REBUILD_HINT = "the store was damaged; rebuild it with 'pcp ingest --rebuild'"
+JOURNAL_HINT = (
+    "nothing was deleted; check the store's files against a backup, then move journal.json "
+    "aside and run the ingest again"
+)
 MANIFEST_HINT = (
     "the store's catalogue is damaged: restore the store from a backup, or move it aside "
     "and ingest the extracts again into a new store ('pcp periods --sources' on a good "
     "copy lists them)"
 )
+
+
+DAMAGED_HINT = (
+    "nothing was changed; restore the store from a backup, or move it aside and ingest "
+    "the extracts again into a new store"
+)
+# A store file's path as its manifest or journal records it: under data/ or agg/, plain
+# names only (no '..', no absolute path, no backslash), ending in .parquet.
+_STORE_FILE_RE = re.compile(r"(?:data|agg)(?:/[A-Za-z0-9_][A-Za-z0-9_.=-]*)+\.parquet")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_KEY_RE = {
+    "force-month": re.compile(r"[a-z0-9][a-z0-9-]*/\d{4}-(?:0[1-9]|1[0-2])"),
+    "force": re.compile(r"[a-z0-9][a-z0-9-]*"),
+    "single": re.compile(r"all"),
+}
+MAX_JSON_BYTES = 256 * 1024 * 1024  # a manifest of a national 15-year store is a few MB
+
+
+def damaged(root: Path, what: str, hint: str = DAMAGED_HINT) -> StoreError:
+    """The store's own records cannot be trusted: say so, and touch nothing."""
+    return StoreError(f"the store {root} is damaged: {what}", hint=hint)
+
+
+def is_store_file(rel: object) -> bool:
+    """Whether a recorded path names a file inside the store's data or aggregates."""
+    return isinstance(rel, str) and _STORE_FILE_RE.fullmatch(rel) is not None
+
+
+def inside(root: Path, rel: str, checked: set[str] | None = None) -> Path | None:
+    """``root / rel`` when it stays inside the store, else None.
+
+    ``rel`` is a checked store path (:func:`is_store_file`: no '..', not absolute), so only
+    a symlink on the way can lead out; pcp never makes one, so any is refused. ``checked``
+    remembers the folders already looked at (one lstat per folder, not a full resolve).
+    """
+    seen = checked if checked is not None else set()
+    parts = rel.split("/")
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        if prefix in seen:
+            continue
+        try:
+            mode = os.lstat(root / prefix).st_mode
+        except FileNotFoundError:
+            return root / rel  # nothing further down exists yet
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return None
+        if depth < len(parts):
+            seen.add(prefix)
+    return root / rel
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def partition_key(spec: DatasetSpec, force: str | None, month: str | None) -> str:
@@ -71,6 +139,10 @@ def partition_key(spec: DatasetSpec, force: str | None, month: str | None) -> st
 
 
 def _partition_dir(spec: DatasetSpec, key: str) -> str:
+    # Force ids are slugs (forces.py refuses others): a key is never a path.
+    pattern = _KEY_RE.get(spec.partitioning)
+    if pattern is not None and not pattern.fullmatch(key):
+        raise StoreError(f"refusing to store a partition named {key!r}: not a force id")
     if spec.partitioning == "force-month":
         force, month = key.split("/")
         return f"data/{spec.name}/force={force}/month={month}"
@@ -105,9 +177,10 @@ class Manifest:
                 f"{path}: store format {doc.get('format')!r} is not supported (expected {FORMAT})",
                 hint="rebuild the store by ingesting the extracts again into a new --store",
             )
+        problem = manifest_problem(doc)
+        if problem is not None:
+            raise damaged(path.parent, f"{path.name} {problem}", MANIFEST_HINT)
         sources, datasets = doc.get("sources", {}), doc.get("datasets", {})
-        if not isinstance(sources, dict) or not isinstance(datasets, dict):
-            raise StoreError(f"the store manifest {path} is malformed", hint=MANIFEST_HINT)
         return cls(
             txid=str(doc.get("txid", "")),
             updated_at=str(doc.get("updated_at", "")),
@@ -147,14 +220,25 @@ class Manifest:
                 names.add(ds["aggregate"])
         return names
 
+    def file_hashes(self) -> dict[str, str]:
+        """Recorded SHA-256 of the store's files (stores written before 0.2 lack them)."""
+        hashes: dict[str, str] = {}
+        for ds in self.datasets.values():
+            for part in ds.get("partitions", {}).values():
+                if part.get("sha256") is not None:
+                    hashes[part["file"]] = str(part["sha256"])
+            if ds.get("aggregate") and ds.get("aggregate_sha256") is not None:
+                hashes[ds["aggregate"]] = str(ds["aggregate_sha256"])
+        return hashes
+
     def file_sizes(self) -> dict[str, int]:
         """Recorded byte sizes of the store's files (stores written before 0.1 lack them)."""
         sizes: dict[str, int] = {}
         for ds in self.datasets.values():
             for part in ds.get("partitions", {}).values():
-                if "bytes" in part:
+                if part.get("bytes") is not None:
                     sizes[part["file"]] = int(part["bytes"])
-            if ds.get("aggregate") and "aggregate_bytes" in ds:
+            if ds.get("aggregate") and ds.get("aggregate_bytes") is not None:
                 sizes[ds["aggregate"]] = int(ds["aggregate_bytes"])
         return sizes
 
@@ -172,6 +256,114 @@ class Manifest:
                 ),
             )
         ]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _opt(entry: dict[str, Any], key: str, ok: Any) -> bool:
+    """An optional entry: absent (or null), or one that passes ``ok``."""
+    return entry.get(key) is None or bool(ok(entry[key]))
+
+
+def _is_hash(value: object) -> bool:
+    return isinstance(value, str) and _SHA256_RE.fullmatch(value) is not None
+
+
+def manifest_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's shape, or None: every value pcp will use is of the
+    type it expects and every path names a file inside the store."""
+    if not _opt(doc, "txid", lambda v: isinstance(v, str)) or not _opt(
+        doc, "updated_at", lambda v: isinstance(v, str)
+    ):
+        return "has a txid or updated_at that is not text"
+    sources, datasets = doc.get("sources", {}), doc.get("datasets", {})
+    if not isinstance(sources, dict) or not isinstance(datasets, dict):
+        return "has 'sources' or 'datasets' that is not a table"
+    for sha, info in sources.items():
+        problem = _source_problem(sha, info)
+        if problem:
+            return f"records source {sha[:16]!r}: {problem}"
+    for name, entry in datasets.items():
+        problem = _dataset_problem(name, entry)
+        if problem:
+            return f"records dataset {name[:40]!r}: {problem}"
+    return None
+
+
+def _source_problem(sha: str, info: Any) -> str | None:
+    if not _is_hash(sha) or not isinstance(info, dict):
+        return "not a SHA-256 with a table of details"
+    texts = (
+        *("path", "kind", "ingested_at", "encoding", "force_option", "on_bad_rows"),
+        *("map_file", "map_sha256"),
+    )
+    if not all(_opt(info, k, lambda v: isinstance(v, str)) for k in texts):
+        return "a detail that should be text is not"
+    if not all(_opt(info, k, _is_int) for k in ("size", "rows", "seq")):
+        return "a size, row count or sequence number that is not a whole number"
+    if not _opt(info, "sha256", lambda v: v == sha):
+        return "a sha256 that differs from its key"
+    forces = info.get("forces", [])
+    if not isinstance(forces, list) or not all(isinstance(f, str) for f in forces):
+        return "'forces' is not a list of force ids"
+    return None
+
+
+def _dataset_problem(name: str, entry: Any) -> str | None:
+    spec = DATASETS.get(name)
+    if spec is None:
+        return "not a dataset this pcp knows"
+    if not isinstance(entry, dict) or not isinstance(entry.get("partitions", {}), dict):
+        return "not a table of partitions"
+    if not _opt(entry, "aggregate", is_store_file):
+        return f"the aggregate {str(entry.get('aggregate'))[:80]!r} is not a file of the store"
+    if not _opt(entry, "aggregate_bytes", _is_int) or not _opt(entry, "aggregate_sha256", _is_hash):
+        return "the aggregate's size or SHA-256 is malformed"
+    key_ok = _KEY_RE.get(spec.partitioning)
+    for key, part in entry.get("partitions", {}).items():
+        if key_ok is not None and not key_ok.fullmatch(key):
+            return f"partition {key[:80]!r} is not a force id (and month)"
+        if not isinstance(part, dict) or not is_store_file(part.get("file")):
+            shown = str(part.get("file") if isinstance(part, dict) else part)[:80]
+            return f"partition {key!r} names {shown!r}, which is not a file of the store"
+        if not all(_opt(part, k, _is_int) for k in ("rows", "bytes")):
+            return f"partition {key!r} has a row count or size that is not a whole number"
+        if not _opt(part, "sha256", _is_hash):
+            return f"partition {key!r} has a malformed SHA-256"
+        sources = part.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
+            return f"partition {key!r} has 'sources' that is not a list of SHA-256"
+    return None
+
+
+def journal_files(root: Path, journal: dict[str, Any], key: str) -> list[str]:
+    """The files a journal lists under ``key``: every one inside the store, or damaged."""
+    files = journal.get(key, [])
+    if not isinstance(files, list):
+        raise damaged(root, f"{JOURNAL} '{key}' is not a list", JOURNAL_HINT)
+    checked: set[str] = set()
+    for rel in files:
+        if not is_store_file(rel) or inside(root, rel, checked) is None:
+            raise damaged(
+                root,
+                f"{JOURNAL} names {str(rel)[:120]!r}, which is not a file of the store",
+                JOURNAL_HINT,
+            )
+    return [str(f) for f in files]
+
+
+def read_json(path: Path) -> Any:
+    """A store record (manifest, journal); ValueError when it is not JSON pcp can use."""
+    with path.open("rb") as fh:
+        data = fh.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(f"over {MAX_JSON_BYTES // (1 << 20)} MiB")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 class Store:
@@ -251,7 +443,7 @@ class Store:
 
     def load_manifest(self) -> Manifest:
         try:
-            doc = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            doc = read_json(self.manifest_path)
         except FileNotFoundError:
             return Manifest()
         except (OSError, ValueError) as exc:
@@ -269,25 +461,29 @@ class Store:
         """Finish or undo a transaction a killed writer left behind (caller is the writer)."""
         journal_path = self.root / JOURNAL
         if journal_path.exists():
+            # The journal is written atomically: one that is not what pcp writes was
+            # written by something else, and is not obeyed.
             try:
-                journal = json.loads(journal_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                journal = {}
+                journal = read_json(journal_path)
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                raise damaged(self.root, f"{JOURNAL} is unreadable ({exc})", JOURNAL_HINT) from None
             if not isinstance(journal, dict):
-                journal = {}
+                raise damaged(self.root, f"{JOURNAL} is not a JSON object", JOURNAL_HINT)
+            old_files = journal_files(self.root, journal, "old_files")
+            new_files = journal_files(self.root, journal, "new_files")
             current = self.load_manifest().txid if self.exists() else ""
             committed = bool(journal.get("txid")) and journal.get("txid") == current
             if committed:
                 # Superseded files: a reader of the old manifest may still use them.
                 try:
                     with self._read_lock(exclusive=True, wait=wait):
-                        _unlink_all(self.root, journal.get("old_files", []))
+                        _unlink_all(self.root, old_files)
                 except StoreError:
                     # A long reader holds them: this writer's commit deletes them later.
-                    self.leftover = [str(f) for f in journal.get("old_files", [])]
+                    self.leftover = old_files
             else:
                 # Never named by a committed manifest: no reader can be using them.
-                _unlink_all(self.root, journal.get("new_files", []))
+                _unlink_all(self.root, new_files)
             _prune_empty_dirs(self.root / "data")
             _prune_empty_dirs(self.root / "agg")
             if not self.leftover:
@@ -301,9 +497,15 @@ class Store:
 
 
 def _unlink_all(root: Path, rels: list[str]) -> None:
+    """Delete store files; a path leading outside the store (checked again here, as a
+    folder may have been swapped for a symlink since) is left alone."""
+    checked: set[str] = set()
     for rel in rels:
+        path = inside(root, rel, checked) if is_store_file(rel) else None
+        if path is None:
+            continue
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            (root / rel).unlink()
+            path.unlink()
 
 
 class StoreReader:
@@ -313,17 +515,51 @@ class StoreReader:
         self.root = root
         self.manifest = manifest
         self._sizes = manifest.file_sizes()
+        self._hashes = manifest.file_hashes()
         self._aggregates: dict[str, pl.DataFrame] = {}
+        self._folders_checked: set[str] = set()  # folders known not to be symlinks
 
     def has(self, dataset: str) -> bool:
         return bool(self.manifest.partitions(dataset))
 
     def _path(self, rel: str) -> Path:
         path = self.root / rel
+        # The manifest's paths were checked when it was loaded; a folder swapped for a
+        # symlink since would still lead outside (checked once per folder).
+        if inside(self.root, rel, self._folders_checked) is None:
+            raise damaged(self.root, f"{rel} leads outside the store", REBUILD_HINT)
         if not path.is_file():
             raise StoreError(
                 f"the store file {path} named in the manifest is missing", hint=REBUILD_HINT
             )
+        return path
+
+    def _read_verified(self, rel: str) -> bytes:
+        """A store file's bytes, checked against the size and SHA-256 the manifest records."""
+        path = self._path(rel)
+        _check_parquet(path, self._sizes.get(rel))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read store file {path}: {exc.strerror}", hint=REBUILD_HINT
+            ) from None
+        _check_hash(path, hashlib.sha256(data).hexdigest(), self._hashes.get(rel))
+        return data
+
+    def _verify_file(self, rel: str) -> Path:
+        """Check a raw partition in chunks (it may be large) before a scan reads it."""
+        path = self._path(rel)
+        _check_parquet(path, self._sizes.get(rel))
+        expected = self._hashes.get(rel)
+        if expected is not None:
+            try:
+                actual = file_sha256(path)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot read store file {path}: {exc.strerror}", hint=REBUILD_HINT
+                ) from None
+            _check_hash(path, actual, expected)
         return path
 
     def aggregate(self, dataset: str) -> pl.LazyFrame:
@@ -336,12 +572,11 @@ class StoreReader:
             rel = self.manifest.aggregate_file(dataset)
             if rel is None:
                 raise NoDataError(f"the store holds no {dataset} data")
-            path = self._path(rel)
-            _check_parquet(path, self._sizes.get(rel), full=True)
+            data = self._read_verified(rel)
             try:
-                self._aggregates[dataset] = pl.read_parquet(path)
+                self._aggregates[dataset] = pl.read_parquet(io.BytesIO(data))
             except (pl.exceptions.PolarsError, OSError) as exc:
-                raise _damaged(path, exc) from None
+                raise _damaged(self.root / rel, exc) from None
         return self._aggregates[dataset].lazy()
 
     def raw(self, dataset: str, keys: list[str] | None = None) -> pl.LazyFrame:
@@ -351,11 +586,7 @@ class StoreReader:
         chosen = parts if keys is None else {k: parts[k] for k in keys if k in parts}
         if not chosen:
             raise NoDataError(f"the store holds no {dataset} data for that selection")
-        paths = []
-        for part in chosen.values():
-            path = self._path(part["file"])
-            _check_parquet(path, self._sizes.get(part["file"]))
-            paths.append(path)
+        paths = [self._verify_file(part["file"]) for part in chosen.values()]
         # Stores written before force-month partitions dropped their per-row source
         # column mix both shapes: read them as one.
         return pl.scan_parquet(paths, missing_columns="insert", extra_columns="ignore")
@@ -364,12 +595,11 @@ class StoreReader:
         part = self.manifest.partitions(dataset).get(key)
         if part is None:
             return None
-        path = self._path(part["file"])
-        _check_parquet(path, self._sizes.get(part["file"]), full=True)
+        data = self._read_verified(part["file"])
         try:
-            return pl.read_parquet(path)
+            return pl.read_parquet(io.BytesIO(data))
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise _damaged(path, exc) from None
+            raise _damaged(self.root / part["file"], exc) from None
 
     def verify(self) -> list[str]:
         """Read every file the manifest names in full; return one problem per bad file."""
@@ -380,6 +610,7 @@ class StoreReader:
                 if not path.is_file():
                     raise StoreError(f"the store file {path} named in the manifest is missing")
                 _check_parquet(path, self._sizes.get(rel), full=True)
+                self._verify_file(rel)
                 pl.read_parquet(path)
             except StoreError as exc:
                 problems.append(exc.message)
@@ -391,6 +622,15 @@ class StoreReader:
 def _damaged(path: Path, exc: BaseException) -> StoreError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return StoreError(f"the store file {path} is damaged ({detail[:160]})", hint=REBUILD_HINT)
+
+
+def _check_hash(path: Path, actual: str, expected: str | None) -> None:
+    if expected is not None and actual != expected:
+        raise StoreError(
+            f"the store file {path} has changed since it was written (SHA-256 {actual[:12]}…, "
+            f"the manifest recorded {expected[:12]}…)",
+            hint=REBUILD_HINT,
+        )
 
 
 def _checked_scan(paths: list[Path]) -> pl.LazyFrame:
@@ -459,25 +699,30 @@ class Transaction:
     def reader(self) -> StoreReader:
         return StoreReader(self.store.root, self.manifest)
 
-    def _stage(self, df: pl.DataFrame, final_rel: str, *, raw: bool = False) -> int:
+    def _stage(self, df: pl.DataFrame, final_rel: str, *, raw: bool = False) -> tuple[int, str]:
+        """Write a store file to staging; its size and SHA-256 for the manifest."""
         staged = self.staging / final_rel
         try:
             staged.parent.mkdir(parents=True, exist_ok=True)
             write_parquet(df, staged, raw=raw)
             size = staged.stat().st_size
+            sha = file_sha256(staged)
         except OSError as exc:
             raise _write_error(exc, staged) from None
         self._staged[final_rel] = staged
         if not self._paused:
             self._paused = True
             pause_for_tests("stage")
-        return size
+        return size, sha
 
     def staging_file(self, name: str) -> Path:
         """A scratch path in this transaction's staging folder (for workers)."""
         folder = self.staging / "tmp"
         if not self._tmp_made:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _write_error(exc, folder) from None
             self._tmp_made = True
         return folder / name
 
@@ -490,13 +735,16 @@ class Transaction:
         *,
         staged: Path | None = None,
         rows: int | None = None,
+        sha256: str | None = None,
     ) -> None:
-        """Replace one partition whole, from a frame or from a Parquet file already staged."""
+        """Replace one partition whole, from a frame or from a Parquet file already staged
+        (``sha256``: its hash, when the worker that wrote it took it)."""
         rel = f"{_partition_dir(spec, key)}/part-{self.txid}.parquet"
         if staged is not None:
             # It stays where the worker wrote it until the commit moves it into place.
             try:
                 size = staged.stat().st_size
+                sha = sha256 or file_sha256(staged)
                 self._make_folder((self.store.root / rel).parent)
             except OSError as exc:
                 raise _write_error(exc, staged) from None
@@ -504,12 +752,13 @@ class Transaction:
             height = int(rows or 0)
         else:
             assert df is not None
-            size = self._stage(df, rel, raw=True)
+            size, sha = self._stage(df, rel, raw=True)
             height = df.height
         self._parts.setdefault(spec.name, {})[key] = {
             "file": rel,
             "rows": height,
             "bytes": size,
+            "sha256": sha,
             "sources": sorted(set(sources)),
         }
 
@@ -562,6 +811,11 @@ class Transaction:
         old_files = sorted((self.previous.files() | set(self.store.leftover)) - new.files())
         new_files = sorted(self._staged)
         root = self.store.root
+        checked: set[str] = set()
+        for rel in new_files:
+            # A partition folder swapped for a symlink would take the file elsewhere.
+            if inside(root, rel.rsplit("/", 1)[0], checked) is None:
+                raise damaged(root, f"the folder of {rel} leads outside the store")
         journal = root / JOURNAL
         try:
             for staged in self._staged.values():
@@ -603,14 +857,14 @@ class Transaction:
         with contextlib.suppress(OSError):
             journal.unlink()
 
-    def _build_manifest(self, agg_sizes: dict[str, int]) -> Manifest:
+    def _build_manifest(self, agg_sizes: dict[str, tuple[int, str]]) -> Manifest:
         datasets = json.loads(json.dumps(self.manifest.datasets))
         for dataset, parts in self._parts.items():
             datasets.setdefault(dataset, {}).setdefault("partitions", {}).update(parts)
         for dataset in self._aggs:
             entry = datasets.setdefault(dataset, {})
             entry["aggregate"] = f"agg/{dataset}/part-{self.txid}.parquet"
-            entry["aggregate_bytes"] = agg_sizes[dataset]
+            entry["aggregate_bytes"], entry["aggregate_sha256"] = agg_sizes[dataset]
         new = Manifest(txid=self.txid, updated_at=_now(), datasets=datasets)
         sources = {**self.manifest.sources, **self._new_sources}
         used = new.referenced_sources()

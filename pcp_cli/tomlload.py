@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pcp_cli.errors import ConfigError
 
+# A KPI file of every KPI a force reports is some tens of KB; the bundled forces file 20 KB.
+MAX_BYTES = 4 * 1024 * 1024
+
 
 def load_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
-    """Return the parsed document and its text."""
+    """Return the parsed document and its text.
+
+    Only a file (or a pipe) of a sensible size is read: ``--kpis /dev/zero`` would
+    otherwise fill the memory.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        kind = path_kind(path)
+        if kind is not None and "FIFO" not in kind:  # <(...) is a pipe: fine, and bounded
+            raise ConfigError(f"{what} {path} is {kind}, not a file", hint="give a TOML file")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise ConfigError(
+                f"{what} {path} is larger than {MAX_BYTES // (1024 * 1024)} MB: not a {what}"
+            )
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -21,6 +38,26 @@ def load_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+
+
+def path_kind(path: Path) -> str | None:
+    """What a path is when it is not a regular file ("a directory", "a named pipe (FIFO)",
+    ...); None for a regular file. FileNotFoundError when there is nothing there."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def line_of(text: str, table: str, key: str | None = None) -> int | None:

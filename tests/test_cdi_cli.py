@@ -65,7 +65,7 @@ def test_audit_points_and_percent_signs() -> None:
     )
     assert result.exit_code == 0, result.stderr
     row = pl.read_csv(io.BytesIO(result.stdout_bytes)).row(0, named=True)
-    assert row["compliance"] == "70.0;80.0;90.0"
+    assert row["compliance"] == "70;80;90"
     assert row["average_compliance"] == pytest.approx(80.0)
     assert row["expected_at_start"] == pytest.approx(875.0)
     assert row["attributable"] == pytest.approx(125.0)

@@ -67,7 +67,7 @@ def test_csv_round_trip_and_arithmetic(store: Path) -> None:
     assert (row["value"], row["baseline_value"], row["change"]) == (39.0, 33.0, 6.0)
     assert row["pct_change"] == pytest.approx(6 / 33 * 100, abs=1e-12)
     assert row["period"] == "Q2 2018/19" and row["baseline_period"] == "Q2 2017/18"
-    assert row["monthly"] == "12.0;13.0;14.0"
+    assert row["monthly"] == "12;13;14"
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "tsv", "parquet", "markdown", "table"])
@@ -207,7 +207,10 @@ def test_partial_period_allowed_on_request(store: Path) -> None:
     assert result.exit_code == 0, result.stderr
     row = pl.read_csv(result.stdout_bytes).row(0, named=True)
     assert row["complete"] is False
-    assert row["missing_months"] == "2017-10 2018-10"
+    assert row["missing_months"] == "2017-10;2018-10"
+    # One slot per month of the period: the missing month is an empty slot, not dropped.
+    assert len(row["monthly"].split(";")) == 3 and row["monthly"].endswith(";")
+    assert len(row["baseline_monthly"].split(";")) == 3 and row["baseline_monthly"].endswith(";")
     assert "partial" in result.stderr
 
 
@@ -297,7 +300,7 @@ def test_periods_counts_by_measure_and_quarters(tmp_path: Path) -> None:
     rows = {
         (r["measure"], r["force"]): (r["months"], r["gaps"]) for r in frame.iter_rows(named=True)
     }
-    assert rows[("calls_999", "leicestershire")] == (3, "2018-05 2018-07..2018-08")
+    assert rows[("calls_999", "leicestershire")] == (3, "2018-05;2018-07..2018-08")
     assert rows[("calls_101", "leicestershire")] == (1, "")
     assert rows[("hate_crime", "essex")] == (3, "")
 

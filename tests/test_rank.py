@@ -571,7 +571,7 @@ def test_kpi_table_has_the_seed_003_shape(store: Path) -> None:
     rate = rows["positive-outcome-rate"]
     assert rate["value"] == pytest.approx(20.0) and rate["baseline_value"] == 0.0
     assert rate["change"] == pytest.approx(20.0) and rate["measure"] == "%"
-    assert crime["missing_peers"] == "hertfordshire bedfordshire hampshire nottinghamshire kent"
+    assert crime["missing_peers"] == "hertfordshire;bedfordshire;hampshire;nottinghamshire;kent"
     assert "Bedfordshire: no population for 4 KPI(s)" in stderr
     table = run_pcp(
         ["rank", "--store", str(store), "--format", "markdown", "--kpi",

@@ -9,6 +9,7 @@ is one self-contained file.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import html
 import io
@@ -400,9 +401,10 @@ def test_provenance(frame: pl.DataFrame) -> None:
     assert set(stores) == {
         "counts", "outcomes", "population", "prc", "stop-search", "street", "survey",
     }  # fmt: skip
+    # Months are dates (the first of the month) in Parquet, as the published schema says.
     assert (stores["street"]["first_month"], stores["street"]["last_month"]) == (
-        "2016-04",
-        "2019-03",
+        dt.date(2016, 4, 1),
+        dt.date(2019, 3, 1),
     )
     assert stores["street"]["forces"] == 1 and stores["street"]["files"] == 36
 

@@ -9,6 +9,7 @@ import polars as pl
 
 from pcp_cli.app.window import resolve_window
 from pcp_cli.cli import options as opt
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
@@ -76,13 +77,13 @@ def _percent(text: str, option: str) -> float:
 )
 @click.option(
     "--recorded",
-    type=click.FloatRange(min=0),
+    type=params.NON_NEGATIVE,
     default=None,
     help="Crimes recorded in the period (default: counted from the store).",
 )
 @click.option(
     "--previous",
-    type=click.FloatRange(min=0),
+    type=params.NON_NEGATIVE,
     default=None,
     help="Crimes recorded in the previous period (default: counted from the store).",
 )

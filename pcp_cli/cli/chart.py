@@ -25,7 +25,7 @@ from pcp_cli.charts import (
 )
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
-from pcp_cli.cli.output import TableView, render, write_atomic
+from pcp_cli.cli.output import TableView, render, write_output
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.engine import Engine, parse_to
 from pcp_cli.errors import NoDataError, UsageError
@@ -219,9 +219,9 @@ def chart(
                 exclude_incomplete=exclude_incomplete,
             )
     try:
-        write_atomic(output, drawn.render("png" if fmt == "png" else "svg"))
+        write_output(output, drawn.render("png" if fmt == "png" else "svg"))
         if data_path is not None and data_fmt is not None:
-            write_atomic(data_path, render(drawn.data, data_fmt, _no_view))
+            write_output(data_path, render(drawn.data, data_fmt, _no_view))
     finally:
         drawn.close()
     if not app.quiet:

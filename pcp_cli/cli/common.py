@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pcp_cli.app.forces import choose_forces
+from pcp_cli.cli import params
 from pcp_cli.config import Settings, resolve_settings
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import Catalogue, load_catalogue
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "parquet", "markdown"]
+FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "parquet", "markdown", "xlsx"]
 
 
 def warn(message: str) -> None:
@@ -128,7 +129,7 @@ def common_options(func: F) -> F:
     @click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
     @click.option(
         "--wait",
-        type=click.FloatRange(min=0),
+        type=params.NON_NEGATIVE,
         default=60.0,
         show_default=True,
         help="Seconds to wait for another pcp process using the store.",
@@ -160,14 +161,15 @@ def common_options(func: F) -> F:
 @dataclass(frozen=True)
 class OutputOptions:
     format: str
-    output: Path | None
+    output: Path | None  # None or "-": standard output
+    bom: bool = False
 
     def resolved_format(self) -> str:
         if self.format != "auto":
             return self.format
-        if self.output is not None:
+        if self.output is not None and str(self.output) != "-":
             return _format_from_suffix(self.output)
-        return "table" if sys.stdout.isatty() else "csv"
+        return "table" if sys.stdout is not None and sys.stdout.isatty() else "csv"
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -179,6 +181,7 @@ def _format_from_suffix(path: Path) -> str:
         ".parquet": "parquet",
         ".md": "markdown",
         ".txt": "table",
+        ".xlsx": "xlsx",
     }.get(path.suffix.lower(), "csv")
 
 
@@ -191,17 +194,23 @@ def output_options(func: F) -> F:
         type=click.Choice(FORMATS, case_sensitive=False),
         default="auto",
         show_default=True,
-        help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix).",
+        help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix: .csv, "
+        ".tsv, .json, .jsonl, .parquet, .xlsx, .md). xlsx: an Excel workbook.",
     )
     @click.option(
         "-o",
         "--output",
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
-        help="Write to this file (atomically) instead of stdout.",
+        help="Write to this file (atomically; '-' is stdout) instead of stdout.",
+    )
+    @click.option(
+        "--bom",
+        is_flag=True,
+        help="CSV/TSV: start with a UTF-8 byte-order mark, so Excel reads the text right.",
     )
     @functools.wraps(func)
-    def wrapper(*args: Any, fmt: str, output: Path | None, **kwargs: Any) -> Any:
-        return func(*args, out=OutputOptions(fmt.lower(), output), **kwargs)
+    def wrapper(*args: Any, fmt: str, output: Path | None, bom: bool, **kwargs: Any) -> Any:
+        return func(*args, out=OutputOptions(fmt.lower(), output, bom), **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The panel report for a period: HTML, markdown, table, JSON or Parquet.",
     ),
     "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend, spc, rank) to PNG or SVG."),
+    "schema": ("pcp_cli.cli.schema", "schema", "Print the JSON schema of a command's rows."),
     "check": (
         "pcp_cli.cli.check",
         "check",
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> None:
         _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
         code = EXIT_INTERNAL
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when started with stdout closed (>&-)
+            sys.stdout.flush()
     except BrokenPipeError:
         code = _quiet_broken_pipe()
     sys.exit(code)

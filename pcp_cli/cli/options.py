@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from pcp_cli.cli import params
+
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 KPI_HELP = "KPI id, several ids separated by commas, a section name, or all."
@@ -55,7 +57,7 @@ def to(help: str = TO_HELP) -> Decorator:
 def alpha(help: str = ALPHA_HELP) -> Decorator:
     return click.option(
         "--alpha",
-        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        type=params.ALPHA,  # a finite number strictly between 0 and 1 (not nan)
         default=0.05,
         show_default=True,
         help=help,

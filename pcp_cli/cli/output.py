@@ -1,17 +1,22 @@
 """Renderers shared by every command: one DataFrame in, any format out.
 
-Machine formats carry every column at full precision; the table and markdown formats
-show a readable view. Everything is rendered to bytes first, then written in one go to
-stdout (pipe-safe) or atomically to a file.
+Machine formats carry every column at full precision, conformed to the command's
+published schema (pcp_cli.schemas); the table and markdown formats show a readable view.
+Everything is rendered to bytes first, then written in one go to stdout (every write
+checked) or to a file (atomically when it is a regular file, in place when it is a
+device or a FIFO).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import math
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -26,6 +31,25 @@ from pcp_cli.cli.common import OutputOptions
 from pcp_cli.errors import EXIT_BROKEN_PIPE, StoreError, UsageError
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+# pcp's own symbols, spelled in ASCII in CSV so Excel without a BOM shows them right.
+_ASCII_MAP = {
+    "±": "+/-",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "×": "x",
+    "§": "S.",
+    "…": "...",
+    "≥": ">=",
+    "≤": "<=",
+    "→": "->",
+    "│": "|",
+    "·": ".",
+}
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
 
 
 @dataclass
@@ -44,59 +68,143 @@ class TableView:
 ViewBuilder = Callable[[pl.DataFrame], TableView]
 
 
-def emit(frame: pl.DataFrame, out: OutputOptions, view: ViewBuilder) -> None:
+def emit(
+    frame: pl.DataFrame, out: OutputOptions, view: ViewBuilder, *, schema: str | None = None
+) -> None:
+    """Render a command's rows in the chosen format and write them.
+
+    ``schema`` names the published schema (default: the running command's name).
+    """
     fmt = out.resolved_format()
-    if fmt == "parquet" and out.output is None and sys.stdout.isatty():
+    _refuse_binary_on_terminal(fmt, out.output)
+    name = schema or _command_name()
+    data = render(frame, fmt, view, schema=name, bom=out.bom)
+    write_output(out.output, data)
+
+
+def _command_name() -> str | None:
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent  # the top-level command (pcp kpis check: kpis)
+    return ctx.info_name if ctx is not None else None
+
+
+def _refuse_binary_on_terminal(fmt: str, output: Path | None) -> None:
+    terminal = sys.stdout is not None and sys.stdout.isatty()
+    if fmt in ("parquet", "xlsx") and is_stdout(output) and terminal:
         raise UsageError(
-            "refusing to write Parquet to a terminal",
-            hint="use -o FILE.parquet or pipe it to another program",
+            f"refusing to write {'Parquet' if fmt == 'parquet' else 'a workbook'} to a terminal",
+            hint=f"use -o FILE.{fmt} or pipe it to another program",
         )
-    data = render(frame, fmt, view)
-    if out.output is None:
-        write_stdout(data)
-    else:
-        write_atomic(out.output, data)
 
 
-def render(frame: pl.DataFrame, fmt: str, view: ViewBuilder) -> bytes:
+def is_stdout(output: Path | None) -> bool:
+    """No -o, or ``-o -``, means standard output."""
+    return output is None or str(output) == "-"
+
+
+def render(
+    frame: pl.DataFrame,
+    fmt: str,
+    view: ViewBuilder,
+    *,
+    schema: str | None = None,
+    bom: bool = False,
+) -> bytes:
     frame = _nan_to_null(frame)
     if fmt == "table":
         return _rich_table(view(frame)).encode("utf-8")
     if fmt == "markdown":
         return _markdown(view(frame)).encode("utf-8")
+    frame = _conform(frame, schema)
     if fmt in ("csv", "tsv"):
-        flat = _flatten_lists(frame)
-        return flat.write_csv(separator="," if fmt == "csv" else "\t").encode("utf-8")
+        text = _delimited(frame, "," if fmt == "csv" else "\t")
+        return ("\ufeff" if bom else "").encode("utf-8") + text.encode("utf-8")
     if fmt == "json":
         return (json.dumps(_records(frame), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     if fmt == "jsonl":
         lines = [json.dumps(r, ensure_ascii=False) for r in _records(frame)]
         return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
     if fmt == "parquet":
-        buf = io.BytesIO()
-        frame.write_parquet(buf)
-        return buf.getvalue()
+        return _parquet(frame, schema)
+    if fmt == "xlsx":
+        from pcp_cli.cli.workbook import workbook_bytes
+
+        return workbook_bytes(frame, schema or "pcp", cell_text=safe_cell)
     raise UsageError(f"unknown format '{fmt}'")
 
 
-def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
+def _conform(frame: pl.DataFrame, schema: str | None) -> pl.DataFrame:
+    from pcp_cli.schemas import COMMANDS, conform
+
+    return conform(frame, schema) if schema in COMMANDS else frame
+
+
+def _parquet(frame: pl.DataFrame, schema: str | None) -> bytes:
+    from pcp_cli.schemas import SCHEMA_VERSION
+
+    buf = io.BytesIO()
+    meta = {"pcp:schema": f"pcp-{schema}", "pcp:schema_version": SCHEMA_VERSION}
+    frame.write_parquet(buf, metadata=meta if schema else None)
+    return buf.getvalue()
+
+
+def safe_cell(text: str) -> str:
+    """A text cell a spreadsheet will never run as a formula: prefix ' unless a number."""
+    if text.startswith(_FORMULA_START) and text != "-" and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def _month(value: Any) -> Any:
+    return value.strftime("%Y-%m") if isinstance(value, dt.date) else value
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float):
+        if not math.isfinite(v):
             return None
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        return v
+        return int(v) if v.is_integer() and abs(v) < 2**53 else v
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    return _month(v)
 
-    return [{k: clean(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _json_value(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
 
 
-def _flatten_lists(frame: pl.DataFrame) -> pl.DataFrame:
-    """Lists become ';'-joined text in CSV; a missing element stays an empty slot."""
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    return frame.with_columns(
-        pl.col(c).list.eval(pl.element().cast(pl.String).fill_null("")).list.join(";").alias(c)
-        for c in lists
-    )
+def _delimited(frame: pl.DataFrame, sep: str) -> str:
+    """CSV/TSV: whole numbers without '.0', months YYYY-MM, lists ';'-joined with empty
+    slots, pcp's symbols in ASCII, and no cell a spreadsheet would run as a formula."""
+    text = frame.select(_text_expr(pl.col(c), t).alias(c) for c, t in frame.schema.items())
+    text = text.rename({c: safe_cell(c) for c in text.columns})
+    return text.write_csv(separator=sep)
+
+
+def _text_expr(col: pl.Expr, dtype: Any) -> pl.Expr:
+    """One column as the text a spreadsheet reads (vectorised: exports can be large)."""
+    if isinstance(dtype, pl.List):
+        inner = _text_expr(pl.element(), dtype.inner).fill_null("")
+        return col.list.eval(inner).list.join(";")
+    if dtype.is_float():
+        whole = col.is_finite() & (col == col.round(0)) & (col.abs() < 2**53)
+        return (
+            pl.when(whole)
+            .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(col.cast(pl.String))
+        )
+    if dtype == pl.Date:
+        return col.dt.strftime("%Y-%m")
+    if dtype == pl.Datetime:
+        return col.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dtype == pl.String:
+        plain = col.str.replace_many(list(_ASCII_MAP), list(_ASCII_MAP.values()))
+        formula = plain.str.contains(r"^[=+\-@\t\r]") & ~plain.str.contains(_NUMBER.pattern)
+        return pl.when(formula & (plain != "-")).then("'" + plain).otherwise(plain)
+    return col.cast(pl.String)
 
 
 def _nan_to_null(frame: pl.DataFrame) -> pl.DataFrame:
@@ -114,32 +222,121 @@ def _width() -> int:
     cols = os.environ.get("COLUMNS")
     if cols and cols.isdigit():
         return int(cols)
-    if sys.stdout.isatty():
+    if sys.stdout is not None and sys.stdout.isatty():
         return shutil.get_terminal_size((120, 40)).columns
     return 160  # no terminal: wide enough that tables do not wrap in logs
+
+
+# -- terminal tables that never cut a figure -------------------------------------------
+_BORDER = 3  # rich's default box: one rule and a space either side per column
+
+
+@dataclass
+class FittedTable:
+    """Cells wrapped to column widths that fit the terminal; dropped columns named."""
+
+    keep: list[int]
+    widths: list[int]
+    cells: list[list[str]]  # rows of the kept columns, wrapped with newlines
+    headers: list[str]
+    dropped: list[str]
+
+
+def _digit_words(text: str) -> int:
+    return max((len(w) for w in text.split() if any(ch.isdigit() for ch in w)), default=0)
+
+
+def _min_width(texts: list[str], natural: int) -> int:
+    """A column may wrap at spaces, but never inside a word that holds a figure; short
+    one-word cells (RED, n/a, a sparkline) stay whole too."""
+    figures = max((_digit_words(t) for t in texts), default=0)
+    tokens = max((len(t) for t in texts if " " not in t and len(t) <= 12), default=0)
+    return max(figures, tokens, min(natural, 6))
+
+
+def fit_columns(headers: list[str], rows: list[list[str]], width: int) -> FittedTable:
+    """Widths that fit ``width``: wrap labels first, then drop columns from the right
+    (never the first); a word holding a digit is never split or cut."""
+    import textwrap
+
+    columns = [[h, *(r[i] for r in rows)] for i, h in enumerate(headers)]
+    natural = [max(len(line) for t in col for line in t.split("\n")) for col in columns]
+    minimal = [_min_width(col, natural[i]) for i, col in enumerate(columns)]
+    keep = list(range(len(headers)))
+    while len(keep) > 1 and sum(minimal[i] + _BORDER for i in keep) + 1 > width:
+        keep.pop()
+    room = width - 1 - _BORDER * len(keep)
+
+    def capped(cap: int) -> list[int]:
+        return [max(minimal[i], min(natural[i], cap)) for i in keep]
+
+    # The widest columns give way first: the largest cap that fits, so short columns
+    # (ranks, names, RAG) stay whole and long text wraps.
+    cap = max((natural[i] for i in keep), default=0)
+    while cap > 1 and sum(capped(cap)) > room:
+        cap -= 1
+    widths = capped(cap)
+
+    def wrap(text: str, w: int) -> str:
+        return "\n".join(
+            line
+            for para in text.split("\n")
+            for line in (
+                textwrap.wrap(para, w, break_on_hyphens=False, break_long_words=True) or [""]
+            )
+        )
+
+    cells = [[wrap(r[i], widths[k]) for k, i in enumerate(keep)] for r in rows]
+    return FittedTable(
+        keep,
+        widths,
+        cells,
+        [wrap(headers[i], widths[k]) for k, i in enumerate(keep)],
+        [headers[i] for i in range(len(headers)) if i not in keep],
+    )
+
+
+def dropped_caption(dropped: list[str]) -> str | None:
+    if not dropped:
+        return None
+    return f"Not shown at this width: {', '.join(dropped)} (widen the terminal or use --format csv)"
 
 
 def _rich_table(view: TableView) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=view.title, caption=view.caption, header_style="bold", title_justify="left")
-    for i, header in enumerate(view.headers):
-        table.add_column(header, justify="right" if i in view.right_align else "left")
-    for r, row in enumerate(view.rows):
+    width = _width()
+    fitted = fit_columns(view.headers, view.rows, width)
+    notes = [c for c in (view.caption, dropped_caption(fitted.dropped)) if c]
+    table = Table(
+        title=view.title,
+        caption="\n".join(notes) or None,
+        header_style="bold",
+        title_justify="left",
+        caption_justify="left",
+    )
+    for k, i in enumerate(fitted.keep):
+        table.add_column(
+            fitted.headers[k],
+            justify="right" if i in view.right_align else "left",
+            width=fitted.widths[k],
+            no_wrap=True,
+        )
+    for r, row in enumerate(fitted.cells):
         cells = [
-            f"[{view.cell_styles[(r, c)]}]{_escape(v)}[/]"
-            if (r, c) in view.cell_styles
+            f"[{view.cell_styles[(r, i)]}]{_escape(v)}[/]"
+            if (r, i) in view.cell_styles
             else _escape(v)
-            for c, v in enumerate(row)
+            for v, i in zip(row, fitted.keep, strict=True)
         ]
         style = view.row_styles[r] if r < len(view.row_styles) else None
         table.add_row(*cells, style=style)
     buf = io.StringIO()
     console = Console(
         file=buf,
-        width=_width(),
-        force_terminal=sys.stdout.isatty(),
+        width=width,
+        force_terminal=sys.stdout is not None and sys.stdout.isatty(),
         highlight=False,
         soft_wrap=False,
     )
@@ -170,17 +367,80 @@ def _markdown(view: TableView) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- writing ---------------------------------------------------------------------------
+
+
+def write_output(output: Path | None, data: bytes) -> None:
+    """To stdout (no -o, or -o -), else to the file -o names."""
+    if is_stdout(output):
+        write_stdout(data)
+    else:
+        assert output is not None
+        write_file(output, data)
+
+
 def write_stdout(data: bytes) -> None:
-    """Write all of it or, if the reader has gone, let main() end quietly."""
+    """Write all of it, checking every write: a closed pipe ends quietly with 141, a full
+    disk is exit 6 with one line (never a silently short file)."""
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        raise StoreError("cannot write to standard output: it is closed")
     try:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        fd = _stdout_fd()
+        if fd is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
     except BrokenPipeError:
         # Silence the interpreter's own flush at exit, as the Python docs advise.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write to standard output: {exc.strerror or exc}",
+            hint="the output is incomplete",
+        ) from None
+
+
+def _stdout_fd() -> int | None:
+    """The real descriptor behind sys.stdout, or None (a test harness's buffer)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return fd if fd == 1 or os.path.sameopenfile(fd, 1) else None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Atomically replace a regular file (or the file a symlink points to); write in place
+    onto what is not a regular file (a device, a FIFO), never replacing it."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"cannot write {path}: it is a folder")
+        _write_in_place(path, target, data)
+        return
+    write_atomic(target, data)
+
+
+def _write_in_place(shown: Path, target: Path, data: bytes) -> None:
+    try:
+        with open(target, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+    except BrokenPipeError:
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except OSError as exc:
+        raise StoreError(f"cannot write {shown}: {exc.strerror or exc}") from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -40,7 +40,7 @@ def periods(
     with app.store.reading(wait=app.wait) as reader:
         if show_sources:
             frame = sources(reader.manifest, forces, list(datasets))
-            emit(frame, out, _sources_view)
+            emit(frame, out, _sources_view, schema="periods-sources")
             return
         frame = coverage(reader, app.forces, forces, list(datasets))
     emit(frame, out, _coverage_view)

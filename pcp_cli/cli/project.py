@@ -7,6 +7,7 @@ import polars as pl
 
 from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
 from pcp_cli.cli import options as opt
+from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
@@ -60,7 +61,7 @@ from pcp_cli.stats.projection import TargetDirection
 @opt.alpha(help="Significance level of the test against the baseline.")
 @click.option(
     "--confidence",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=params.LEVEL,
     default=0.95,
     show_default=True,
     help="Level of the prediction interval.",

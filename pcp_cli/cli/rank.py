@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import polars as pl
 
@@ -213,6 +215,33 @@ def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     )
 
 
+def _change_text(change: float | None, unit: str) -> str:
+    if change is None:
+        return "–"
+    if unit == "%":
+        return fmt_number(change, 1, signed=True) + " pts"
+    return fmt_number(change, 0 if float(change).is_integer() else 2, signed=True)
+
+
+def _rate_text(rate: float | None, measure: str) -> str:
+    if rate is None:
+        return "–"
+    if measure == "%":
+        return fmt_number(rate, 1) + "%"
+    return fmt_number(rate, 3) + ("/1,000" if measure.startswith("per 1,000") else "")
+
+
+def _kpi_notes(r: dict[str, Any]) -> str:
+    notes = []
+    if r["status"] != OK:
+        notes.append(r["status"])
+    if r["quality"].startswith("probably"):
+        notes.append("probably incomplete")
+    if r["incomplete_peers"]:
+        notes.append(f"incomplete peers: {r['incomplete_peers']}")
+    return "; ".join(notes)
+
+
 def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     comp = result.comparator
     first = frame.row(0, named=True) if frame.height else {}
@@ -238,36 +267,14 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
     rag_col = headers.index("RAG")
     for i, r in enumerate(frame.iter_rows(named=True)):
         unit = r["unit"]
-        change = r["change"]
         pct = r["pct_change"]
-        if change is None:
-            change_text = "–"
-        elif unit == "%":
-            change_text = fmt_number(change, 1, signed=True) + " pts"
-        else:
-            change_text = fmt_number(change, 0 if float(change).is_integer() else 2, signed=True)
         outcome = fmt_number(r["outcome_rate"], 1) + "%" if r["outcome_rate"] is not None else "n/a"
-        notes = []
-        if r["status"] != OK:
-            notes.append(r["status"])
-        if r["quality"].startswith("probably"):
-            notes.append("probably incomplete")
-        if r["incomplete_peers"]:
-            notes.append(f"incomplete peers: {r['incomplete_peers']}")
-        rate = r["rate"]
-        rate_text = (
-            "–"
-            if rate is None
-            else fmt_number(rate, 3) + ("/1,000" if r["measure"].startswith("per 1,000") else "")
-        )
-        if r["measure"] == "%" and rate is not None:
-            rate_text = fmt_number(rate, 1) + "%"
         rows.append(
             [
                 r["label"],
                 fmt_value(r["value"], unit),
                 fmt_value(r["baseline_value"], unit),
-                change_text,
+                _change_text(r["change"], unit),
                 (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
                 _rank_text(r["group_rank"], r["group_ranked"]),
                 *(
@@ -277,10 +284,10 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
                 ),
                 outcome,
                 _rank_text(r["outcome_rate_group_rank"], r["outcome_rate_group_ranked"]),
-                rate_text,
+                _rate_text(r["rate"], r["measure"]),
                 r["rag"] if r["rag"] and r["rag"] != "NONE" else "–",
                 _verdict(r["meaningful"]),
-                "; ".join(notes),
+                _kpi_notes(r),
             ]
         )
         styles.append(None if r["status"] == OK else "dim")

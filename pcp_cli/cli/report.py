@@ -16,7 +16,7 @@ from pcp_cli.analysis.population import PopulationTable
 from pcp_cli.app.report import ReportRequest, make_report
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note
-from pcp_cli.cli.output import TableView, render, write_atomic, write_stdout
+from pcp_cli.cli.output import TableView, dropped_caption, fit_columns, render, write_output
 from pcp_cli.errors import UsageError
 from pcp_cli.report import (
     DEFAULT_SPC_MONTHS,
@@ -29,7 +29,7 @@ from pcp_cli.report import (
 from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table
 from pcp_cli.report.model import Report
 
-FORMATS = ["auto", "table", "markdown", "html", "json", "parquet"]
+FORMATS = ["auto", "table", "markdown", "html", "json", "parquet", "xlsx"]
 SUFFIXES = {
     ".html": "html",
     ".htm": "html",
@@ -37,6 +37,7 @@ SUFFIXES = {
     ".markdown": "markdown",
     ".json": "json",
     ".parquet": "parquet",
+    ".xlsx": "xlsx",
     ".txt": "table",
 }
 TONE_STYLES = {
@@ -86,7 +87,7 @@ TONE_STYLES = {
     type=click.Choice(FORMATS, case_sensitive=False),
     default="auto",
     show_default=True,
-    help="auto: from the -o suffix (.html, .md, .json, .parquet), else a table on a "
+    help="auto: from the -o suffix (.html, .md, .json, .parquet, .xlsx), else a table on a "
     "terminal and markdown in a pipe.",
 )
 @click.option(
@@ -131,8 +132,9 @@ def report(
 
     See docs/report.md.
     """
+    output = None if output is not None and str(output) == "-" else output
     resolved = _resolve_format(fmt.lower(), output)
-    if resolved == "parquet" and output is None and sys.stdout.isatty():
+    if resolved in ("parquet", "xlsx") and output is None and sys.stdout.isatty():
         raise UsageError(
             "refusing to write Parquet to a terminal",
             hint="use -o FILE.parquet or pipe it to another program",
@@ -157,12 +159,9 @@ def report(
     )
     # built.warnings are the engine's: printed once when the command ends (cli/common.py).
     data = _rendered(built, resolved, charts, chart_format)
-    if output is None:
-        write_stdout(data)
-    else:
-        write_atomic(output, data)
-        if not app.quiet:
-            note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+    write_output(output, data)
+    if output is not None and not app.quiet:
+        note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
 
 
 def _rendered(built: Report, resolved: str, charts: str, chart_format: str) -> bytes:
@@ -175,7 +174,7 @@ def _rendered(built: Report, resolved: str, charts: str, chart_format: str) -> b
         return to_markdown(built).encode("utf-8")
     if resolved == "table":
         return _terminal(layout(built, "none")).encode("utf-8")
-    return render(to_frame(built), resolved, _no_view)
+    return render(to_frame(built), resolved, _no_view, schema="report")
 
 
 def _resolve_format(fmt: str, output: Path | None) -> str:
@@ -186,7 +185,7 @@ def _resolve_format(fmt: str, output: Path | None) -> str:
         if found is None:
             raise UsageError(
                 f"cannot tell the report format from '{output.name}'",
-                hint="name the file .html, .md, .json or .parquet, or give --format",
+                hint="name the file .html, .md, .json, .parquet or .xlsx, or give --format",
             )
         return found
     return "table" if sys.stdout.isatty() else "markdown"
@@ -230,28 +229,31 @@ def _terminal(doc: Document) -> str:
                 for item in block.items:
                     console.print(f"• {escape(item)}")
             elif isinstance(block, Table):
+                # Wrap labels or drop columns from the right so no figure is ever cut.
+                texts = [[c.text for c in row] for row in block.rows]
+                fitted = fit_columns(list(block.headers), texts, console.width)
+                dropped = dropped_caption(fitted.dropped)
                 table = RichTable(
                     title=block.title or None,
-                    caption="\n".join(block.caption) or None,
+                    caption="\n".join([*block.caption, *([dropped] if dropped else [])]) or None,
                     header_style="bold",
                     title_justify="left",
                     caption_justify="left",
                 )
-                for i, header in enumerate(block.headers):
-                    trend = [row[i].text for row in block.rows if row[i].trend is not None]
+                for k, i in enumerate(fitted.keep):
                     table.add_column(
-                        header,
+                        fitted.headers[k],
                         justify="right" if i in block.numeric else "left",
-                        no_wrap=bool(trend),
-                        min_width=max((len(t) for t in trend), default=None),
+                        width=fitted.widths[k],
+                        no_wrap=True,
                     )
-                for row in block.rows:
+                for row, cells in zip(block.rows, fitted.cells, strict=True):
                     table.add_row(
                         *(
-                            f"[{TONE_STYLES[c.tone]}]{escape(c.text)}[/]"
-                            if c.tone in TONE_STYLES
-                            else escape(c.text)
-                            for c in row
+                            f"[{TONE_STYLES[row[i].tone]}]{escape(text)}[/]"
+                            if row[i].tone in TONE_STYLES
+                            else escape(text)
+                            for text, i in zip(cells, fitted.keep, strict=True)
                         )
                     )
                 console.print(table)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from pcp_cli.analysis.spc import SpcOptions
+from pcp_cli.cli import params
 from pcp_cli.periods import Month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
@@ -103,7 +104,7 @@ def xmr_options(scope: str = "") -> Callable[[F], F]:
         ),
         click.option(
             "--target",
-            type=float,
+            type=params.FINITE,
             default=None,
             help=f"{scope}target value: the MDC assurance (consistent pass / fail / "
             "inconsistent) and a target line on charts.",

@@ -42,14 +42,17 @@ from pcp_cli.store import (
     Store,
     StoreReader,
     Transaction,
+    file_sha256,
     partition_key,
     write_parquet,
 )
+from pcp_cli.tomlload import path_kind
 
 STDIN = "-"
 WORKERS = int(os.environ.get("PCP_INGEST_WORKERS", "2"))  # files in work at once
 BATCH_BYTES = 16 * 1024 * 1024  # files read together (also what bounds memory)
 BATCH_FILES = 64
+_SNIFF_BYTES = 64 * 1024  # where a NUL byte says stdin is not text
 
 
 @dataclass
@@ -128,9 +131,7 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> list[str]
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".csv"
-            )
+            found = _csv_files_under(path)
             if not found:
                 raise UsageError(f"no .csv files found under {raw}")
             out += found
@@ -142,7 +143,7 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> list[str]
                 raise UsageError(f"no files match {raw}")
             out += matches
         else:
-            raise UsageError(f"{raw}: no such file or directory")
+            out.append(_not_a_file(raw))
     names = list(dict.fromkeys(out))
     if not exclude:
         return names
@@ -154,6 +155,40 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> list[str]
     return kept
 
 
+def _csv_files_under(folder: Path) -> list[str]:
+    """Every .csv file under a folder; a subfolder that cannot be read is an error, not a
+    silent gap in the data."""
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or folder
+        raise DataError(
+            f"{where}: cannot read this folder ({exc.strerror})",
+            hint="give pcp read access to it, or leave it out with --exclude",
+        )
+
+    found = []
+    for top, _dirs, files in os.walk(folder, onerror=unreadable):
+        for name in files:
+            candidate = Path(top, name)
+            if candidate.suffix.lower() == ".csv" and candidate.is_file():
+                found.append(str(candidate))
+    return sorted(found)
+
+
+def _not_a_file(raw: str) -> str:
+    """Say what a path that is neither a file nor a folder is (never "no such file")."""
+    try:
+        kind = path_kind(Path(raw))
+    except FileNotFoundError:
+        raise UsageError(f"{raw}: no such file or directory") from None
+    except OSError as exc:
+        raise DataError(f"{raw}: cannot read ({exc.strerror})") from None
+    hint = "give the extract files, or a folder of them"
+    if kind is not None and "FIFO" in kind:
+        hint = f"pcp reads a pipe as stdin: pcp ingest - --kind KIND < {raw}"
+    raise UsageError(f"{raw} is {kind}, not an extract file", hint=hint)
+
+
 def _excluded(name: str, patterns: Sequence[str]) -> bool:
     path = Path(name)
     return any(
@@ -161,13 +196,33 @@ def _excluded(name: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def _read_source(name: str) -> Source:
-    if name == STDIN:
-        return Source("<stdin>", sys.stdin.buffer.read())
+def _read_source(name: str, shown: str | None = None) -> Source:
     try:
-        return Source(name, Path(name).read_bytes())
+        return Source(shown or name, Path(name).read_bytes())
     except OSError as exc:
-        raise DataError(f"{name}: cannot read ({exc.strerror})") from None
+        raise DataError(f"{shown or name}: cannot read ({exc.strerror})") from None
+
+
+def _spool_stdin(tx: Transaction, index: int) -> Path:
+    """Copy stdin to the staging folder in chunks, so it is read like any file: streamed,
+    never held whole (the copy goes when the transaction ends)."""
+    if sys.stdin is None:
+        raise UsageError("stdin is closed: there is nothing to read from '-'")
+    path = tx.staging_file(f"stdin-{index}.csv")
+    try:
+        with path.open("wb") as out:
+            first = True
+            while chunk := sys.stdin.buffer.read(1 << 20):
+                if first and b"\x00" in chunk[:_SNIFF_BYTES]:
+                    raise DataError(
+                        "<stdin>: holds binary data (NUL bytes), not a CSV extract",
+                        hint="is it /dev/zero, or a compressed file? pipe the CSV text",
+                    )
+                first = False
+                out.write(chunk)
+    except OSError as exc:
+        raise _staging_error(exc, tx) from None
+    return path
 
 
 def aggregate(spec: DatasetSpec, frame: pl.DataFrame) -> pl.DataFrame:
@@ -192,6 +247,11 @@ class _Item:
     name: str
     options: ReadOptions
     expected_sha256: str | None = None  # rebuild: the recorded hash
+    shown: str | None = None  # the name in messages, if not the path (stdin's copy)
+
+    @property
+    def display(self) -> str:
+        return self.shown or _display(self.name)
 
 
 @dataclass
@@ -200,6 +260,7 @@ class _StagedPart:
     path: Path
     rows: int
     agg: pl.DataFrame
+    sha256: str | None = None  # taken on the worker that wrote it
 
 
 @dataclass
@@ -222,7 +283,7 @@ def _prepare(
     forces: ForceRegistry,
     known: Manifest,
 ) -> _Prepared:
-    source = _read_source(item.name)
+    source = _read_source(item.name, item.shown)
     prepared = _check_source(item, source.sha256, source.size, known)
     if prepared.unchanged_info is None:
         _parse_and_stage(prepared, source, index, tx, forces)
@@ -261,9 +322,7 @@ def _parse_and_stage(
 
         frame = pseudonymise(frame, store_secret(tx.store.root))
     if parsed.rejects.height:
-        prepared.rejects = parsed.rejects.with_columns(
-            pl.lit(_display(prepared.item.name)).alias("file")
-        )
+        prepared.rejects = parsed.rejects.with_columns(pl.lit(prepared.item.display).alias("file"))
     spec = DATASETS[parsed.kind]
     if spec.partitioning == "force-month":
         parts = list(_split(spec, frame))
@@ -279,7 +338,7 @@ def _parse_and_stage(
     if "month" in frame.columns and frame.height:
         span = (str(frame.get_column("month").min()), str(frame.get_column("month").max()))
     prepared.result = FileResult(
-        name=_display(prepared.item.name),
+        name=prepared.item.display,
         kind=parsed.kind,
         rows=frame.height,
         status="ingested",
@@ -320,16 +379,17 @@ def _stage_parts(
         path = tx.staging_file(f"{index}-{n}.parquet")
         try:
             write_parquet(part, path, raw=True)
+            sha = file_sha256(path)
         except OSError as exc:
             raise _staging_error(exc, tx) from None
-        prepared.staged.append(_StagedPart(key, path, part.height, agg))
+        prepared.staged.append(_StagedPart(key, path, part.height, agg, sha))
 
 
 def _file_result(prepared: _Prepared, kind: str, rows: int, rejected: int) -> FileResult:
     keys = [p.key for p in prepared.staged]
     months = sorted(k.split("/")[1] for k in keys)
     return FileResult(
-        name=_display(prepared.item.name),
+        name=prepared.item.display,
         kind=kind,
         rows=rows,
         status="ingested",
@@ -348,7 +408,9 @@ def _prepare_batch(
     """Clean data.police.uk files in one streaming pass (or one eager pass), anything else
     one by one."""
     if len(batch) == 1 and batch[0][1].name == STDIN:
-        return [_prepare(*batch[0], tx, forces, known)]
+        index, item = batch[0]
+        spooled = _Item(str(_spool_stdin(tx, index)), item.options, shown="<stdin>")
+        batch = [(index, spooled)]
     out: list[_Prepared] = []
     todo: list[tuple[int, _Prepared, FilePeek]] = []
     for index, item in batch:
@@ -365,10 +427,10 @@ def _prepare_batch(
         fast = fast_batch([t[2] for t in todo], forces, options.pop(), FILE)
     if fast is None:
         for index, prepared, _ in todo:
-            source = _read_source(prepared.item.name)
+            source = _read_source(prepared.item.name, prepared.item.shown)
             if source.sha256 != prepared.sha256:
                 raise DataError(
-                    f"{prepared.item.name}: changed while it was being ingested",
+                    f"{prepared.item.display}: changed while it was being ingested",
                     hint="run the ingest again once the file is complete",
                 )
             _parse_and_stage(prepared, source, index, tx, forces)
@@ -445,7 +507,7 @@ def _stage_streamed(
         prepared = prepared_by_name[f.name]
         prepared.kind = kind
         key = partition_key(spec, f.force, f.month)
-        prepared.staged.append(_StagedPart(key, f.path, f.rows, f.agg))
+        prepared.staged.append(_StagedPart(key, f.path, f.rows, f.agg, file_sha256(f.path)))
         prepared.result = _file_result(prepared, kind, f.rows, 0)
 
 
@@ -514,7 +576,7 @@ class _Run:
         self.seq = tx.next_seq()
 
     def apply(self, p: _Prepared) -> None:
-        name = _display(p.item.name)
+        name = p.item.display
         if p.unchanged_info is not None or p.sha256 in self.seen:
             info = p.unchanged_info or {}
             result = FileResult(
@@ -530,7 +592,13 @@ class _Run:
         spec = DATASETS[p.kind]
         for part in p.staged:
             self.tx.replace_partition(
-                spec, part.key, None, [p.sha256], staged=part.path, rows=part.rows
+                spec,
+                part.key,
+                None,
+                [p.sha256],
+                staged=part.path,
+                rows=part.rows,
+                sha256=part.sha256,
             )
             self.aggs.setdefault(spec.name, {})[part.key] = part.agg
         if p.frame is not None:
@@ -736,8 +804,12 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
             continue
         try:
             size = Path(path).stat().st_size
+            kind = path_kind(Path(path))
         except OSError:
             problems.append(f"{path} is missing")
+            continue
+        if kind is not None:  # a tampered manifest could name /dev/zero or a FIFO
+            problems.append(f"{path} is {kind}, not a file")
             continue
         if size != int(rec.get("size", -1)):
             problems.append(f"{path} has changed ({size:,} bytes, recorded {rec.get('size')})")
@@ -792,6 +864,21 @@ def _drop_partitions(spec: DatasetSpec, agg: pl.DataFrame, keys: list[str]) -> p
     )
 
 
+def spreadsheet_safe(column: str) -> pl.Expr:
+    """A text cell Excel would run as a formula (=, +, -, @, tab or CR first) gets a
+    leading apostrophe, unless it is a number (-1 stays -1); other cells as they are.
+
+    The rejects file holds whatever a hostile extract put in it, and analysts open it
+    in Excel.
+    """
+    text = pl.col(column).cast(pl.String)
+    risky = (
+        text.str.contains(r"^[=+\-@\t\r]")
+        & text.str.strip_chars().cast(pl.Float64, strict=False).is_null()
+    )
+    return pl.when(risky.fill_null(False)).then("'" + text).otherwise(text).alias(column)
+
+
 def _write_rejects(store: Store, rejects: list[pl.DataFrame]) -> Path:
     """Rejected rows go beside the store, named by time, so a run never overwrites another's."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -800,7 +887,9 @@ def _write_rejects(store: Store, rejects: list[pl.DataFrame]) -> Path:
     while path.exists():
         n += 1
         path = store.root.parent / f"{store.root.name}-rejects-{stamp}-{n}.csv"
-    frame = pl.concat(rejects).select("file", "line", "column", "value", "reason")
+    frame = pl.concat(rejects).select(
+        *(spreadsheet_safe(c) for c in ("file", "line", "column", "value", "reason"))
+    )
     with contextlib.suppress(OSError):
         frame.write_csv(path)
         return path

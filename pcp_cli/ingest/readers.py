@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,15 @@ from pcp_cli.periods import month_text, parse_period
 BadRows = Literal["fail", "skip"]
 LINE = "_line"  # 1-based line of the record in the extract (header is line 1)
 _MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+# What a police figure can be. Years: recorded crime series start in the 20th century and
+# no extract is dated beyond this one; coordinates: anywhere on Earth (data.police.uk
+# places points in England and Wales, but a wider box costs nothing and refuses what
+# matters: nan, inf and numbers that are no coordinate). Counts: a billion is ten times
+# every crime recorded in England and Wales in a year, and a sum of them cannot wrap.
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+_PLAUSIBLE_MONTH_RE = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+MAX_COUNT = 1_000_000_000
+COORDINATE_RANGE = {"longitude": (-180.0, 180.0), "latitude": (-90.0, 90.0)}
 _SLUG_RE = re.compile(r"^\d{4}-\d{2}-(?P<slug>.+)-(?:street|outcomes|stop-and-search)\.csv$", re.I)
 
 
@@ -67,6 +77,17 @@ class FilePeek:
     sha256: str
     head: bytes  # the first _HEADER_LIMIT bytes (and a BOM's)
     has_body: bool  # anything but white space after the header line
+    commas: int = -1  # in the whole file (-1: not counted)
+    quotes: int = -1
+    lines: int = -1
+
+    def fields_add_up(self, width: int) -> bool | None:
+        """Whether every line holds ``width`` fields, from the file's totals: with no quote
+        in the file, a row cut short (or a blank line) leaves fewer commas than lines × (width
+        - 1), and polars refuses rows with too many. None when quotes make the totals moot."""
+        if self.quotes != 0 or self.lines < 0:
+            return None
+        return self.commas == self.lines * (width - 1)
 
 
 def peek_file(name: str, chunk: int = 1 << 20) -> FilePeek:
@@ -75,13 +96,19 @@ def peek_file(name: str, chunk: int = 1 << 20) -> FilePeek:
     buffer = bytearray(chunk)
     view = memoryview(buffer)
     head = b""
-    size = 0
+    size = commas = quotes = newlines = 0
+    last = b"\n"
     in_header, has_body = True, False
     with open(name, "rb") as fh:
         while n := fh.readinto(buffer):
             piece = view[:n]
             digest.update(piece)
             size += n
+            # Counted on the buffer in place (C speed, no copy): see fields_add_up.
+            commas += buffer.count(b",", 0, n)
+            quotes += buffer.count(b'"', 0, n)
+            newlines += buffer.count(b"\n", 0, n)
+            last = bytes(piece[n - 1 :])
             if len(head) < _HEADER_LIMIT + len(codecs.BOM_UTF8):
                 head += bytes(piece[: _HEADER_LIMIT + len(codecs.BOM_UTF8) - len(head)])
             if not has_body:
@@ -92,7 +119,8 @@ def peek_file(name: str, chunk: int = 1 << 20) -> FilePeek:
                         in_header, start = False, newline
                 if not in_header:
                     has_body = _NON_SPACE.search(piece, start) is not None
-    return FilePeek(name, size, digest.hexdigest(), head, has_body)
+    lines = newlines + (0 if last == b"\n" else 1)
+    return FilePeek(name, size, digest.hexdigest(), head, has_body, commas, quotes, lines)
 
 
 @dataclass
@@ -222,6 +250,11 @@ def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed
     if not data.strip():
         raise DataError(f"{source.name}: the file is empty")
     header = read_header(data)
+    problem = header_problem(header)
+    if problem is not None:
+        raise DataError(
+            f"{source.name}, line 1: {problem}", hint="rename or remove one of the two columns"
+        )
     kind = options.kind or detect_kind(header)
     if kind is None:
         shown = ",".join(header)[:120]
@@ -273,12 +306,96 @@ def _read_csv(source: Source, data: bytes) -> pl.DataFrame:
             f"{source.name}: not a well-formed CSV file ({detail[:200]})",
             hint="check the delimiter is a comma and quotes are balanced",
         ) from None
+    # Blank lines at the end of a file (an editor's, or Excel's) are not rows.
+    frame = frame.head(frame.height - _trailing_blank_rows(frame, data))
     if frame.height == 0:
         raise DataError(f"{source.name}: has a header but no data rows")
-    if len({c.strip() for c in frame.columns}) != len(frame.columns):
-        raise DataError(f"{source.name}: the header repeats a column name")
+    short = short_record(data, len(frame.columns), frame.height)
+    if short is not None:
+        line, fields = short
+        raise DataError(
+            f"{source.name}, line {line}: the row has {fields} of the header's "
+            f"{len(frame.columns)} fields",
+            hint="a row cut short (or a missing comma): fix the extract",
+        )
     # Trailing spaces in headers are forgiven.
     return frame.rename({c: c.strip() for c in frame.columns})
+
+
+def _trailing_blank_rows(frame: pl.DataFrame, data: bytes) -> int:
+    """How many of the frame's last rows are blank lines at the end of the file."""
+    lines = data[-_HEADER_LIMIT:].split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the end of the last line
+    blank = 0
+    for line in reversed(lines[1:]):  # the first may be cut, or be the header
+        if line.strip(b" \t\r"):
+            break
+        blank += 1
+    blank = min(blank, frame.height)
+    if (
+        blank
+        and frame.tail(blank)
+        .select(pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars(" \t\r") == "")))
+        .to_series()
+        .all()
+    ):
+        return blank
+    return 0
+
+
+def _line_table(source: list[str]) -> pl.LazyFrame:
+    """Each physical line as one text value: no quoting, a separator no CSV uses."""
+    return pl.scan_csv(
+        source,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+
+
+def suspect_lines(width: int) -> pl.Expr:
+    """Whether a line holds a record of another width than the header: its commas outside
+    quotes do not add up. Blank lines are left to the parser, and so are the lines of a
+    record with a quoted line break (an odd number of quotes), which only the careful
+    way (:func:`short_record`) checks."""
+    line = pl.col("line")
+    quotes = line.str.count_matches('"', literal=True)
+    plain = line.filter(quotes == 0)
+    blank = plain.str.strip_chars(" \t\r") == ""
+    bad_plain = (~blank & (plain.str.count_matches(",", literal=True) != width - 1)).any()
+    paired = line.filter((quotes > 0) & (quotes % 2 == 0)).str.replace_all(r'"[^"]*"', "")
+    bad_paired = (paired.str.count_matches(",", literal=True) != width - 1).any()
+    return bad_plain | bad_paired
+
+
+def short_record(data: bytes, width: int, rows: int) -> tuple[int, int] | None:
+    """The line and field count of the first record with fewer fields than the header.
+
+    polars pads a short row with empty values, so a row cut short would be stored with
+    its last columns empty: the commas are counted first (C speed), and only a file whose
+    totals do not settle it (quotes, blank lines) is read record by record.
+    """
+    if b'"' not in data:
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if data.count(b",") == lines * (width - 1):
+            return None  # every line has the header's commas (see FilePeek.fields_add_up)
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    try:
+        for number, record in enumerate(reader):
+            if number > rows:
+                break
+            if record and len(record) < width and any(f.strip() for f in record):
+                return start, len(record)
+            start = reader.line_num + 1
+    except csv.Error:
+        return None  # the parser has read it already; polars' reading stands
+    return None
 
 
 def _blank(column: str) -> pl.Expr:
@@ -360,7 +477,36 @@ def force_mapping(names: Iterable[str | None], forces: ForceRegistry) -> dict[st
 
 
 def is_month(value: str | None) -> bool:
-    return value is not None and re.match(_MONTH_RE, value) is not None
+    """A month in the form YYYY-MM within the plausible years."""
+    return value is not None and re.match(_PLAUSIBLE_MONTH_RE, value) is not None
+
+
+def implausible_coordinates(columns: Iterable[str]) -> pl.Expr:
+    """True when any of these stored coordinate columns holds nan, inf or a number off the
+    Earth (a null, a blank value, is allowed)."""
+    checks = [
+        ~pl.col(c).is_between(*COORDINATE_RANGE[c]).fill_null(True)
+        for c in columns
+        if c in COORDINATE_RANGE
+    ]
+    return pl.any_horizontal(checks).any() if checks else pl.lit(False)
+
+
+def header_problem(header: Sequence[str]) -> str | None:
+    """A header naming one column twice (case and spaces ignored, as columns are matched):
+    which value would count is a guess, so the file is refused."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = name.strip().casefold()
+        if not key:
+            continue
+        if key in seen:
+            return (
+                f"the header names the column '{name.strip()[:60]}' twice "
+                f"(columns {seen[key] + 1} and {i + 1})"
+            )
+        seen[key] = i
+    return None
 
 
 def _fast_police_uk(
@@ -395,6 +541,8 @@ def _fast_police_uk(
         before = text.select(pl.col(c).null_count() for c, _ in plan.numbers).row(0)
         after = frame.select(pl.col(c).null_count() for _, c in plan.numbers).row(0)
         if before != after:
+            return None
+        if frame.select(implausible_coordinates(c for _, c in plan.numbers)).item():
             return None
     return frame
 
@@ -441,6 +589,8 @@ def batch_kind(sources: Sequence[Source | FilePeek], options: ReadOptions) -> st
         return None
     header = first_lines.pop()
     assert header is not None
+    if header_problem(read_header(header)) is not None:
+        return None
     kind = options.kind or detect_kind(read_header(header))
     return kind if kind in FAST_KINDS else None
 
@@ -479,8 +629,32 @@ def fast_batch(
     names = set(text.get_column(column).unique().to_list())
     if names != {s.name for s in sources} or len(set(text.columns)) != len(text.columns):
         return None  # a file without rows, or a header that repeats a column
+    if rows_may_be_short(sources, len(text.columns) - 1):
+        return None  # a row cut short, maybe: the careful way tells
     frame = _fast_police_uk(text, DATASETS[kind], forces, keep=(column,))
     return None if frame is None else (kind, frame)
+
+
+def rows_may_be_short(sources: Sequence[Source | FilePeek], width: int) -> bool:
+    """Whether a record of these files may have another width than the header: from the
+    files' comma and line totals, and only where quotes make those moot, line by line."""
+    unsure = []
+    for source in sources:
+        add_up = source.fields_add_up(width) if isinstance(source, FilePeek) else None
+        if add_up is False:
+            return True
+        if add_up is None:
+            unsure.append(source.name)
+    return bool(unsure) and any_suspect_lines(unsure, width)
+
+
+def any_suspect_lines(names: list[str], width: int) -> bool:
+    """Whether a line of these files may be a record of another width (one fast scan)."""
+    try:
+        found = _line_table(names).select(suspect_lines(width)).collect().item()
+    except (pl.exceptions.PolarsError, OSError):
+        return True
+    return bool(found)
 
 
 def _canonical(
@@ -518,7 +692,23 @@ def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: _Bad) -> pl.DataFrame:
         kind = "number" if col.dtype == "float" else "whole number"
         frame = bad.add(frame, failed, col.source, f"not a valid {kind}", col.name)
         frame = frame.with_columns(text.cast(target, strict=False).alias(col.name))
+        frame = _check_range(frame, col.name, col.source, bad)
     return frame
+
+
+def _check_range(frame: pl.DataFrame, name: str, label: str, bad: _Bad) -> pl.DataFrame:
+    """Numbers no police extract can hold: nan, inf, coordinates off the Earth, counts
+    beyond any force's (whose sums could wrap)."""
+    values = frame[name]
+    if values.dtype == pl.Float64:
+        low, high = COORDINATE_RANGE.get(name, (-float("inf"), float("inf")))
+        frame = bad.add(frame, ~values.is_finite(), label, "not a finite number", name)
+        values = frame[name]
+        return bad.add(
+            frame, ~values.is_between(low, high), label, f"outside {low:g} to {high:g}", name
+        )
+    too_big = values.abs() > MAX_COUNT
+    return bad.add(frame, too_big, label, f"larger than any police figure ({MAX_COUNT:,})", name)
 
 
 def _resolve_forces(
@@ -546,7 +736,16 @@ def _resolve_forces(
 
 def _check_month(frame: pl.DataFrame, column: str, label: str, bad: _Bad) -> pl.DataFrame:
     ok = frame[column].str.contains(_MONTH_RE)
-    return bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM", column)
+    frame = bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM", column)
+    return _check_year(frame, frame[column].str.slice(0, 4).cast(pl.Int32), label, column, bad)
+
+
+def _check_year(
+    frame: pl.DataFrame, years: pl.Series, label: str, column: str, bad: _Bad
+) -> pl.DataFrame:
+    outside = ~years.is_between(FIRST_YEAR, LAST_YEAR)
+    reason = f"the year is outside {FIRST_YEAR} to {LAST_YEAR}: not a plausible date"
+    return bad.add(frame, outside, label, reason, column)
 
 
 def _police_uk(
@@ -595,6 +794,7 @@ def _prc(
         frame, frame["number_of_offences"].is_null(), "Number of Offences", "the count is empty"
     )
     frame = frame.with_columns(text.cast(pl.Int64, strict=False).alias("number_of_offences"))
+    frame = _check_range(frame, "number_of_offences", "Number of Offences", bad)
     fy = (
         frame["financial_year"]
         .str.extract(r"^\s*(\d{4})/(\d{2})\s*$", 1)
@@ -602,6 +802,13 @@ def _prc(
     )
     quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32, strict=False)
     frame = bad.add(frame, fy.is_null(), "Financial Year", "not a financial year like 2017/18")
+    frame = _check_year(
+        frame,
+        frame["financial_year"].str.extract(r"^\s*(\d{4})/", 1).cast(pl.Int32),
+        "Financial Year",
+        "financial_year",
+        bad,
+    )
     quarter = frame["financial_quarter"].str.strip_chars().cast(pl.Int32, strict=False)
     frame = bad.add(
         frame, ~quarter.is_between(1, 4).fill_null(False), "Financial Quarter", "not a quarter 1-4"
@@ -655,6 +862,36 @@ def _survey(
     return _resolve_forces(frame, "force_name", "force", forces, bad)
 
 
+_MONTH_NAMES = {
+    name: i + 1
+    for i, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_EXCEL_MONTH = re.compile(r"^([A-Za-z]{3})[A-Za-z]*[-\s]'?(\d{2}|\d{4})$")  # May-19, May 2019
+_EXCEL_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+0?0:00(?::00)?)?$")  # 01/05/2019
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-01(?:[T\s]00:00(?::00)?)?$")  # 2019-05-01
+
+
+def excel_month(value: str) -> str | None:
+    """A month as Excel re-saves one, as YYYY-MM; None if it is not one.
+
+    ``May-19``/``May 2019`` (month name, 2- or 4-digit year), ``01/05/2019`` (the UK
+    day/month/year Excel writes for the first of the month; any other day is a date, not a
+    month, and is left for the caller to reject), ``2019-05-01`` (ISO, first of the month).
+    """
+    text = value.strip()
+    if m := _EXCEL_MONTH.match(text):
+        month = _MONTH_NAMES.get(m.group(1).lower())
+        year = int(m.group(2)) + (2000 if len(m.group(2)) == 2 else 0)
+        return f"{year:04d}-{month:02d}" if month else None
+    if (m := _EXCEL_DATE.match(text)) and int(m.group(1)) == 1 and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(3)}-{int(m.group(2)):02d}"
+    if m := _ISO_DATE.match(text):
+        return f"{m.group(1)}-{m.group(2)}"
+    return None
+
+
 def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -> pl.DataFrame:
     """Turn a ``period`` column (or ``month``) into the first month and a span of months."""
     if "period" not in frame.columns:
@@ -666,19 +903,32 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
         if value is None:
             continue
         try:
-            p = parse_period(value)
+            p = parse_period(excel_month(value) or value)
         except UsageError:
             parsed[value] = None
             continue
         kind = "month" if p.kind in ("month",) else p.kind
-        parsed[value] = (month_text(p.start), p.length) if kind in allow else None
+        start = month_text(p.start)
+        plausible = FIRST_YEAR <= int(start[:4]) <= LAST_YEAR
+        parsed[value] = (start, p.length) if kind in allow and plausible else None
     frame = frame.with_columns(text.alias("_period_text"))
-    invalid = [v for v, p in parsed.items() if p is None]
+    invalid = frame["_period_text"].is_in([v for v, p in parsed.items() if p is None])
+    from_month = frame["month"].is_not_null()
+    # Name the column the bad value is in: a month column re-saved by Excel is 'month'.
     frame = bad.add(
         frame,
-        frame["_period_text"].is_in(invalid),
+        invalid & from_month,
+        "month",
+        f"not a month (YYYY-MM, or as Excel saves one: May-19, 01/05/2019) within {FIRST_YEAR}"
+        f" to {LAST_YEAR}",
+        "_period_text",
+    )
+    frame = bad.add(
+        frame,
+        frame["_period_text"].is_in([v for v, p in parsed.items() if p is None]),
         "period",
-        "not a period (" + ", ".join(allow) + ")",
+        f"not a period ({', '.join(allow)}) within {FIRST_YEAR} to {LAST_YEAR}",
+        "_period_text",
     )
     starts = {v: p[0] for v, p in parsed.items() if p}
     spans = {v: p[1] for v, p in parsed.items() if p}
@@ -718,6 +968,7 @@ def _population(
     long = _convert(long, spec, bad)
     long = bad.add(long, long["population"].is_null(), "population", "population is empty")
     long = bad.add(long, long["population"] <= 0, "population", "population must be positive")
+    long = _check_year(long, long["year"], "year", "year", bad)
     long = _resolve_forces(long, "force_name", "force", forces, bad)
     return long.select(LINE, "force", "force_name", pl.col("year").cast(pl.Int32), "population")
 
