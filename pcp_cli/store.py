@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import io
 import json
@@ -46,6 +45,7 @@ from typing import Any
 
 import polars as pl
 
+from pcp_cli import locking
 from pcp_cli.datasets import DATASETS, DatasetSpec
 from pcp_cli.errors import NoDataError, StoreError
 
@@ -383,29 +383,15 @@ class Store:
     def _lock(self, name: str, exclusive: bool, wait: float, what: str) -> Iterator[None]:
         lock_path = self.root / name
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
+            with locking.hold(lock_path, exclusive=exclusive, wait=wait):
+                yield
+        except locking.LockBusy:
             raise StoreError(
-                f"cannot open the store lock {lock_path}: {exc.strerror}",
-                hint="check the store folder exists and is writable",
+                f"{what} the store {self.root}",
+                hint=f"waited {wait:g}s; try again later or raise --wait",
             ) from None
-        try:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StoreError(
-                            f"{what} the store {self.root}",
-                            hint=f"waited {wait:g}s; try again later or raise --wait",
-                        ) from None
-                    time.sleep(0.05)
-            yield
-        finally:
-            os.close(fd)
+        except locking.LockUnavailable as exc:
+            raise StoreError(str(exc), hint=exc.hint) from None
 
     def _read_lock(self, exclusive: bool, wait: float) -> contextlib.AbstractContextManager[None]:
         what = (
@@ -904,7 +890,8 @@ def as_os_error(exc: Exception) -> Exception:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    # Windows flushes only a handle opened for writing (FlushFileBuffers needs write access).
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

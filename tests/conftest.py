@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+
+if os.environ.get("PCP_TEST_NO_FCNTL"):
+    # CI's Windows guard: as on Windows, pcp may not import fcntl. The locking library is
+    # loaded first (on Windows it has its own platform module), then fcntl is made
+    # unimportable for everything after it, pcp included.
+    import portalocker  # noqa: F401
+
+    sys.modules["fcntl"] = None  # type: ignore[assignment]
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path

@@ -11,6 +11,7 @@ from pcp_cli.app.window import resolve_window
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
 from pcp_cli.stats.cdi import cdi_estimate
@@ -90,6 +91,7 @@ def _percent(text: str, option: str) -> float:
 @click.option(
     "--kpi",
     "kpi_id",
+    shell_complete=complete_kpis,
     default="all-crime",
     show_default=True,
     help="KPI counted from the store.",

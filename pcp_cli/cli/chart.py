@@ -25,11 +25,13 @@ from pcp_cli.charts import (
 )
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
+from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, render, write_output
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
 from pcp_cli.engine import Engine, parse_to
-from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.errors import ConfigError, NoDataError, UsageError
 from pcp_cli.kpis import Kpi
+from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.periods import Month, parse_month, parse_period
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
@@ -58,7 +60,13 @@ DATA_FORMATS[".parquet"] = "parquet"
 
 @click.command()
 @click.argument("kind", type=click.Choice(["trend", "spc", "rank"]))
-@click.option("--kpi", "kpi_id", required=True, help="The KPI to chart (one id).")
+@click.option(
+    "--kpi",
+    "kpi_id",
+    required=True,
+    help="The KPI to chart (one id).",
+    shell_complete=complete_kpis,
+)
 @opt.forces(help="Force (default: home force).")
 @opt.period(
     required=False,
@@ -158,6 +166,8 @@ def chart(
         raise UsageError(
             f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
         )
+    if fmt == "png" and not charts_available():
+        raise ConfigError("PNG charts need matplotlib, which is not installed", hint=CHARTS_HINT)
     data_fmt = None
     if data_path is not None:
         data_fmt = DATA_FORMATS.get(data_path.suffix.lower())

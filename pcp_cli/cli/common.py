@@ -27,11 +27,17 @@ FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "parquet", "markdown"
 
 
 def warn(message: str) -> None:
-    click.echo(f"pcp: warning: {message}", err=True)
+    """A warning on stderr (control characters escaped; silenced by -q)."""
+    from pcp_cli.cli.main import emit
+
+    emit("warning", message)
 
 
 def note(message: str) -> None:
-    click.echo(f"pcp: {message}", err=True)
+    """A progress or summary line on stderr (silenced by -q)."""
+    from pcp_cli.cli.main import emit
+
+    emit("note", message)
 
 
 @dataclass
@@ -130,9 +136,8 @@ def common_options(func: F) -> F:
     @click.option(
         "--wait",
         type=params.NON_NEGATIVE,
-        default=60.0,
-        show_default=True,
-        help="Seconds to wait for another pcp process using the store.",
+        default=None,
+        help="Seconds to wait for another pcp process using the store.  [default: 60]",
     )
     @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
     @functools.wraps(func)
@@ -143,12 +148,20 @@ def common_options(func: F) -> F:
         forces_path: Path | None,
         verbose: int,
         quiet: bool,
-        wait: float,
+        wait: float | None,
         debug: bool,
         **kwargs: Any,
     ) -> Any:
+        given = _before_the_command(click.get_current_context())
+        store_path = store_path or given.get("store_path")
+        kpis_path = kpis_path or given.get("kpis_path")
+        forces_path = forces_path or given.get("forces_path")
+        verbose += given.get("verbose") or 0
+        quiet = quiet or bool(given.get("quiet"))
+        wait = given["wait"] if wait is None and given.get("wait") is not None else wait
+        _set_quiet(quiet)
         settings = resolve_settings(kpis=kpis_path, forces=forces_path, store=store_path)
-        app = App(settings, verbose=verbose, quiet=quiet, wait=wait)
+        app = App(settings, verbose=verbose, quiet=quiet, wait=60.0 if wait is None else wait)
         app.report_settings()
         try:
             return func(app, *args, **kwargs)
@@ -156,6 +169,18 @@ def common_options(func: F) -> F:
             app.print_diagnostics()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _before_the_command(ctx: click.Context) -> dict[str, Any]:
+    """The common options given before the command (`pcp --store X check`)."""
+    return ctx.find_root().params if ctx.find_root() is not ctx else {}
+
+
+def _set_quiet(quiet: bool) -> None:
+    if quiet:
+        from pcp_cli.cli.main import LOG
+
+        LOG["quiet"] = True
 
 
 @dataclass(frozen=True)

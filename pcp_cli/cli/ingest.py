@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from pcp_cli.cli.common import App, common_options, note
+from pcp_cli.cli.completion import complete_forces
 from pcp_cli.datasets import DATASETS
 from pcp_cli.errors import UsageError
 from pcp_cli.ingest.pipeline import FileResult, Progress
@@ -34,6 +35,7 @@ from pcp_cli.ingest.readers import ReadOptions
 @click.option(
     "--force",
     "force_name",
+    shell_complete=complete_forces,
     default=None,
     help="Force for extracts with no force column (stop and search read from stdin).",
 )

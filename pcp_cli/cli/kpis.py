@@ -8,6 +8,7 @@ import click
 import polars as pl
 
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options
+from pcp_cli.cli.main import emit as emit_message
 from pcp_cli.cli.output import TableView, emit
 from pcp_cli.errors import ConfigError
 from pcp_cli.kpis import Kpi, check_catalogue
@@ -82,7 +83,7 @@ def check(path: Path) -> None:
     """Validate a KPI file; report every problem with its location; exit 3 if invalid."""
     catalogue, problems = check_catalogue(path)
     for problem in problems:
-        click.echo(f"{problem}", err=True)
+        emit_message("error", str(problem))  # escaped, one line each, JSON on request
     if problems or catalogue is None:
         raise ConfigError(f"{path}: {len(problems)} problem(s) found")
     note(f"{path}: OK, {len(catalogue.kpis)} KPIs in {len(catalogue.sections)} sections")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from pcp_cli.cli import params
+from pcp_cli.cli.completion import complete_forces, complete_kpis
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -25,8 +26,9 @@ GROUP_HELP = "Comparator: msg, national, a [groups] name, or forces a,b,c."
 def kpi(default: str | None = "all", help: str = KPI_HELP, **extra: Any) -> Decorator:
     shown = default is not None
     return click.option(
-        "--kpi", "kpi_spec", default=default, show_default=shown, help=help, **extra
-    )
+        "--kpi", "kpi_spec", default=default, show_default=shown, help=help,
+        shell_complete=complete_kpis, **extra,
+    )  # fmt: skip
 
 
 def period(
@@ -43,11 +45,15 @@ def vs(help: str = VS_HELP) -> Decorator:
 
 
 def forces(help: str = FORCES_HELP) -> Decorator:
-    return click.option("--force", "force_names", multiple=True, help=help)
+    return click.option(
+        "--force", "force_names", multiple=True, help=help, shell_complete=complete_forces
+    )
 
 
 def force(help: str = FORCE_HELP) -> Decorator:
-    return click.option("--force", "force_name", default=None, help=help)
+    return click.option(
+        "--force", "force_name", default=None, help=help, shell_complete=complete_forces
+    )
 
 
 def to(help: str = TO_HELP) -> Decorator:

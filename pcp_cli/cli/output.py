@@ -302,6 +302,14 @@ def dropped_caption(dropped: list[str]) -> str | None:
     return f"Not shown at this width: {', '.join(dropped)} (widen the terminal or use --format csv)"
 
 
+def terminal_forced() -> bool | None:
+    """True on a terminal; otherwise None, so that rich honours FORCE_COLOR (and NO_COLOR).
+
+    False would switch colour off even when a user exports FORCE_COLOR to keep it in a pager.
+    """
+    return True if sys.stdout is not None and sys.stdout.isatty() else None
+
+
 def _rich_table(view: TableView) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -336,7 +344,7 @@ def _rich_table(view: TableView) -> str:
     console = Console(
         file=buf,
         width=width,
-        force_terminal=sys.stdout is not None and sys.stdout.isatty(),
+        force_terminal=terminal_forced(),
         highlight=False,
         soft_wrap=False,
     )

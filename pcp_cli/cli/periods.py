@@ -8,11 +8,18 @@ import polars as pl
 from pcp_cli.analysis.coverage import coverage, sources
 from pcp_cli.app.forces import split_names
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
+from pcp_cli.cli.completion import complete_forces
 from pcp_cli.cli.output import TableView, emit
 
 
 @click.command()
-@click.option("--force", "force_names", multiple=True, help="Only these forces.")
+@click.option(
+    "--force",
+    "force_names",
+    multiple=True,
+    help="Only these forces.",
+    shell_complete=complete_forces,
+)
 @click.option("--dataset", "datasets", multiple=True, help="Only these datasets.")
 @click.option(
     "--sources",

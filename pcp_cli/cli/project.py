@@ -9,6 +9,7 @@ from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
 from pcp_cli.periods import Period, parse_month, parse_period
@@ -16,7 +17,7 @@ from pcp_cli.stats.projection import TargetDirection
 
 
 @click.command()
-@click.option("--kpi", "kpi_id", required=True, help="One KPI id.")
+@click.option("--kpi", "kpi_id", required=True, help="One KPI id.", shell_complete=complete_kpis)
 @opt.force()
 @click.option(
     "--target",

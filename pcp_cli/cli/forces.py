@@ -1,0 +1,62 @@
+"""`pcp forces`: the force ids pcp knows, with their names and the spellings it accepts."""
+
+from __future__ import annotations
+
+import click
+import polars as pl
+
+from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
+from pcp_cli.cli.output import TableView, emit
+
+
+@click.command()
+@click.option(
+    "--all/--territorial",
+    "show_all",
+    default=True,
+    show_default=True,
+    help="Every force in the forces file, or only the territorial forces.",
+)
+@output_options
+@common_options
+def forces(app: App, out: OutputOptions, show_all: bool) -> None:
+    """List the force ids (for --force and home_force), names and aliases.
+
+    \b
+    Examples:
+      pcp forces
+      pcp forces --territorial --format csv
+      pcp forces --format json -o forces.json
+    """
+    registry = app.forces
+    listed = [f for f in registry.forces.values() if show_all or f.territorial]
+    frame = pl.DataFrame(
+        {
+            "force": [f.id for f in listed],
+            "name": [f.name for f in listed],
+            "territorial": [f.territorial for f in listed],
+            "country": [f.country for f in listed],
+            "region": [f.region for f in listed],
+            "aliases": [list(f.aliases) for f in listed],
+        },
+        schema={
+            "force": pl.String,
+            "name": pl.String,
+            "territorial": pl.Boolean,
+            "country": pl.String,
+            "region": pl.String,
+            "aliases": pl.List(pl.String),
+        },
+    )
+    emit(
+        frame,
+        out,
+        lambda f: TableView(
+            f"Forces in {registry.path}",
+            ["Force", "Name", "Region", "Aliases"],
+            [
+                [r["force"], r["name"], r["region"], "; ".join(r["aliases"])]
+                for r in f.iter_rows(named=True)
+            ],
+        ),
+    )
