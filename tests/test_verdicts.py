@@ -288,3 +288,16 @@ def test_real_leicestershire_verdicts_allow_for_variation(tmp_path: Path) -> Non
     assert counts.height == 15
     assert counts.filter(pl.col("p_value_poisson") < 0.05).height == 10
     assert counts.filter(pl.col("p_value") < 0.05).height == 5
+
+
+def test_one_kpi_one_force_without_it(sample_store: Path) -> None:
+    """Only Leicestershire has 999 call figures: asked for with Essex, Leicestershire still
+    gets its row and Essex's lack is noted for Essex; no force with it is an error (exit 5)."""
+    frame, err = _compare(
+        sample_store, "--kpi", "calls-999", "--period", PERIOD, "--force", "leicestershire,essex"
+    )
+    assert frame["force"].to_list() == ["leicestershire"]
+    assert "essex: 1 KPI(s) have no data in the store and are left out: calls-999" in err
+    alone = run_pcp(["compare", "--store", str(sample_store), "--kpi", "calls-999",
+                     "--period", PERIOD, "--force", "essex"])  # fmt: skip
+    assert alone.exit_code == 5 and "no data for KPI calls-999 for essex" in alone.stderr

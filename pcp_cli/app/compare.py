@@ -41,8 +41,8 @@ def run_comparison(
     engine: Engine, registry: ForceRegistry, forces: Sequence[str], request: CompareRequest
 ) -> CompareOutcome:
     """Compare every KPI with data for every force; a KPI a force has no data for is left
-    out for that force only, with a warning naming it (a single KPI without data is an
-    error)."""
+    out for that force only, with a warning naming it (a KPI asked for alone that no force
+    has data for is an error)."""
     warnings: list[str] = []
     engine.preload(request.kpis, list(forces))
     selected, left_out = _with_data(engine, request.kpis, forces, warnings)
@@ -90,7 +90,7 @@ def _with_data(
     left_out: set[tuple[str, str]] = set()
     for kpi in kpis:
         lacking = [f for f in forces if not engine.has_data(kpi, f)]
-        if lacking and len(kpis) == 1:
+        if len(kpis) == 1 and len(lacking) == len(forces):
             raise NoDataError(
                 f"no data for KPI {kpi.id} for {', '.join(lacking)}",
                 hint=f"it is counted from: {', '.join(source_datasets(engine.catalogue, kpi.id))}",
