@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from pcp_cli.errors import ConfigError
+from pcp_cli.events import KnownEvent, read_events
+from pcp_cli.recording import RecordingAudits, read_recording
 from pcp_cli.tomlload import load_toml
 
 PROJECT_FILE = "pcp.toml"
-_PROJECT_KEYS = {"home_force", "store", "kpis", "forces", "groups"}
+_PROJECT_KEYS = {"home_force", "store", "kpis", "forces", "groups", "event", "recording"}
 
 
 def bundled_config_dir() -> Path:
@@ -47,6 +49,8 @@ class Settings:
     groups: dict[str, tuple[str, ...]]
     project_file: Path | None
     origins: dict[str, str] = field(default_factory=dict)  # what decided each path, for -v
+    events: tuple[KnownEvent, ...] = ()  # [[event]] tables (pcp_cli.events)
+    recording: RecordingAudits | None = None  # [recording] audits (pcp_cli.recording)
 
 
 def resolve_settings(
@@ -108,4 +112,6 @@ def resolve_settings(
         groups=groups,
         project_file=project_file,
         origins=origins,
+        events=read_events(project.get("event", []), project_file),
+        recording=read_recording(project.get("recording"), project_file),
     )

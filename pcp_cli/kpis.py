@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pcp_cli.datasets import DATASETS, KPI_DATASETS
 from pcp_cli.errors import ConfigError, UsageError
+from pcp_cli.targets import KpiTarget, read_target
 from pcp_cli.tomlload import line_of, load_toml
 
 Polarity = Literal["lower-is-better", "higher-is-better", "neutral"]
@@ -35,6 +36,7 @@ _KPI_KEYS = {
     "denominator",
     "scale",
     "population",
+    "target",  # pcp_cli.targets
 }
 _OPS = {"in", "not_in", "equals", "in_list", "not_in_list"}
 # A ratio of ratios of ... : a real KPI file nests two or three deep.
@@ -80,6 +82,7 @@ class Kpi:
     denominator: str | None = None
     scale: float = 1.0
     per_population: bool = True
+    target: KpiTarget | None = None  # from the KPI file's target = {...} (pcp_cli.targets)
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -263,6 +266,11 @@ class _Checker:
                 if key in body:
                     self.problem(table, key, f"only ratio KPIs take '{key}'")
             rules = self._rules(table, body.get("count"), lists, kind)
+        target, target_problems = (
+            read_target(body["target"], polarity) if "target" in body else (None, [])
+        )
+        for message in target_problems:
+            self.problem(table, "target", message)
         if len(self.problems) > before:
             return None
         return Kpi(
@@ -278,6 +286,7 @@ class _Checker:
             denominator=denominator,
             scale=float(scale),
             per_population=per_population,
+            target=target,
         )
 
     def _string(self, body: dict[str, Any], table: str, key: str, *, required: bool = False) -> str:

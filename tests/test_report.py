@@ -166,7 +166,7 @@ def _summary_rows_markdown(text: str) -> dict[str, list[str]]:
     rows = {}
     for line in part.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 8 and re.fullmatch(r"\d\.\d", cells[0]):
+        if len(cells) == 9 and re.fullmatch(r"\d\.\d", cells[0]):
             rows[cells[1]] = cells
     return rows
 
@@ -178,6 +178,8 @@ def test_seed_000_in_markdown(outputs: dict[str, Any]) -> None:
     for kpi, expected in SEED_000_TEXT.items():
         cells = rows[LABELS[kpi]]
         assert (cells[0], *cells[2:6]) == (SEED_000[kpi][0], *expected), kpi
+    # Seed 000's financial year to date: all crime 46,025, +4,483 on April to September 2017.
+    assert rows[LABELS["all-crime"]][6] == "46,025 (+4,483)"
     # The paper's wrong arithmetic appears nowhere.
     assert "−734" not in text and "+467" not in text and "-734" not in text
     headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]

@@ -115,12 +115,12 @@ def test_never_by_colour_alone(sample_store: Path) -> None:
     rows = {
         cells[0]: cells
         for line in text.splitlines()
-        if len(cells := [c.strip() for c in line.strip().strip("|").split("|")]) == 12
+        if len(cells := [c.strip() for c in line.strip().strip("|").split("|")]) == 13
     }
-    assert rows["3.1"][7:] == ["unusually high, concern", "5 of 8", "AMBER", "▼ worse",
-                               rows["3.1"][11]]  # fmt: skip
-    assert rows["2.8"][7] == "lower than usual, improvement" and rows["2.8"][10] == "▲ better"
-    assert rows["3.2"][11] == "quarterly" and "█│▁" not in text
+    assert rows["3.1"][8:] == ["unusually high, concern", "5 of 8", "AMBER", "▼ worse",
+                               rows["3.1"][12]]  # fmt: skip
+    assert rows["2.8"][8] == "lower than usual, improvement" and rows["2.8"][11] == "▲ better"
+    assert rows["3.2"][12] == "quarterly" and "█│▁" not in text
 
 
 # -- judgement and ranking, on lines built by hand ----------------------------------------------

@@ -41,6 +41,7 @@ from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.app.spc import spc_status
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.events import KnownEvent
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period, month_text, parse_month
@@ -145,6 +146,7 @@ class CheckPlan:
     comparator: Comparator | None = None
     spc_months: int = DEFAULT_SPC_MONTHS
     checks: tuple[CheckKind, ...] = CHECKS
+    events: tuple[KnownEvent, ...] = ()  # pcp.toml's [[event]]: restarts of the SPC limits
 
 
 @dataclass
@@ -315,6 +317,7 @@ class _Checker:
             alpha=plan.alpha,
             months=plan.spc_months,
             recent=plan.recent,
+            events=plan.events,
         )
         if found.frame is None or found.status == "not charted":
             self.add(kpi, "spc", "not charted", [], detail=found.note, source=found.source)

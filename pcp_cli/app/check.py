@@ -20,6 +20,7 @@ from pcp_cli.app.window import Window, kpi_windows
 from pcp_cli.config import Settings
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
+from pcp_cli.events import KnownEvent
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 
@@ -77,7 +78,7 @@ def run_check(
         for window, kpis in windows.items():
             comparator, said = _comparator(registry, settings, force, request, window)
             (warnings if comparator is not None else notes).extend(said)
-            plan = _plan(request, force, window, kpis, comparator)
+            plan = _plan(request, force, window, kpis, comparator, settings.events)
             notes.append(
                 f"checking {force}: {window.period.label} against {window.baseline.label} "
                 f"({len(kpis)} KPI(s))"
@@ -110,6 +111,7 @@ def _plan(
     window: Window,
     kpis: list[Kpi],
     comparator: Comparator | None,
+    events: tuple[KnownEvent, ...] = (),
 ) -> CheckPlan:
     return CheckPlan(
         kpis=kpis,
@@ -121,6 +123,7 @@ def _plan(
         alpha=request.alpha,
         comparator=comparator,
         checks=request.checks,
+        events=events,
     )
 
 

@@ -58,6 +58,8 @@ def make_report(
         group=request.group,
         alpha=request.alpha,
         spc_months=request.spc_months,
+        events=settings.events,
+        recording=settings.recording,
     )
     built = build_report(
         engine,

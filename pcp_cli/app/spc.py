@@ -17,15 +17,17 @@ points of the period (in ``pcp check``, the latest ``--recent`` of them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, xmr
 from pcp_cli.engine import Engine, KpiPoints
 from pcp_cli.errors import PcpError
+from pcp_cli.events import KnownEvent
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period, month_text, parse_month
+from pcp_cli.periods import Month, Period, month_text, parse_month
 
 STATUSES = (
     "exceptional high",
@@ -65,6 +67,8 @@ class SpcStatus:
     flagged: tuple[str, ...] = ()
     frame: pl.DataFrame | None = None
     note: str = ""
+    restarted: tuple[Month, ...] = ()  # declared events' months the limits restart at
+    event: str = ""  # the declared event that explains the signal: 'First lockdown (Mar 2020)'
 
 
 def spc_status(
@@ -77,14 +81,27 @@ def spc_status(
     alpha: float,
     months: int = DEFAULT_SPC_MONTHS,
     recent: int | None = None,
+    events: Sequence[KnownEvent] = (),
 ) -> SpcStatus:
-    """The status of ``kpi`` for ``force`` over ``period`` (see the module docstring)."""
+    """The status of ``kpi`` for ``force`` over ``period`` (see the module docstring).
+
+    ``events`` (pcp.toml's ``[[event]]``): the limits restart at those that say so, as
+    ``pcp spc --rebase`` does (:func:`restart_points`), and ``event`` names the declared
+    event that explains a signal."""
     end = period.end
     try:
         points = _charted_points(engine, kpi, force, period, months)
         if isinstance(points, SpcStatus):
             return points
-        outcome = xmr(points, SpcOptions(alpha=alpha), force_name)
+        restarted = restart_points(engine, points, period, events)
+        if isinstance(restarted, SpcStatus):
+            return restarted
+        charted_from = int(points.ok["start"].min())  # type: ignore[arg-type]
+        points, rebase = restarted
+        outcome = xmr(points, SpcOptions(alpha=alpha, rebase=rebase), force_name)
+        starts_at = int(points.ok["start"].min())  # type: ignore[arg-type]
+        # The limits restart at the rebases, and where the chart now starts at an event.
+        applied = (*((starts_at,) if starts_at != charted_from else ()), *rebase)
     except PcpError as exc:
         return SpcStatus("not charted", note=exc.message)
     looked_at = _looked_at(outcome.frame, period, recent)
@@ -93,7 +110,56 @@ def spc_status(
     status = read_spc(outcome.frame, looked_at, points.dataset)
     if not status.window:
         return SpcStatus("not charted", note=f"no points with data to {month_text(end)}")
-    return status
+    return replace(status, restarted=applied, event=_explaining(status, looked_at, events))
+
+
+EVENT_REACH = 2
+"""A declared event explains a signal of a period that starts up to this many months after it."""
+
+
+def restart_points(
+    engine: Engine, points: KpiPoints, period: Period, events: Sequence[KnownEvent]
+) -> tuple[KpiPoints, tuple[Month, ...]] | SpcStatus:
+    """The points to chart and the months the limits restart at, for the events that
+    restart limits. A part before a restart too short for limits of its own is left out
+    (the chart starts at the event); too few months since the latest restart: no status."""
+    starts = [int(m) for m in points.ok["start"].to_list()]
+    first = starts[0]
+    rebase: list[Month] = []
+    last: KnownEvent | None = None
+    for event in events:
+        if not event.restart_limits or event.month not in starts:
+            continue  # a month without data: the chart restarts after the gap anyway
+        if not first < event.month <= period.end:
+            continue
+        last = event
+        segment_start = rebase[-1] if rebase else first
+        if sum(1 for m in starts if segment_start <= m < event.month) < SPC_MIN_POINTS:
+            first, rebase = event.month, []  # too short for limits of its own: start here
+        else:
+            rebase.append(event.month)
+    if first != starts[0]:
+        points = drop_short_first_runs(engine.points(points.kpi, points.force, first, period.end))
+    since = rebase[-1] if rebase else first
+    held = sum(1 for m in starts if since <= m <= period.end)
+    if last is not None and held < SPC_MIN_POINTS:
+        return SpcStatus(
+            "not charted",
+            source=points.dataset,
+            points=held,
+            note=f"the normal range restarts at {last.words}: {held} months since, "
+            f"{SPC_MIN_POINTS} needed",
+        )
+    return points, tuple(rebase)
+
+
+def _explaining(status: SpcStatus, period: Period, events: Sequence[KnownEvent]) -> str:
+    """The latest declared event from ``EVENT_REACH`` months before the period to its end,
+    when the status is a signal (the paper names it beside "unusually high/low")."""
+    if not status.signal and not status.status.startswith("exceptional"):
+        return ""
+    near = [e for e in events if period.start - EVENT_REACH <= e.month <= period.end]
+    return near[-1].words if near else ""
 
 
 def _charted_points(
@@ -144,3 +210,22 @@ def _looked_at(frame: pl.DataFrame, period: Period, recent: int | None) -> Perio
         return period
     start = str(inside["start"][inside.height - recent])
     return Period(parse_month(start), period.end, "range")
+
+
+def with_event_restarts(
+    engine: Engine, points: KpiPoints, options: SpcOptions, events: Sequence[KnownEvent]
+) -> tuple[KpiPoints, SpcOptions]:
+    """`pcp spc` and `pcp chart spc`: the declared events' restarts added to ``--rebase``, by
+    the rule of :func:`restart_points` over the whole series (unchanged where the series is
+    too short after a restart for limits of its own)."""
+    ok = points.ok
+    if not ok.height or not any(e.restart_limits for e in events):
+        return points, options
+    span = Period(int(ok["start"].min()), int(ok["end"].max()), "range")  # type: ignore[arg-type]
+    restarted = restart_points(engine, points, span, events)
+    if isinstance(restarted, SpcStatus):
+        return points, options
+    kept, months = restarted
+    first = int(kept.ok["start"].min()) if kept.ok.height else span.start  # type: ignore[arg-type]
+    rebase = tuple(sorted({m for m in (*options.rebase, *months) if m >= first}))
+    return kept, replace(options, rebase=rebase)

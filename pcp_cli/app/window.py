@@ -87,3 +87,11 @@ def _relative(period: str, vs: str) -> bool:
     except UsageError:  # a relative form needs the anchor (a malformed one fails again later)
         return True
     return False
+
+
+def year_to_date(period: Period) -> Window:
+    """The financial year to date at the end of ``period`` (April to its last month) against
+    the same months a year earlier: seed 000's FYTD column beside every period KPI. The one
+    place the report and the machine formats take their year to date from."""
+    ytd = parse_period("FYTD", latest=period.end)
+    return Window(ytd, ytd.year_earlier(), period.end)

@@ -313,13 +313,22 @@ def _spc(
     options = spc_options(
         preset, screen, two_in_three, run_length, trend_ties, baseline, rebase, target
     )
-    points = engine.points(kpi, force, start, end)
+    from pcp_cli.app.spc import with_event_restarts
+    from pcp_cli.charts import ChartEvent
+
+    points, options = with_event_restarts(
+        engine, engine.points(kpi, force, start, end), options, app.settings.events
+    )
     outcome = run(points, "xmr", options, app.forces.name(force))
     for line in (*points.notes, *outcome.warnings):
         warn(line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}")
     if not app.quiet:
         note(outcome.summary)
-    return spc_chart_from_frame(outcome.frame, rebase_months=rebase)
+    events = [ChartEvent(e.month, e.label, e.restart_limits) for e in app.settings.events]
+    restarts = [m for m in options.rebase if m not in rebase]
+    return spc_chart_from_frame(
+        outcome.frame, rebase_months=rebase, events=events, limit_restarts=restarts
+    )
 
 
 def _rank(

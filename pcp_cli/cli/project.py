@@ -5,13 +5,15 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.analysis.projection import ProjectPlan, parse_target, project_kpi
+from pcp_cli.analysis.projection import ProjectOutcome, ProjectPlan, parse_target, project_kpi
+from pcp_cli.app.target import project_target
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
+from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period, parse_month, parse_period
 from pcp_cli.stats.projection import TargetDirection
 
@@ -22,11 +24,12 @@ from pcp_cli.stats.projection import TargetDirection
 @click.option(
     "--target",
     "target_text",
-    required=True,
+    default=None,
     help="Target value on the fitted scale (a month's value, or a 12-month total with "
-    "--rolling-12), or a change against the baseline such as -5%.",
+    "--rolling-12), or a change against the baseline such as -5%. Default: the KPI's "
+    "target in the KPI file (target = {...}), as the report projects it.",
 )
-@click.option("--by", "by_month", required=True, metavar="YYYY-MM", help="Target month.")
+@click.option("--by", "by_month", default=None, metavar="YYYY-MM", help="Target month.")
 @click.option(
     "--from",
     "from_month",
@@ -92,6 +95,7 @@ def project(
       pcp project --kpi all-crime --target 1800 --by 2019-03
       pcp project --kpi burglary --target -5% --by 2017-03 --baseline 2012/13
       pcp project --kpi all-crime --rolling-12 --target 21000 --by 2019-03
+      pcp project --kpi all-crime --to 2018-09    # the KPI file's target
 
     \b
     Fits y = a + b·t (ordinary least squares, t = 1..K) to the fitting window and
@@ -103,6 +107,9 @@ def project(
     kpi = app.catalogue.select(kpi_id)
     if len(kpi) != 1:
         raise UsageError("pcp project takes one KPI", hint="give a single KPI id to --kpi")
+    if target_text is None or by_month is None:
+        _file_target(app, kpi[0], force_name, target_text, by_month, to_month, alpha, out)
+        return
     target = parse_target(target_text)
     by = parse_month(by_month)
     start = parse_month(from_month) if from_month else None
@@ -137,11 +144,46 @@ def project(
             confidence=confidence,
         )
         outcome = project_kpi(engine, kpi[0], force, app.forces.name(force), plan)
+    _emit(app, outcome, out)
+
+
+def _emit(app: App, outcome: ProjectOutcome, out: OutputOptions) -> None:
     for line in outcome.warnings:
         warn(line)
     if not app.quiet:
         note(outcome.summary)
     emit(outcome.frame, out, _view)
+
+
+def _file_target(
+    app: App,
+    kpi: Kpi,
+    force_name: str | None,
+    target_text: str | None,
+    by_month: str | None,
+    to_month: str | None,
+    alpha: float,
+    out: OutputOptions,
+) -> None:
+    """The projection to the KPI file's target: the report's (app.target.project_target)."""
+    if target_text is not None or by_month is not None:
+        given, missing = ("--target", "--by") if target_text is not None else ("--by", "--target")
+        raise UsageError(f"{given} needs {missing}", hint="give both, or neither to use the "
+                         "KPI file's target")  # fmt: skip
+    if kpi.target is None:
+        raise UsageError(
+            f"{kpi.id} has no target in {app.catalogue.path}",
+            hint='give --target and --by, or add target = { value = ..., by = "YYYY-MM" } '
+            f"to [kpi.{kpi.id}]",
+        )
+    end = parse_month(to_month) if to_month else None
+    with app.store.reading(wait=app.wait) as reader:
+        engine = app.engine(reader)
+        forces = app.resolve_forces((force_name,) if force_name else (), reader)
+        if len(forces) != 1:
+            raise UsageError("pcp project takes one force", hint="give a single --force")
+        outcome = project_target(engine, kpi, forces[0], app.forces.name(forces[0]), end, alpha)
+    _emit(app, outcome, out)
 
 
 def _num(value: float | None, decimals: int = 1) -> str:

@@ -6,6 +6,7 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.spc import SpcMethod, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.app.spc import with_event_restarts
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
@@ -107,7 +108,12 @@ def spc(
                     points = engine.points(kpi, force, start, end)
                     if start is None and method == "xmr":
                         points = drop_short_first_runs(points)
-                    outcome = run(points, method, options, app.forces.name(force))
+                    used = options
+                    if method == "xmr":  # pcp.toml's events that restart the limits
+                        points, used = with_event_restarts(
+                            engine, points, options, app.settings.events
+                        )
+                    outcome = run(points, method, used, app.forces.name(force))
                 except NoDataError as exc:
                     if single:
                         raise

@@ -30,13 +30,16 @@ from pcp_cli.analysis.rank import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.ranker import RankPlan
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.position import msg_positions
+from pcp_cli.app.recording import RecordingShare, recording_share
 from pcp_cli.app.spc import spc_status
+from pcp_cli.app.target import target_status
+from pcp_cli.app.ytd import year_to_date_values
 from pcp_cli.datasets import DATASETS
 from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period, month_name, month_text
+from pcp_cli.periods import Period, month_name, month_text, parse_period
 from pcp_cli.report.dq import data_quality
 from pcp_cli.report.model import (
     CrimeSummary,
@@ -118,6 +121,7 @@ def build_report(
     title = f"{force_name}: police performance report, {plan.period.label}"
     known = {f for use in provenance.store_contents for f in use.forces} | set(members)
     names = {f: registry.name(f) for f in sorted(known)}
+    recording, recording_note = _recording(engine, plan)
     return Report(
         title,
         force,
@@ -129,7 +133,28 @@ def build_report(
         provenance,
         warnings,
         names,
+        recording,
+        recording_note,
     )
+
+
+def _recording(engine: Engine, plan: ReportPlan) -> tuple[RecordingShare | None, str]:
+    """Better recording's share of a rise, where pcp.toml declares audits (`pcp cdi`'s
+    method): over their year against the one before, else the report's rolling year."""
+    audits = plan.recording
+    if audits is None:
+        return None, ""
+    kpi = engine.catalogue.kpis.get(audits.kpi)
+    if kpi is None or kpi.kind != "count":
+        return None, f"[recording] names {audits.kpi}, which is not a count KPI of the KPI file"
+    period = parse_period(audits.period) if audits.period else plan.rolling
+    try:
+        share = recording_share(
+            engine, kpi, plan.force, period, period.preceding(), audits.compliance
+        )
+    except (PcpError, ValueError) as exc:
+        return None, f"no estimate of better recording: {getattr(exc, 'message', exc)}"
+    return share, ""
 
 
 def _sections(declared: Sequence[str], kpis: Sequence[Kpi]) -> list[str]:
@@ -168,6 +193,7 @@ def _line(
         plan.period,
         alpha=plan.alpha,
         months=plan.spc_months,
+        events=plan.events,
     )
     trend = _trend(engine, kpi, plan, row)
     line = KpiLine(
@@ -180,6 +206,10 @@ def _line(
         peer_note="" if peer else peer_note,
         trend=trend,
         notes=notes,
+        ytd=year_to_date_values(engine, kpi, plan.force, plan.period),
+        target=target_status(
+            engine, kpi, plan.force, registry.name(plan.force), plan.period.end, plan.alpha
+        ),
     )
     return replace(line, headline=headline(line))
 

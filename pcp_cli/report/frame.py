@@ -21,7 +21,10 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.app.target import TargetStatus
+from pcp_cli.app.ytd import YearToDate
 from pcp_cli.periods import month_text
+from pcp_cli.report.layout import recording_words
 from pcp_cli.report.model import KpiLine, Report
 from pcp_cli.report.words import direction, ranked_headlines
 
@@ -37,6 +40,23 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     **{c: COMPARE_COLUMNS[c] for c in _KPI_COMPARE},
     "survey_rag": pl.String,
     "survey_rag_test": pl.String,
+    "ytd_period": pl.String,
+    "ytd_baseline_period": pl.String,
+    "ytd_value": pl.Float64,
+    "ytd_baseline_value": pl.Float64,
+    "ytd_change": pl.Float64,
+    "ytd_pct_change": pl.Float64,
+    "target": pl.Float64,
+    "target_text": pl.String,
+    "target_by": pl.String,
+    "target_series": pl.String,
+    "projection": pl.Float64,
+    "projection_lower": pl.Float64,
+    "projection_upper": pl.Float64,
+    "target_probability": pl.Float64,
+    "target_rag": pl.String,
+    "target_reason": pl.String,
+    "target_note": pl.String,
     "spc_status": pl.String,
     "spc_signal": pl.Boolean,
     "spc_point_type": pl.String,
@@ -49,6 +69,13 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "spc_upper_limit": pl.Float64,
     "spc_flagged": pl.String,
     "spc_note": pl.String,
+    "spc_event": pl.String,
+    "recording_compliance": pl.List(pl.Float64),
+    "recording_average": pl.Float64,
+    "recording_expected": pl.Float64,
+    "recording_attributable": pl.Float64,
+    "recording_share": pl.Float64,
+    "spc_restarts": pl.String,
     "group": pl.String,
     "group_dataset": pl.String,
     "group_measure": pl.String,
@@ -113,6 +140,8 @@ def to_frame(report: Report) -> pl.DataFrame:
     if report.crime is not None:
         for r in report.crime.frame.iter_rows(named=True):
             rows.append(_crime_row(report, r))
+    if report.recording is not None:
+        rows.append(_recording_row(report))
     plan = report.plan
     for flag in report.quality.flags:
         rows.append(
@@ -198,6 +227,8 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
         "spc_upper_limit": spc.upper,
         "spc_flagged": " ".join(spc.flagged) or None,
         "spc_note": spc.note or None,
+        "spc_event": spc.event or None,
+        "spc_restarts": " ".join(month_text(m) for m in spc.restarted) or None,
         "group_note": line.peer_note or None,
         "headline": line.headline,
     }
@@ -225,6 +256,10 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
                 "incomplete_peers": " ".join(peer.incomplete_peers),
             }
         )
+    if line.ytd is not None:
+        out.update(_ytd_columns(line.ytd))
+    if line.target is not None:
+        out.update(_target_columns(line.target, line.kpi.unit))
     if line.trend is not None:
         out.update(
             {
@@ -236,6 +271,61 @@ def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:
             }
         )
     return out
+
+
+def _recording_row(report: Report) -> dict[str, Any]:
+    """part = "recording": `pcp cdi`'s figures for the audits declared in pcp.toml."""
+    share = report.recording
+    assert share is not None
+    est = share.estimate
+    return {
+        "part": "recording",
+        "force": report.force,
+        "force_name": report.force_name,
+        "kpi": share.kpi.id,
+        "label": share.kpi.label,
+        "period": share.period.label,
+        "baseline_period": share.baseline.label,
+        "value": est.recorded,
+        "baseline_value": est.previous,
+        "change": est.increase,
+        "recording_compliance": list(share.compliance),
+        "recording_average": est.average_compliance,
+        "recording_expected": est.expected_at_start,
+        "recording_attributable": est.attributable,
+        "recording_share": est.share_of_increase,
+        "text": recording_words(report),
+    }
+
+
+def _ytd_columns(ytd: YearToDate) -> dict[str, Any]:
+    return {
+        "ytd_period": ytd.period.label,
+        "ytd_baseline_period": ytd.baseline.label,
+        "ytd_value": ytd.value,
+        "ytd_baseline_value": ytd.baseline_value,
+        "ytd_change": ytd.change,
+        "ytd_pct_change": ytd.pct_change,
+    }
+
+
+def _target_columns(status: TargetStatus, unit: str) -> dict[str, Any]:
+    """`pcp project`'s figures for the KPI file's target (the same function computes them)."""
+    target = status.target
+    row = status.row or {}
+    return {
+        "target": row.get("target"),
+        "target_text": target.words(unit),
+        "target_by": month_text(target.by),
+        "target_series": target.series,
+        "projection": row.get("projection"),
+        "projection_lower": row.get("pi_lower"),
+        "projection_upper": row.get("pi_upper"),
+        "target_probability": row.get("probability"),
+        "target_rag": row.get("rag"),
+        "target_reason": row.get("rag_reason"),
+        "target_note": status.note or None,
+    }
 
 
 def _crime_row(report: Report, r: dict[str, Any]) -> dict[str, Any]:

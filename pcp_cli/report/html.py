@@ -98,8 +98,8 @@ footer { margin-top: 28px; padding-top: 6px; border-top: 1px solid var(--rule);
   nav.toc { display: none; }
   table { font-size: 8pt; }
   table.kpis td:nth-child(2) { min-width: 26mm; }
-  table.kpis td:nth-child(8) { min-width: 21mm; }
-  table.kpis td:nth-child(9), table.kpis td:nth-child(11) { white-space: nowrap; }
+  table.kpis td:nth-child(9) { min-width: 21mm; }
+  table.kpis td:nth-child(10), table.kpis td:nth-child(12) { white-space: nowrap; }
   table.kpis td.trend, table.summary td.trend { width: 22mm; }
   td.trend svg.spark { width: 20mm; height: auto; }
   thead { display: table-header-group; }

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pcp_cli.analysis.peer_figures import OK
+from pcp_cli.app.window import year_to_date
 from pcp_cli.errors import PcpError
-from pcp_cli.periods import month_name, parse_month
-from pcp_cli.report.build import period_words
+from pcp_cli.events import KnownEvent
+from pcp_cli.periods import Period, month_name, parse_month
+from pcp_cli.report.build import CRIME_SECTION, period_words
 from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
 from pcp_cli.report.words import (
     FRONT_PAGE_HEADLINES,
@@ -75,6 +77,7 @@ class Figure:
     line: KpiLine
     force_name: str
     caption: str
+    events: tuple[KnownEvent, ...] = ()  # pcp.toml's [[event]], marked on the chart
 
 
 Block = Table | Paragraph | Bullets | Figure
@@ -183,6 +186,22 @@ def judgement_cell(line: KpiLine) -> Cell:
     return Cell(JUDGEMENT_WORDS[way], _JUDGEMENT_TONE[way])
 
 
+def ytd_cell(line: KpiLine) -> Cell:
+    """The financial year to date and its change on the same months a year earlier:
+    '46,025 (+4,483)'; '–' where a year is not wholly held or the KPI is a survey."""
+    ytd = line.ytd
+    if ytd is None or ytd.value is None:
+        return Cell("–", "muted")
+    unit = line.kpi.unit
+    text = value_text(ytd.value, unit)
+    if ytd.change is not None:
+        text += f" ({change_text(ytd.change, unit)})"
+    title = f"{ytd.period.label}: {value_text(ytd.value, unit)}; {ytd.baseline.label}: " + (
+        value_text(ytd.baseline_value, unit)
+    )
+    return Cell(text, title=title)
+
+
 def significance_cell(line: KpiLine) -> Cell:
     """'yes' / 'no' / 'not tested' (survey RAG in words before it); p-value as a tooltip."""
     verdict = line.verdict
@@ -212,7 +231,8 @@ def spc_cell(line: KpiLine) -> Cell:
     if spc.status == "not charted":
         return Cell("–", "muted")
     tone = _SPC_TONE.get(spc.point_type or "", "") if spc.signal else ""
-    return Cell(spc_words(spc) + _SPC_WORD.get(tone, ""), tone, title=spc.detail)
+    event = f"; {spc.event}" if spc.event else ""
+    return Cell(spc_words(spc) + _SPC_WORD.get(tone, "") + event, tone, title=spc.detail)
 
 
 def rank_cell(line: KpiLine) -> Cell:
@@ -273,6 +293,7 @@ def _summary(report: Report) -> tuple[Block, ...]:
         plan.baseline.label,
         "Volume change",
         "% change",
+        "Year to date",
         "Judgement",
         trend_head,
     )
@@ -288,11 +309,12 @@ def _summary(report: Report) -> tuple[Block, ...]:
                 Cell(value_text(line.baseline_value, unit)),
                 Cell(change_text(line.change, unit), tone),
                 Cell(pct_text(line.pct_change), tone),
+                ytd_cell(line),
                 judgement_cell(line),
                 trend_cell(line.trend),
             )
         )
-    return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5}), (), kind="summary"),)
+    return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5, 6}), (), kind="summary"),)
 
 
 def _section(
@@ -314,6 +336,7 @@ def _section(
         plan.baseline.label,
         "Volume change",
         "% change",
+        "Year to date",
         "Significant?",
         "Monthly pattern",
         f"{_short(report)} rank",
@@ -333,6 +356,7 @@ def _section(
                 Cell(value_text(line.baseline_value, unit)),
                 Cell(change_text(line.change, unit), tone),
                 Cell(pct_text(line.pct_change), tone),
+                ytd_cell(line),
                 significance_cell(line),
                 spc_cell(line),
                 rank_cell(line),
@@ -345,14 +369,110 @@ def _section(
         Table(
             headers,
             tuple(rows),
-            frozenset({2, 3, 4, 5}),
+            frozenset({2, 3, 4, 5, 6}),
             _section_caption(report, section),
             kind="kpis",
         )
     )
+    targets = _targets(section)
+    if targets is not None:
+        blocks.append(targets)
+    if section.name == CRIME_SECTION and (report.recording or report.recording_note):
+        blocks.append(Paragraph(recording_words(report), "note" if not report.recording else ""))
     for line in section.lines:
         blocks += _figures(report, line, charts, charted)
     return tuple(blocks)
+
+
+_TARGET_WORDS = {
+    "GREEN": "improving now and on course",
+    "AMBER-on-course": "on course, but no real improvement yet",
+    "AMBER-improving": "improving now, but not on course",
+    "RED": "not improving and not on course",
+}
+
+
+def recording_words(report: Report) -> str:
+    """Seed 003's paragraph: the share of the rise estimated to be due to better recording."""
+    share = report.recording
+    if share is None:
+        return f"Better recording: {report.recording_note}."
+    est = share.estimate
+    audits = " then ".join(f"{number(c, 1)}%" for c in share.compliance)
+    head = (
+        f"Better recording: audits found {audits} of crimes correctly recorded during "
+        f"{share.period.label} (on average {number(est.average_compliance, 1)}%). At the "
+        f"first audit's rate, the {number(est.recorded)} crimes recorded in "
+        f"{share.period.label} would have been "
+        f"about {number(est.expected_at_start)}"
+    )
+    if est.share_of_increase is None:
+        return f"{head}. Recorded crime did not rise against {share.baseline.label}."
+    return (
+        f"{head}: so about {number(est.attributable)} of the {number(est.increase)} more "
+        f"crimes than in {share.baseline.label} ({est.share_of_increase:.0%}) are estimated "
+        "to be due to better recording rather than more crime."
+    )
+
+
+def _targets(section: SectionReport) -> Table | None:
+    """The KPI file's targets of the section: the target, where the trend is heading by the
+    target date (with its 95% range), the chance of meeting it and the seed 001 RAG."""
+    lines = [line for line in section.lines if line.target is not None]
+    if not lines:
+        return None
+    headers = ("No.", "KPI", "Target", "Projected", "Chance of meeting it", "Target RAG")
+    caption = (
+        "Projected: where the trend of up to the last two years is heading by the target "
+        "date, with the range it falls in 95 times in 100. Target RAG: GREEN improving now (a "
+        "real change on the baseline) and on course; AMBER one of the two; RED neither.",
+    )
+    rows = tuple(_target_row(line) for line in lines)
+    return Table(headers, rows, frozenset({3, 4}), caption, "Targets", kind="targets")
+
+
+def _target_row(line: KpiLine) -> tuple[Cell, ...]:
+    status = line.target
+    assert status is not None
+    target, row, unit = status.target, status.row, line.kpi.unit
+    if row is None:
+        muted = Cell("–", "muted")
+        return (Cell(line.number), Cell(line.kpi.label), Cell(target.words(unit)),
+                Cell(status.note, "muted"), muted, muted)  # fmt: skip
+    rag = str(row["rag"])
+    way = "at most" if row["target_direction"] == "at-most" else "at least"
+    over = "over the 12 months to" if target.rolling else "in"
+    level = f"{way} {_level(row['target'], unit)} {over} {month_name(target.by)}"
+    if rag == "AMBER":
+        rag_words = _TARGET_WORDS["AMBER-on-course" if row["projects_achievement"] else
+                                  "AMBER-improving"]  # fmt: skip
+    else:
+        rag_words = _TARGET_WORDS[rag]
+    projected = (
+        f"{_level(row['projection'], unit)} ({_level(row['pi_lower'], unit)} to "
+        f"{_level(row['pi_upper'], unit)})"
+    )
+    return (
+        Cell(line.number),
+        Cell(line.kpi.label),
+        Cell(f"{target.words(unit)}: {level}" if target.relative else level),
+        Cell(projected),
+        Cell(_chance(float(row["probability"]))),
+        Cell(f"{rag}: {rag_words}", rag.lower(), title=str(row["rag_reason"])),
+    )
+
+
+def _chance(probability: float) -> str:
+    """'46%'; 'under 1%' and 'over 99%' rather than a 0% or 100% the trend cannot promise."""
+    if probability < 0.005:
+        return "under 1%"
+    if probability > 0.995:
+        return "over 99%"
+    return f"{probability:.0%}"
+
+
+def _level(value: float, unit: str) -> str:
+    return value_text(round(value, 1) if unit == "%" else round(value), unit)
 
 
 def _table_key(report: Report) -> str:
@@ -362,10 +482,18 @@ def _table_key(report: Report) -> str:
         "is larger than chance alone would make. Monthly pattern compares the months of "
         f"{plan.period.label} with their normal range, worked out from up to "
         f"{plan.spc_months} months to {month_name(plan.period.end)}. "
+        f"Year to date: {_ytd_words(plan.period)}, with the change on the same months a "
+        "year earlier. "
         f"{_short(report)} rank: 1 is best among similar forces. Judgement: ▲ better or "
         "▼ worse for a notable change, by whether the KPI should go up or down. Trend: last "
         "year blue and dashed, this year red. See the Glossary (Annex A)."
     )
+
+
+def _ytd_words(period: Period) -> str:
+    """'Apr 2018 to Sep 2018' (the financial year to date at the period's end)."""
+    ytd = year_to_date(period).period
+    return f"{month_name(ytd.start)} to {month_name(ytd.end)}"
 
 
 def _short(report: Report) -> str:
@@ -374,10 +502,34 @@ def _short(report: Report) -> str:
     return short if short.isupper() else short.split()[0].capitalize()
 
 
+def survey_words(line: KpiLine) -> str | None:
+    """'74.0% (68.8% to 78.6%; 300 asked)': a survey result with the range the true figure
+    lies in 95 times in 100 and the number of people asked (seed 001); None for other KPIs."""
+    low, high, asked = line.get("ci_lower"), line.get("ci_upper"), line.get("n")
+    if line.kpi.kind != "proportion" or line.value is None or None in (low, high, asked):
+        return None
+    return (
+        f"{value_text(line.value, '%')} ({value_text(low, '%')} to {value_text(high, '%')}; "
+        f"{number(asked)} asked)"
+    )
+
+
+def _survey_notes(section: SectionReport) -> tuple[str, ...]:
+    """One line for the section's survey results: interval and sample size (seed 001)."""
+    said = [(line, survey_words(line)) for line in section.lines]
+    parts = [f"{line.number} {line.kpi.label} {words}" for line, words in said if words]
+    if not parts:
+        return ()
+    return (
+        "Survey results, with the range the true figure lies in 95 times in 100 and the "
+        "number of people asked: " + "; ".join(parts) + ".",
+    )
+
+
 def _section_caption(report: Report, section: SectionReport) -> tuple[str, ...]:
     """Short plain notes under a section table; the exact reasons are in the methods annex."""
     plan = report.plan
-    out: list[str] = []
+    out: list[str] = list(_survey_notes(section))
     unranked = [line.number for line in section.lines if line.peer is None]
     if unranked:
         out.append(f"No rank ({_numbers(unranked)}): the similar forces' figures are not held.")
@@ -424,8 +576,13 @@ def _figures(report: Report, line: KpiLine, charts: ChartChoice, charted: set[st
         return []
     has_spc = line.spc.frame is not None and line.spc.status != "not charted"
     has_trend = line.trend is not None and line.trend.kind == "year-on-year"
-    trend = Figure("trend", line, report.force_name, _trend_caption(line)) if has_trend else None
-    spc = Figure("spc", line, report.force_name, _spc_caption(line)) if has_spc else None
+    events = report.plan.events
+    trend = (
+        Figure("trend", line, report.force_name, _trend_caption(line), events)
+        if has_trend
+        else None
+    )
+    spc = Figure("spc", line, report.force_name, _spc_caption(line), events) if has_spc else None
     if charts == "all":
         return [f for f in (trend, spc) if f is not None]
     if line.kpi.id not in charted:

@@ -17,9 +17,14 @@ from pcp_cli.analysis.significance import DEFAULT_ALPHA
 
 # The SPC status is the application layer's (one rule for every command); re-exported.
 from pcp_cli.app.position import PeerPosition
+from pcp_cli.app.recording import RecordingShare
 from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
+from pcp_cli.app.target import TargetStatus
+from pcp_cli.app.ytd import YearToDate
+from pcp_cli.events import KnownEvent
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period
+from pcp_cli.recording import RecordingAudits
 
 __all__ = ["DEFAULT_SPC_MONTHS", "SPC_MIN_POINTS", "PeerPosition", "SpcStatus"]
 
@@ -47,6 +52,8 @@ class ReportPlan:
     alpha: float = DEFAULT_ALPHA
     spc_months: int = DEFAULT_SPC_MONTHS
     quarterly_kpis: tuple[str, ...] = QUARTERLY_TABLE_KPIS
+    events: tuple[KnownEvent, ...] = ()  # pcp.toml's [[event]]: charts and SPC restarts
+    recording: RecordingAudits | None = None  # pcp.toml's [recording] audits
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,8 @@ class KpiLine:
     trend: Trend | None = None
     headline: str | None = None
     notes: tuple[str, ...] = ()
+    ytd: YearToDate | None = None  # the financial year to date (app.ytd)
+    target: TargetStatus | None = None  # the KPI file's target, projected (app.target)
 
     def get(self, column: str) -> Any:
         return self.row.get(column)
@@ -210,6 +219,8 @@ class Report:
     provenance: Provenance
     warnings: tuple[str, ...] = field(default=())
     names: dict[str, str] = field(default_factory=dict)  # force id -> display name
+    recording: RecordingShare | None = None  # better recording's share of a rise (app)
+    recording_note: str = ""  # why audits declared in pcp.toml give no estimate
 
     def name(self, force: str) -> str:
         return self.names.get(force, force)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from pcp_cli.charts import Chart, spc_chart, trend_chart
+from pcp_cli.charts import Chart, ChartEvent, spc_chart, trend_chart
 from pcp_cli.periods import month_name, parse_month
 from pcp_cli.report.layout import Figure
 from pcp_cli.report.model import Trend
@@ -107,6 +107,10 @@ def _series_text(values: Sequence[float]) -> str:
     )
 
 
+def _chart_events(figure: Figure) -> list[ChartEvent]:
+    return [ChartEvent(e.month, e.label, e.restart_limits) for e in figure.events]
+
+
 def draw(figure: Figure) -> Chart:
     """The :mod:`pcp_cli.charts` chart of a report figure (the caller closes it)."""
     line = figure.line
@@ -122,6 +126,7 @@ def draw(figure: Figure) -> Chart:
             current=list(trend.current),
             previous_label=trend.previous_label,
             previous=list(trend.previous),
+            events=_chart_events(figure),
         )
     frame = line.spc.frame
     assert frame is not None
@@ -133,6 +138,8 @@ def draw(figure: Figure) -> Chart:
         months=months,
         points=frame,
         legend_label=plain_label,
+        events=_chart_events(figure),
+        limit_restarts=line.spc.restarted,
         title=(
             f"{kpi.label}, {figure.force_name}: monthly, {month_name(months[0])} "
             f"to {month_name(months[-1])}"

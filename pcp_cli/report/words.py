@@ -272,6 +272,8 @@ def headline(line: KpiLine) -> str | None:
     if not line.spc.signal:
         return None if text is None else f"{text}."
     detail = line.spc.detail
+    if line.spc.event:  # a declared event (pcp.toml) that explains the months
+        detail += f", after {line.spc.event}"
     change = line.change
     high = "high" in line.spc.status
     if text is None:
