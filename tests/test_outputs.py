@@ -40,6 +40,7 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "kpis": [["kpis"]],
     "periods": [["periods"]],
     "periods-sources": [["periods", "--sources"]],
+    "table": [["table", "--kpi", "stop-search", "--period", PERIOD, *LEICS]],
     "report": [["report", "--period", PERIOD, *LEICS]],
 }
 CASES = [(name, args) for name, runs in INVOCATIONS.items() for args in runs]
