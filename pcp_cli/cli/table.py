@@ -113,8 +113,8 @@ def _view(frame: pl.DataFrame) -> TableView:
         right_align=set(range(1, len(headers))),
         row_styles=[None] * (len(rows) - 1) + ["bold"],
         caption=(
-            "Total row: the KPI itself; the rows need not add up to it (a crime can carry "
-            "two hate strands; not every object of search has a row). –: no data."
+            "Total row: the KPI as a whole; the rows need not add up to it, as a crime or "
+            "search can fall in more than one row or in none. –: no data."
         ),
     )
 
