@@ -84,7 +84,7 @@ def _msg_rank_agrees(store: Path, period: str) -> int:
     assert _differences(ranked, rank, "group_rank", "group_rank") == []
     assert _differences(ranked, rank, "group_ranked", "group_ranked") == []
     # And nothing rank ranks against another force is left without a rank in the report (a
-    # force alone in its group, "1 of 1" in rank's table, has no MSG position anywhere).
+    # force alone in its group (group_ranked 1; "–" in the tables) has no MSG position).
     unranked = [k for k, r in rank.items() if (r["group_ranked"] or 0) >= 2 and k not in ranked]
     assert unranked == []
     rag = _check(store, period, "rank")

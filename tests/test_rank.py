@@ -773,3 +773,14 @@ def test_real_city_of_london_spelt_the_home_office_way(real_store: Path) -> None
     assert frame.filter(pl.col("status") == "no population")["force"].sort().to_list() == [
         "dyfed-powys", "gwent", "north-wales", "south-wales",
     ]  # fmt: skip
+
+
+def test_a_force_ranked_alone_shows_no_rank_in_the_table() -> None:
+    """'1 of 1' would read as top of the group: the table says '–', as the report does."""
+    from pcp_cli.cli.rank import _rank_text
+    from pcp_cli.report.layout import _of
+
+    for rank, of in [(1, 1), (None, None), (3, 8), (1, None)]:
+        assert _rank_text(rank, of) == _of(rank, of)
+    assert _rank_text(1, 1) == "–"
+    assert _rank_text(3, 8) == "3 of 8"

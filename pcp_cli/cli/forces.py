@@ -1,15 +1,18 @@
-"""`pcp forces`: the force ids pcp knows, with their names and the spellings it accepts."""
+"""`pcp forces`: the force ids pcp knows, with their names and the spellings it accepts;
+`pcp forces check FILE`: validate a forces file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 import polars as pl
 
-from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
+from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options
 from pcp_cli.cli.output import TableView, emit
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--all/--territorial",
     "show_all",
@@ -19,7 +22,8 @@ from pcp_cli.cli.output import TableView, emit
 )
 @output_options
 @common_options
-def forces(app: App, out: OutputOptions, show_all: bool) -> None:
+@click.pass_context
+def forces(ctx: click.Context, app: App, out: OutputOptions, show_all: bool) -> None:
     """List the force ids (for --force and home_force), names and aliases.
 
     \b
@@ -27,7 +31,10 @@ def forces(app: App, out: OutputOptions, show_all: bool) -> None:
       pcp forces
       pcp forces --territorial --format csv
       pcp forces --format json -o forces.json
+      pcp forces check my-forces.toml
     """
+    if ctx.invoked_subcommand is not None:
+        return
     registry = app.forces
     listed = [f for f in registry.forces.values() if show_all or f.territorial]
     frame = pl.DataFrame(
@@ -60,3 +67,19 @@ def forces(app: App, out: OutputOptions, show_all: bool) -> None:
             ],
         ),
     )
+
+
+@forces.command("check")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def check(path: Path) -> None:
+    """Validate a forces file; report every problem with its force table; exit 3 if invalid."""
+    from pcp_cli.cli.main import emit as emit_message
+    from pcp_cli.errors import ConfigError
+    from pcp_cli.forces import check_forces
+
+    registry, problems = check_forces(path)
+    for problem in problems:
+        emit_message("error", problem)  # escaped, one line each, JSON on request
+    if problems or registry is None:
+        raise ConfigError(f"{path}: {len(problems)} problem(s) found")
+    note(f"{path}: OK, {len(registry.forces)} forces")

@@ -247,11 +247,13 @@ def _digit_words(text: str) -> int:
 
 
 def _min_width(texts: list[str], natural: int) -> int:
-    """A column may wrap at spaces, but never inside a word that holds a figure; short
-    one-word cells (RED, n/a, a sparkline) stay whole too."""
+    """A column may wrap at spaces, but never inside a word that holds a figure; words of
+    up to 14 characters (RED, n/a, a sparkline, most labels' words) stay whole too."""
     figures = max((_digit_words(t) for t in texts), default=0)
-    tokens = max((len(t) for t in texts if " " not in t and len(t) <= 12), default=0)
-    return max(figures, tokens, min(natural, 6))
+    # Words up to 14 letters ("(appointment)", "National") are not broken either: a label
+    # cut mid-word reads as a typo. Longer ones may break where there is no room.
+    words = max((len(w) for t in texts for w in t.split() if len(w) <= 14), default=0)
+    return max(figures, words, min(natural, 6))
 
 
 def fit_columns(headers: list[str], rows: list[list[str]], width: int) -> FittedTable:

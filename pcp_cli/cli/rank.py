@@ -146,7 +146,8 @@ def _rank_header(kind: str) -> str:
 
 
 def _rank_text(rank: int | None, of: int | None) -> str:
-    return "–" if rank is None else f"{rank} of {of}"
+    """'5 of 8'; '–' when only the force itself was ranked (as the report and check say)."""
+    return "–" if rank is None or of is None or of < 2 else f"{rank} of {of}"
 
 
 def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:

@@ -814,8 +814,9 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
         if size != int(rec.get("size", -1)):
             problems.append(f"{path} has changed ({size:,} bytes, recorded {rec.get('size')})")
             continue
-        if rec.get("map_file") and _map_changed(rec):
-            problems.append(f"the column map {rec['map_file']} of {path} is missing or changed")
+        map_problem = _map_problem(rec) if rec.get("map_file") else None
+        if map_problem is not None:
+            problems.append(f"the column map {rec['map_file']} of {path} {map_problem}")
             continue
         on_bad: BadRows = "skip" if rec.get("on_bad_rows") == "skip" else "fail"
         options = ReadOptions(
@@ -836,10 +837,25 @@ def _rebuild_items(manifest: Manifest) -> list[_Item]:
     return items
 
 
-def _map_changed(rec: dict[str, Any]) -> bool:
+def _map_problem(rec: dict[str, Any]) -> str | None:
+    """Why a records source's recorded column map cannot be used; None when it can.
+
+    Checked like the source paths before it is hashed: a tampered manifest naming
+    /dev/zero would be read for ever, a FIFO would wait for ever.
+    """
     from pcp_cli.ingest.records import map_digest
 
-    return map_digest(str(rec["map_file"])) != rec.get("map_sha256")
+    map_file = str(rec["map_file"])
+    try:
+        kind = path_kind(Path(map_file))
+    except OSError:
+        return "is missing"
+    if kind is not None:
+        return f"is {kind}, not a file"
+    digest = map_digest(map_file)
+    if digest is None:
+        return "cannot be read"
+    return None if digest == rec.get("map_sha256") else "has changed"
 
 
 def _size(name: str) -> int:
