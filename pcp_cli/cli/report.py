@@ -222,7 +222,9 @@ def _terminal(doc: Document) -> str:
     from rich.table import Table as RichTable
 
     buf = io.StringIO()
-    console = Console(file=buf, width=_width(), force_terminal=terminal_forced(), highlight=False)
+    console = Console(
+        file=buf, width=_width(), force_terminal=terminal_forced(), highlight=False
+    )
     console.print(f"[bold]{escape(doc.title)}[/]")
     console.print(escape(doc.subtitle))
     for key, value in doc.meta:
