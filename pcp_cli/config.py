@@ -19,7 +19,7 @@ from pcp_cli.recording import RecordingAudits, read_recording
 from pcp_cli.tomlload import load_toml
 
 PROJECT_FILE = "pcp.toml"
-_PROJECT_KEYS = {"home_force", "store", "kpis", "forces", "groups", "event", "recording"}
+_PROJECT_KEYS = {"home_force", "store", "kpis", "forces", "groups", "event", "recording", "report"}
 
 
 def bundled_config_dir() -> Path:
@@ -51,6 +51,7 @@ class Settings:
     origins: dict[str, str] = field(default_factory=dict)  # what decided each path, for -v
     events: tuple[KnownEvent, ...] = ()  # [[event]] tables (pcp_cli.events)
     recording: RecordingAudits | None = None  # [recording] audits (pcp_cli.recording)
+    report_by: str | None = None  # [report] by: the report's by-area tables (None: none)
 
 
 def resolve_settings(
@@ -104,6 +105,7 @@ def resolve_settings(
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
             raise ConfigError(f"{project_file}: groups.{name} must be a list of force ids")
         groups[name] = tuple(members)
+    report_by = _report_by(project, project_file)
     return Settings(
         kpis_path=pick("kpis", kpis, "PCP_KPIS", bundled / "kpis.toml"),
         forces_path=pick("forces", forces, "PCP_FORCES", bundled / "forces.toml"),
@@ -114,4 +116,18 @@ def resolve_settings(
         origins=origins,
         events=read_events(project.get("event", []), project_file),
         recording=read_recording(project.get("recording"), project_file),
+        report_by=report_by,
     )
+
+
+def _report_by(project: dict[str, Any], project_file: Path | None) -> str | None:
+    """``[report] by = "local-authority"`` (or area, or an area type of the lookup)."""
+    table = project.get("report", {})
+    if not isinstance(table, dict) or set(table) - {"by"}:
+        raise ConfigError(f'{project_file}: [report] may only set by (e.g. by = "local-authority")')
+    by = table.get("by")
+    if by is not None and (not isinstance(by, str) or not by.strip()):
+        raise ConfigError(
+            f"{project_file}: report.by must be local-authority, area or an area type"
+        )
+    return by.strip() if isinstance(by, str) else None

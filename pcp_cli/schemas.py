@@ -306,13 +306,39 @@ _TABLE = _fields(
     source=("string", "dataset the row's figures come from (empty: none held)"),
 )
 
+# --by (local areas): the area first, then the command's own fields (compare: and the rate
+# per 1,000 residents with its rank among the force's areas, from the lookup's populations).
+_AREA = _fields(
+    "area",
+    area=("string", "local area: a district, an area of the lookup, (no location) or "
+          "(not in the lookup)"),
+)  # fmt: skip
+_COMPARE_BY_AREA = (
+    *_AREA,
+    *_fields(
+        "area_type",
+        area_type=("string", "local-authority or the lookup's area type"),
+    ),
+    *_COMPARE,
+    *_fields(
+        "population per_1000 rank_per_1000 areas_ranked",
+        population=("integer", "residents of the area (the lookup's populations)"),
+        per_1000=("number", "count KPIs: value per 1,000 residents"),
+        rank_per_1000=("integer", "rank of per_1000 among the force's areas (1 = best)"),
+        areas_ranked=("integer", "areas ranked"),
+    ),
+)
+
 SCHEMAS: dict[str, tuple[Field, ...]] = {
     "compare": _COMPARE,
+    "compare-by-area": _COMPARE_BY_AREA,
     "rank": _RANK,
     "spc": _SPC,
+    "spc-by-area": (*_AREA, *_SPC),
     "project": _PROJECT,
     "cdi": _CDI,
     "check": _CHECK,
+    "check-by-area": (*_AREA, *_CHECK),
     "kpis": _KPIS,
     "periods": _PERIODS,
     "periods-sources": _PERIODS_SOURCES,
@@ -490,6 +516,7 @@ def markdown_reference() -> str:
     lines = []
     for command in COMMANDS:
         title = "pcp periods --sources" if command == "periods-sources" else f"pcp {command}"
+        title = title.replace("-by-area", " --by")
         lines += [f"### `{title}` (`pcp schema {command}`)", ""]
         lines += ["| field | type | description |", "|---|---|---|"]
         for f in fields_of(command):

@@ -72,6 +72,7 @@ def test_samples_report_check_and_compare_agree(sample_store: Path) -> None:
     compare = {r["kpi"]: r for r in _json(sample_store, "compare", "--force", "leicestershire",
                                            "--kpi", "all", "--period", period)}  # fmt: skip
     assert _differences(report, compare, "verdict", "verdict") == []
+    assert set(report) == set(compare)  # the same KPIs with data
     checked = _check(sample_store, period, "compare")
     verdicts = {k: r for k, r in report.items() if r["verdict"] is not None}
     assert _differences(verdicts, checked, "verdict", "status") == []

@@ -42,6 +42,13 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "periods-sources": [["periods", "--sources"]],
     "table": [["table", "--kpi", "stop-search", "--period", PERIOD, *LEICS]],
     "report": [["report", "--period", PERIOD, *LEICS]],
+    "compare-by-area": [
+        ["compare", "--kpi", "all", "--period", PERIOD, *LEICS, "--by", "local-authority"]
+    ],
+    "spc-by-area": [["spc", "--kpi", "burglary", *LEICS, "--by", "local-authority"]],
+    "check-by-area": [
+        ["check", "--kpi", "Crime", "--period", PERIOD, "--all", *LEICS, "--by", "local-authority"]
+    ],
 }
 CASES = [(name, args) for name, runs in INVOCATIONS.items() for args in runs]
 PARQUET_TYPES = {

@@ -230,7 +230,12 @@ class _Checker:
         except UsageError as exc:  # a quarterly dataset cut by the period
             self.skip("compare", kpi, exc.message)
             return
-        r = frame.row(0, named=True)
+        self.compare_findings(kpi, frame.row(0, named=True))
+
+    def compare_findings(self, kpi: Kpi, r: dict[str, Any]) -> None:
+        """The compare (and survey) findings of one compare row: the force's, or an area's
+        (``pcp check --by``, from :func:`pcp_cli.app.areas.area_rows`)."""
+        plan = self.plan
         verdict = r["verdict"] or "not tested"
         unit = kpi.unit
         direction = verdict_sign(verdict)
@@ -494,6 +499,28 @@ def run_checks(
     order = {k.id: i for i, k in enumerate(plan.kpis)}
     rows = sorted(checker.rows, key=lambda r: (order[str(r["kpi"])], _ORDER[r["check"]]))  # type: ignore[index]
     return CheckResult(pl.DataFrame(rows, schema=COLUMNS), warnings, len(present))
+
+
+AREA_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {"area": pl.String, **COLUMNS}
+"""``pcp check --by``: the area first, then every finding column."""
+
+
+def area_findings(
+    engine: Engine,
+    registry: ForceRegistry,
+    populations: PopulationTable,
+    plan: CheckPlan,
+    kpi: Kpi,
+    rows: pl.DataFrame,
+) -> pl.DataFrame:
+    """The compare findings of each area's compare row (``pcp check --by``), worded and
+    judged as the force's own are (:data:`AREA_COLUMNS`)."""
+    found: list[dict[str, object]] = []
+    for r in rows.iter_rows(named=True):
+        checker = _Checker(engine, registry, populations, plan)
+        checker.compare_findings(kpi, r)
+        found += [{"area": r["area"], **row} for row in checker.rows]
+    return pl.DataFrame(found, schema=AREA_COLUMNS)
 
 
 def summary_text(

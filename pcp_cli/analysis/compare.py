@@ -87,43 +87,50 @@ def compare(engine: Engine, registry: ForceRegistry, plan: ComparePlan) -> pl.Da
             cur, base = engine.values(
                 kpi, force, [plan.period, plan.baseline], allow_partial=plan.allow_partial
             )
-            change = pct = None
-            if cur.value is not None and base.value is not None:
-                change = cur.value - base.value
-                pct = change / base.value * 100 if base.value else None
-            missing = sorted(set(cur.missing) | set(base.missing))
-            rows.append(
-                {
-                    "force": force,
-                    "force_name": registry.name(force),
-                    "section": kpi.section,
-                    "kpi": kpi.id,
-                    "label": kpi.label,
-                    "polarity": kpi.polarity,
-                    "unit": kpi.unit,
-                    "source": cur.dataset,
-                    "period": plan.period.label,
-                    "period_start": month_text(plan.period.start),
-                    "period_end": month_text(plan.period.end),
-                    "value": cur.value,
-                    "baseline_period": plan.baseline.label,
-                    "baseline_start": month_text(plan.baseline.start),
-                    "baseline_end": month_text(plan.baseline.end),
-                    "baseline_value": base.value,
-                    "change": change,
-                    "pct_change": pct,
-                    "numerator": cur.numerator if kpi.kind != "count" else None,
-                    "denominator": cur.denominator if kpi.kind != "count" else None,
-                    "baseline_numerator": base.numerator if kpi.kind != "count" else None,
-                    "baseline_denominator": base.denominator if kpi.kind != "count" else None,
-                    "complete": not missing,
-                    "missing_months": " ".join(month_text(m) for m in missing),
-                    "monthly": list(cur.monthly),
-                    "baseline_monthly": list(base.monthly),
-                    **significance_columns(kpi, cur, base, plan),
-                }
-            )
+            rows.append(compare_row(kpi, force, registry.name(force), cur, base, plan))
     return pl.DataFrame(rows, schema=COLUMNS)
+
+
+def compare_row(
+    kpi: Kpi, force: str, force_name: str, cur: PeriodValue, base: PeriodValue, plan: ComparePlan
+) -> dict[str, object]:
+    """One compare row (:data:`COLUMNS`): the two values, the change and its verdict.
+
+    The rows of ``pcp compare --by`` (one per area) are made by this same function."""
+    change = pct = None
+    if cur.value is not None and base.value is not None:
+        change = cur.value - base.value
+        pct = change / base.value * 100 if base.value else None
+    missing = sorted(set(cur.missing) | set(base.missing))
+    return {
+        "force": force,
+        "force_name": force_name,
+        "section": kpi.section,
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "polarity": kpi.polarity,
+        "unit": kpi.unit,
+        "source": cur.dataset,
+        "period": plan.period.label,
+        "period_start": month_text(plan.period.start),
+        "period_end": month_text(plan.period.end),
+        "value": cur.value,
+        "baseline_period": plan.baseline.label,
+        "baseline_start": month_text(plan.baseline.start),
+        "baseline_end": month_text(plan.baseline.end),
+        "baseline_value": base.value,
+        "change": change,
+        "pct_change": pct,
+        "numerator": cur.numerator if kpi.kind != "count" else None,
+        "denominator": cur.denominator if kpi.kind != "count" else None,
+        "baseline_numerator": base.numerator if kpi.kind != "count" else None,
+        "baseline_denominator": base.denominator if kpi.kind != "count" else None,
+        "complete": not missing,
+        "missing_months": " ".join(month_text(m) for m in missing),
+        "monthly": list(cur.monthly),
+        "baseline_monthly": list(base.monthly),
+        **significance_columns(kpi, cur, base, plan),
+    }
 
 
 SIGNIFICANCE_COLUMNS = (

@@ -16,6 +16,7 @@ import polars as pl
 from pcp_cli.analysis.check import CheckKind, CheckPlan, FailRule, run_checks
 from pcp_cli.analysis.comparator import Comparator, resolve_comparator
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.app.areas import check_by_area
 from pcp_cli.app.window import Window, kpi_windows
 from pcp_cli.config import Settings
 from pcp_cli.engine import Engine
@@ -38,6 +39,7 @@ class CheckRequest:
     recent: int
     group: str
     alpha: float
+    by: str | None = None  # --by: the compare check per area (app.areas.check_by_area)
 
 
 @dataclass
@@ -84,7 +86,11 @@ def run_check(
                 f"({len(kpis)} KPI(s))"
             )
             try:
-                result = run_checks(engine, registry, populations, plan)
+                result = (
+                    run_checks(engine, registry, populations, plan)
+                    if request.by is None
+                    else check_by_area(engine, registry, populations, plan, request.by)
+                )
             except NoDataError as exc:
                 warnings.append(exc.message)
                 continue

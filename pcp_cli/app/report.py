@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.app.areas import report_areas
 from pcp_cli.app.window import resolve_window
 from pcp_cli.config import Settings
 from pcp_cli.engine import Engine
@@ -28,6 +29,7 @@ class ReportRequest:
     alpha: float
     spc_months: int
     generated_at: datetime
+    by: str | None = None  # by-area tables: --by, else [report] by in pcp.toml, else none
 
 
 def make_report(
@@ -76,4 +78,5 @@ def make_report(
             f"no KPI has data for {built.force_name} in the store",
             hint="run 'pcp periods' to see what the store holds",
         )
-    return built
+    local = report_areas(engine, registry, built, request.by or settings.report_by)
+    return replace(built, local=local) if local is not None else built

@@ -60,6 +60,10 @@ from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
     is_flag=True,
     help="Print every finding (with a breach column), not only the breaches.",
 )
+@opt.by(
+    help="The compare check per area: local-authority, area or an area type of the "
+    "lookup (an area column first; SPC and MSG checks are not run by area)."
+)
 @output_options
 @common_options
 def check(
@@ -75,6 +79,7 @@ def check(
     group_spec: str,
     alpha: float,
     show_all: bool,
+    by: str | None,
     out: OutputOptions,
 ) -> int:
     """Check the latest figures for anything that needs attention (for cron jobs).
@@ -104,6 +109,7 @@ def check(
       pcp check --period Q2 --fail-on red,amber,worse --force leicestershire
       pcp check --kpi Crime --fail-on exceptional --recent 1 --format csv
       pcp check --period 12m --all --format json -o status.json
+      pcp check --kpi Crime --period Q2 --by local-authority --fail-on worse
     """
     rules = parse_fail_on(fail_on)
     wanted = _parse_checks(checks)
@@ -111,7 +117,9 @@ def check(
     with app.store.reading(wait=app.wait) as reader:
         engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
-        request = CheckRequest(kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha)
+        request = CheckRequest(
+            kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha, by
+        )
         outcome = run_check(
             engine, app.forces, PopulationTable.from_reader(reader), app.settings, forces, request
         )
@@ -121,7 +129,8 @@ def check(
         warn(message)
     frame = outcome.frame
     shown = frame if show_all else frame.filter(pl.col("breach"))
-    emit(shown, out, lambda f: _view(f, show_all, outcome.label))
+    schema = "check-by-area" if by is not None else None
+    emit(shown, out, lambda f: _view(f, show_all, outcome.label), schema=schema)
     if not app.quiet:
         note(summary_text(frame, rules, outcome.label, outcome.kpis_checked, len(forces)))
     return EXIT_BREACH if frame["breach"].any() else EXIT_OK
@@ -147,8 +156,10 @@ _STATUS_STYLE = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 
 def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
     multi_force = frame.height > 0 and frame["force"].n_unique() > 1
+    by_area = "area" in frame.columns
     headers = [
         *(["Force"] if multi_force else []),
+        *(["Area"] if by_area else []),
         "KPI",
         "Check",
         "Value",
@@ -166,6 +177,7 @@ def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
         rows.append(
             [
                 *([r["force_name"]] if multi_force else []),
+                *([r["area"]] if by_area else []),
                 r["label"],
                 r["check"],
                 value_text,
@@ -187,7 +199,7 @@ def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
         title,
         headers,
         rows,
-        right_align={int(multi_force) + 2},
+        right_align={int(multi_force) + int(by_area) + 2},
         row_styles=styles,
         cell_styles=cells,
         caption="Exit 10 when anything breaches a --fail-on rule; see docs/charts-and-checks.md.",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import polars as pl
 
 from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.cli import options as opt
-from pcp_cli.cli.common import App, OutputOptions, common_options, output_options, warn
+from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
 from pcp_cli.text import p_value
 
@@ -25,6 +27,7 @@ from pcp_cli.text import p_value
     help="Compare periods with missing months instead of stopping (rows are flagged).",
 )
 @opt.alpha(help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).")
+@opt.by()
 @output_options
 @common_options
 def compare(
@@ -36,6 +39,7 @@ def compare(
     to_month: str | None,
     allow_partial: bool,
     alpha: float,
+    by: str | None,
     out: OutputOptions,
 ) -> None:
     """Compare a period with the same period a year earlier (or --vs).
@@ -46,14 +50,23 @@ def compare(
       pcp compare --kpi all --period "Q2 2018/19"
       pcp compare --kpi Crime --period 12m --vs previous --format csv
       pcp compare --kpi victim-satisfaction --period "12m to 2018-09" --alpha 0.01
+      pcp compare --kpi all-crime --period Q2 --by local-authority
+      pcp compare --kpi asb-incidents --period Q2 --by area
 
     \b
     Every row says whether the change is more than noise: counts by the Poisson
     E-test (months as exposure), rates and survey proportions by the two-proportion
     z-test with the Newcombe interval for the difference; verdict at --alpha.
     Survey KPIs also get p, n, Wilson 95% intervals and the seed-001 RAG.
-    See docs/statistics.md.
+    With --by, one row per area (an `area` column first, every other column as
+    without it), each with the same test; count KPIs also get the rate per 1,000
+    residents and its rank among the force's areas where the lookup gives
+    populations. See docs/statistics.md and docs/areas.md.
     """
+    if by is not None:
+        _compare_by_area(app, kpi_spec, period, vs, force_names, to_month, allow_partial,
+                         alpha, by, out)  # fmt: skip
+        return
     request = CompareRequest(
         app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
     )
@@ -66,52 +79,80 @@ def compare(
     emit(outcome.frame, out, _view)
 
 
+def _compare_by_area(
+    app: App,
+    kpi_spec: str,
+    period: str,
+    vs: str,
+    force_names: tuple[str, ...],
+    to_month: str | None,
+    allow_partial: bool,
+    alpha: float,
+    by: str,
+    out: OutputOptions,
+) -> None:
+    from pcp_cli.app.areas import compare_by_area
+
+    request = CompareRequest(
+        app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
+    )
+    with app.store.reading(wait=app.wait) as reader:
+        forces = app.resolve_forces(force_names, reader)
+        outcome = compare_by_area(app.engine(reader), app.forces, forces, request, by)
+    window = outcome.window
+    app.info(f"compared {window.period.label} with {window.baseline.label} by {by}")
+    if outcome.lookup is not None and not app.quiet:
+        source = outcome.lookup.source
+        note(f"areas from the lookup {source['path']} (ingested {source['ingested_at']})")
+    for message in outcome.warnings:
+        warn(message)
+    emit(outcome.frame, out, _view, schema="compare-by-area")
+
+
 def _view(frame: pl.DataFrame) -> TableView:
     rows = []
     styles: list[str | None] = []
     cell_styles: dict[tuple[int, int], str] = {}
     multi_force = frame["force"].n_unique() > 1
+    by_area = "area" in frame.columns
+    ranked = by_area and frame["rank_per_1000"].is_not_null().any()
     first = frame.row(0, named=True) if frame.height else {}
     headers = [
         *(["Force"] if multi_force else []),
         "Section",
         "KPI",
+        *(["Area"] if by_area else []),
         f"{first.get('period', 'Current')}",
         f"{first.get('baseline_period', 'Baseline')}",
         "Volume change",
         "% change",
         "Significance",
         "Trend (baseline│current)",
+        *(["Per 1,000", "Rank in force"] if ranked else []),
     ]
-    offset = 2 if multi_force else 1
+    offset = (2 if multi_force else 1) + int(by_area)
     previous_section = None
+    previous_kpi = None
     for i, r in enumerate(frame.iter_rows(named=True)):
         unit = r["unit"]
         change = r["change"]
         pct = r["pct_change"]
-        points = [*r["baseline_monthly"], *r["monthly"]]
-        finite = [p for p in points if p is not None and p == p]
-        scale = (min(finite), max(finite)) if finite else None
-        trend = sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
-        change_text = (
-            (fmt_number(change, 1, signed=True) + " pts")
-            if unit == "%"
-            else fmt_number(
-                change, 0 if change is None or float(change).is_integer() else 2, signed=True
-            )
-        )
         section = r["section"] if (r["section"], r["force"]) != previous_section else ""
         previous_section = (r["section"], r["force"])
+        label = r["label"] if (r["kpi"], r["force"]) != previous_kpi or not by_area else ""
+        previous_kpi = (r["kpi"], r["force"])
         row = [
             *([r["force_name"]] if multi_force else []),
             section,
-            r["label"],
+            label,
+            *([r["area"]] if by_area else []),
             _shown(r["value"], r["denominator"], unit),
             _shown(r["baseline_value"], r["baseline_denominator"], unit),
-            change_text,
+            _change_text(change, unit),
             (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
             _significance_text(r),
-            trend,
+            _trend(r),
+            *(_rank_cells(r) if ranked else []),
         ]
         rows.append(row)
         styles.append(None if r["complete"] else "dim")
@@ -125,17 +166,25 @@ def _view(frame: pl.DataFrame) -> TableView:
             cell_styles[(i, offset + 5)] = _JUDGEMENT_STYLE[verdict_judged]
     who = first.get("force_name", "") if not multi_force else "forces compared"
     title = f"{who}: {first.get('period', '')} against {first.get('baseline_period', '')}"
+    if by_area:
+        title += f", by {first.get('area_type', 'area')}"
     alpha = first.get("alpha") or 0.05
     caption = (
         "Green/red: better/worse by the KPI's polarity. Dim rows have missing months. "
         f"Significance at {fmt_number(alpha * 100, 0 if (alpha * 100).is_integer() else 1)}%: "
         "Poisson E-test for counts, two-proportion z-test for rates and surveys."
     )
+    if ranked:
+        caption += (
+            " Rank in force: per 1,000 residents, 1 = best by the KPI's polarity"
+            " (1 = highest where it has none)."
+        )
+    extra = {offset + 7, offset + 8} if ranked else set()
     return TableView(
         title,
         headers,
         rows,
-        right_align={offset + 1, offset + 2, offset + 3, offset + 4},
+        right_align={offset + 1, offset + 2, offset + 3, offset + 4, *extra},
         row_styles=styles,
         cell_styles=cell_styles,
         caption=caption,
@@ -144,6 +193,28 @@ def _view(frame: pl.DataFrame) -> TableView:
 
 _RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
 _JUDGEMENT_STYLE = {"better": "green", "worse": "red"}
+
+
+def _trend(r: dict[str, Any]) -> str:
+    """Both periods' months as sparklines on one scale: ``baseline│current``."""
+    points = [*r["baseline_monthly"], *r["monthly"]]
+    finite = [p for p in points if p is not None and p == p]
+    scale = (min(finite), max(finite)) if finite else None
+    return sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
+
+
+def _change_text(change: float | None, unit: str) -> str:
+    if unit == "%":
+        return fmt_number(change, 1, signed=True) + " pts"
+    whole = change is None or float(change).is_integer()
+    return fmt_number(change, 0 if whole else 2, signed=True)
+
+
+def _rank_cells(r: dict[str, object]) -> list[str]:
+    rate, rank, of = r.get("per_1000"), r.get("rank_per_1000"), r.get("areas_ranked")
+    if not isinstance(rate, float) or rank is None:
+        return ["–", "–"]
+    return [fmt_number(rate, 2), f"{rank} of {of}"]
 
 
 def _significance_text(r: dict[str, object]) -> str:

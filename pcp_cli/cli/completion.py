@@ -82,3 +82,33 @@ def complete_forces(ctx: click.Context, _param: click.Parameter, incomplete: str
         return _complete(force_choices(ctx), incomplete, lists=True)
     except Exception:
         return []
+
+
+def area_choices(ctx: click.Context) -> list[tuple[str, str]]:
+    """(value, help) for --by: districts, the lookup, and each area type the store holds."""
+    from pcp_cli.areas import AREA, LOCAL_AUTHORITY, area_types
+    from pcp_cli.config import resolve_settings
+    from pcp_cli.store import Store
+
+    choices = [
+        (LOCAL_AUTHORITY, "districts, from the LSOA names"),
+        (AREA, "the areas of the store's lookup"),
+    ]
+    settings = resolve_settings(
+        kpis=_given(ctx, "kpis_path"),
+        forces=_given(ctx, "forces_path"),
+        store=_given(ctx, "store_path"),
+    )
+    store = Store(settings.store_path)
+    if store.exists():
+        with store.reading(wait=0.5) as reader:  # Tab must not hang on a busy store
+            choices += [(t, "area type of the lookup") for t in area_types(reader)]
+    return list(dict(choices).items())
+
+
+def complete_areas(ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:
+    """--by: local-authority, area and the lookup's area types."""
+    try:
+        return _complete(area_choices(ctx), incomplete, lists=False)
+    except Exception:
+        return []

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pcp_cli.cli import params
-from pcp_cli.cli.completion import complete_forces, complete_kpis
+from pcp_cli.cli.completion import complete_areas, complete_forces, complete_kpis
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -72,3 +72,17 @@ def alpha(help: str = ALPHA_HELP) -> Decorator:
 
 def group(help: str = GROUP_HELP) -> Decorator:
     return click.option("--group", "group_spec", default="msg", show_default=True, help=help)
+
+
+BY_HELP = (
+    "Break the figures down by local area: local-authority (districts, from the LSOA name), "
+    "area (the store's lookup, pcp ingest --kind areas) or an area type of the lookup."
+)
+
+
+def by(help: str = BY_HELP, **extra: Any) -> Decorator:
+    """--by; None when absent. Values are checked against the store (the lookup's types)."""
+    return click.option(
+        "--by", "by", default=None, metavar="AREAS", help=help, shell_complete=complete_areas,
+        **extra,
+    )  # fmt: skip

@@ -89,6 +89,10 @@ TONE_STYLES = {
     show_default=True,
     help="HTML: charts inline as SVG (sharp in print) or as base64 PNG images.",
 )
+@opt.by(
+    help="A 'by area' table per section: local-authority, area or an area type of the "
+    "lookup. Default: [report] by in pcp.toml (none if unset)."
+)
 @click.option(
     "--format",
     "fmt",
@@ -117,6 +121,7 @@ def report(
     spc_months: int,
     charts: str,
     chart_format: str,
+    by: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -137,6 +142,7 @@ def report(
       pcp report --period "Q2 2018/19" --force leicestershire --format markdown
       pcp report --period Q2 --format parquet -o q2.parquet    # for Power BI / Excel
       PCP_REPORT_TIME=2018-11-05T09:00:00Z pcp report --period Q2 -o q2.html
+      pcp report --period Q2 --by local-authority -o q2-districts.html
 
     See docs/report.md.
     """
@@ -153,7 +159,7 @@ def report(
             raise UsageError("a report is for one force: give one --force")
         request = ReportRequest(
             forces[0], period, vs, to_month, group_spec, alpha, spc_months,
-            generation_time(os.environ),
+            generation_time(os.environ), by,
         )  # fmt: skip
         built = make_report(
             app.engine(reader),
@@ -222,9 +228,7 @@ def _terminal(doc: Document) -> str:
     from rich.table import Table as RichTable
 
     buf = io.StringIO()
-    console = Console(
-        file=buf, width=_width(), force_terminal=terminal_forced(), highlight=False
-    )
+    console = Console(file=buf, width=_width(), force_terminal=terminal_forced(), highlight=False)
     console.print(f"[bold]{escape(doc.title)}[/]")
     console.print(escape(doc.subtitle))
     for key, value in doc.meta:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcMethod, SpcOutcome, drop_short_first_runs, run
+from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.spc import with_event_restarts
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
-from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.periods import parse_month
+from pcp_cli.engine import Engine
+from pcp_cli.errors import NoDataError, PcpError, UsageError
+from pcp_cli.events import KnownEvent
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Month, parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 # MDC colours (methods.md §1.6): improvement blue, concern orange, neutral purple.
@@ -49,6 +54,10 @@ POINT_STYLES = {
     help="iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
 )
 @opt.alpha(help="iquanta: significance level of the Poisson comparison of the two windows.")
+@opt.by(
+    help="One chart per area: local-authority, area or an area type of the lookup "
+    "(count KPIs from street, outcomes or crime records)."
+)
 @output_options
 @common_options
 def spc(
@@ -68,6 +77,7 @@ def spc(
     target: float | None,
     lines: str,
     alpha: float,
+    by: str | None,
     out: OutputOptions,
 ) -> None:
     """Chart a KPI's monthly series: special cause or common cause variation?
@@ -78,6 +88,7 @@ def spc(
       pcp spc --kpi all-crime --baseline 24 --no-screen --format csv
       pcp spc --kpi burglary --from 2018-01 --to 2021-06 --rebase 2020-04
       pcp spc --kpi all-crime --method iquanta --lines mean-level
+      pcp spc --kpi burglary --by local-authority --format csv
 
     \b
     XmR (default): mean ± 2.66 × mean moving range, MDC rules in order: outside
@@ -104,6 +115,11 @@ def spc(
         single = len(kpis) == 1 and len(forces) == 1
         for force in forces:
             for kpi in kpis:
+                if by is not None:
+                    where = (force, app.forces.name(force))
+                    outcomes += _by_area(engine, kpi, where, (start, end), by, method,
+                                         options, single, app.settings.events)  # fmt: skip
+                    continue
                 try:
                     points = engine.points(kpi, force, start, end)
                     if start is None and method == "xmr":
@@ -124,7 +140,31 @@ def spc(
                 outcomes.append(outcome)
     _say(app, outcomes)
     frame = pl.concat([o.frame for o in outcomes], how="vertical")
-    emit(frame, out, _iquanta_view if method == "iquanta" else _xmr_view)
+    view = _iquanta_view if method == "iquanta" else _xmr_view
+    emit(frame, out, view, schema="spc-by-area" if by is not None else None)
+
+
+def _by_area(
+    engine: Engine,
+    kpi: Kpi,
+    where: tuple[str, str],
+    months: tuple[Month | None, Month | None],
+    by: str,
+    method: SpcMethod,
+    options: SpcOptions,
+    single: bool,
+    events: Sequence[KnownEvent],
+) -> list[SpcOutcome]:
+    """One chart per area; with several KPIs, one that cannot be split is left out."""
+    from pcp_cli.app.areas import spc_by_area
+
+    try:
+        return spc_by_area(engine, kpi, where, months, by, method, options, events)
+    except PcpError as exc:
+        if single:
+            raise
+        warn(f"{kpi.id} ({where[0]}) left out of --by {by}: {exc.message}")
+        return []
 
 
 def _say(app: App, outcomes: list[SpcOutcome]) -> None:
@@ -139,7 +179,13 @@ def _say(app: App, outcomes: list[SpcOutcome]) -> None:
 
 
 def _several(frame: pl.DataFrame) -> tuple[bool, bool]:
-    return frame["force"].n_unique() > 1, frame["kpi"].n_unique() > 1
+    """Several forces (or areas: shown in the force column as "force, area") and KPIs."""
+    several_areas = "area" in frame.columns
+    return frame["force"].n_unique() > 1 or several_areas, frame["kpi"].n_unique() > 1
+
+
+def _where(r: dict[str, object]) -> str:
+    return f"{r['force_name']}, {r['area']}" if "area" in r else str(r["force_name"])
 
 
 def _num(value: float | None, unit: str) -> str:
@@ -152,7 +198,7 @@ def _xmr_view(frame: pl.DataFrame) -> TableView:
     multi_force, multi_kpi = _several(frame)
     first = frame.row(0, named=True)
     headers = [
-        *(["Force"] if multi_force else []),
+        *(["Force, area" if "area" in frame.columns else "Force"] if multi_force else []),
         *(["KPI"] if multi_kpi else []),
         "Period",
         "Value",
@@ -169,7 +215,7 @@ def _xmr_view(frame: pl.DataFrame) -> TableView:
         unit = r["unit"]
         rows.append(
             [
-                *([r["force_name"]] if multi_force else []),
+                *([_where(r)] if multi_force else []),
                 *([r["label"]] if multi_kpi else []),
                 r["period"] + (" *" if r["in_baseline"] and r["baseline_points"] else ""),
                 fmt_value(r["value"], unit) if r["value"] is not None else "no data",
@@ -207,7 +253,7 @@ _RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
 def _iquanta_view(frame: pl.DataFrame) -> TableView:
     multi_force, multi_kpi = _several(frame)
     headers = [
-        *(["Force"] if multi_force else []),
+        *(["Force, area" if "area" in frame.columns else "Force"] if multi_force else []),
         *(["KPI"] if multi_kpi else []),
         "Month",
         "Window",
@@ -231,7 +277,7 @@ def _iquanta_view(frame: pl.DataFrame) -> TableView:
             poisson = f"{r['poisson_verdict']} (p {r['poisson_p']:.3g}, {r['poisson_test']})"
         rows.append(
             [
-                *([r["force_name"]] if multi_force else []),
+                *([_where(r)] if multi_force else []),
                 *([r["label"]] if multi_kpi else []),
                 r["period"],
                 r["window"],

@@ -131,6 +131,9 @@ def layout(report: Report, charts: ChartChoice = "notable") -> Document:
         parts.append(
             Part("crime-summary", "Recorded crime: rolling 12 months", _crime(report), False)
         )
+    from pcp_cli.report.area_layout import area_parts  # late: it builds on this module
+
+    parts += area_parts(report)
     parts.append(Part("data-quality", "Data quality", _quality(report), new_page=False))
     parts.append(Part("glossary", "Annex A: Glossary", _glossary(report)))
     parts.append(Part("methods", "Annex B: Methods", _methods(report), new_page=False))

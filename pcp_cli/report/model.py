@@ -210,6 +210,25 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class LocalAreas:
+    """The report's local parts (built by :func:`pcp_cli.app.areas.report_areas`).
+
+    ``tables``: per section, the compare rows of its KPIs by area
+    (:data:`pcp_cli.app.areas.BY_AREA_COLUMNS`); ``lookup``: the lookup used (path, sha256,
+    ingested_at), None for districts from LSOA names. ``ho_monthly``: recorded crimes per
+    Home Office code and month for the last 12 months (ho_code, category, start, period, n),
+    None without crime records. ``notes`` say what could not be broken down and why.
+    """
+
+    by: str | None
+    area_type: str
+    lookup: dict[str, Any] | None
+    tables: tuple[tuple[str, pl.DataFrame], ...]
+    ho_monthly: pl.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     title: str
     force: str
@@ -223,6 +242,7 @@ class Report:
     names: dict[str, str] = field(default_factory=dict)  # force id -> display name
     recording: RecordingShare | None = None  # better recording's share of a rise (app)
     recording_note: str = ""  # why audits declared in pcp.toml give no estimate
+    local: LocalAreas | None = None  # by-area tables and monthly Home Office categories
 
     def name(self, force: str) -> str:
         return self.names.get(force, force)
