@@ -158,3 +158,23 @@ def test_table_of_a_kpi_without_breakdown_is_a_usage_error(sample_store: Path) -
     result = run_pcp(["table", "--store", str(sample_store), "--kpi", "all-crime"])
     assert result.exit_code == 2
     assert "has no breakdown" in result.stderr and "[kpi.all-crime]" in result.stderr
+
+
+def test_report_shows_hate_crime_by_strand_for_12_months(
+    records_store: Path, records: list[Record]
+) -> None:
+    result = run_pcp(
+        ["report", "--store", str(records_store), "--force", FORCE, "--period", "Q1 2021/22",
+         "--format", "markdown"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    head = lines.index("### Hate crime by month") + 2
+    assert lines[head].split("|")[2].strip() == "Jul 20"  # the 12 months to June 2021
+    months = [f"2020-{m:02d}" for m in range(7, 13)] + [f"2021-{m:02d}" for m in range(1, 7)]
+    race = [c.strip() for c in lines[head + 2].split("|")[2:-1]]
+    counts = [sum("race" in r.strands for r in records if r.month == m) for m in months]
+    assert race == [*map(str, counts), str(sum(counts))]
+    total = [c.strip() for c in lines[head + 7].split("|")[1:-1]]
+    counts = [sum(bool(r.strands) for r in records if r.month == m) for m in months]
+    assert total == ["Total: Hate crime", *map(str, counts), str(sum(counts))]
