@@ -57,14 +57,26 @@ _COMMON: dict[str, tuple[str, str]] = {
     "baseline_value": ("number", "the KPI's value for the baseline"),
     "change": ("number", "value minus baseline_value"),
     "pct_change": ("number", "change as a percentage of baseline_value"),
+    "change_basis": (
+        "string",
+        "total, or monthly average when the periods differ in length (change, pct_change)",
+    ),
     "numerator": ("integer", "rate and survey KPIs: the count on top of the fraction"),
     "denominator": ("number", "rate and survey KPIs: what the count is divided by"),
     "baseline_numerator": ("integer", "numerator for the baseline"),
     "baseline_denominator": ("number", "denominator for the baseline"),
     "complete": ("boolean", "every month of the period and baseline is in the store"),
-    "test": ("string", "significance test used"),
-    "statistic": ("number", "test statistic"),
-    "p_value": ("number", "two-sided p-value"),
+    "test": ("string", "significance test used, with its source"),
+    "statistic": (
+        "number",
+        "test statistic (counts: the score z over the square root of dispersion)",
+    ),
+    "p_value": (
+        "number",
+        "two-sided p-value; counts: allowing for the KPI's dispersion (drives verdict)",
+    ),
+    "dispersion": ("number", "counts: the KPI's dispersion factor (>= 1) the verdict allows for"),
+    "p_value_poisson": ("number", "counts: the plain Poisson E-test p-value (<= p_value)"),
     "alpha": ("number", "significance level"),
     "verdict": ("string", "significant increase / decrease, no significant change, not tested"),
     "diff_lower": ("number", "lower 95% limit of the difference"),
@@ -114,8 +126,9 @@ def _fields(names: str, **special: tuple[str, str] | tuple[str, str, str]) -> tu
 _COMPARE = _fields(
     "force force_name section kpi label polarity unit source period period_start period_end "
     "value baseline_period baseline_start baseline_end baseline_value change pct_change "
-    "numerator denominator baseline_numerator baseline_denominator complete missing_months "
-    "monthly baseline_monthly test statistic p_value alpha verdict diff_lower diff_upper "
+    "change_basis numerator denominator baseline_numerator baseline_denominator complete "
+    "missing_months monthly baseline_monthly test statistic p_value dispersion p_value_poisson "
+    "alpha verdict diff_lower diff_upper "
     "p n ci_lower ci_upper baseline_p baseline_n baseline_ci_lower baseline_ci_upper "
     "rag rag_test notes",
     missing_months=_MISSING_MONTHS,
@@ -211,7 +224,8 @@ _PROJECT = _fields(
     "values intercept slope se_slope p_slope r_squared sigma target target_direction by h "
     "projection mean_lower mean_upper pi_lower pi_upper confidence probability "
     "projects_achievement reaches_target current_period current_value baseline_period "
-    "baseline_value change_test change_p change_verdict alpha significant_improvement rag "
+    "baseline_value change_test change_p change_dispersion change_p_poisson change_verdict "
+    "alpha significant_improvement rag "
     "rag_reason",
     series=("string", "the values the trend is fitted to"),
     fit_from=("date", "first month fitted"),
@@ -239,7 +253,9 @@ _PROJECT = _fields(
     current_period=("string", "period of current_value"),
     current_value=("number", "the KPI's value now"),
     change_test=("string", "test of the change against the baseline"),
-    change_p=("number", "p-value of the change"),
+    change_p=("number", "p-value of the change (counts: allowing for the KPI's dispersion)"),
+    change_dispersion=("number", "counts: the dispersion factor the test allowed for"),
+    change_p_poisson=("number", "counts: the plain Poisson E-test p-value"),
     change_verdict=("string", "verdict of the change"),
     significant_improvement=("boolean", "a significant change the good way"),
     rag_reason=("string", "why this RAG"),
@@ -265,7 +281,8 @@ _CDI = _fields(
 
 _CHECK = _fields(
     "force force_name section kpi label polarity check period status breach rule value "
-    "measure reference reference_label change pct_change p_value rag detail source",
+    "measure reference reference_label change pct_change p_value dispersion p_value_poisson "
+    "rag detail source",
     check=("string", "compare, survey, spc or rank"),
     status=("string", "the finding (verdict, RAG or SPC status)"),
     breach=("boolean", "a --fail-on rule matches"),

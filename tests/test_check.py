@@ -85,7 +85,10 @@ def test_all_lists_every_finding_and_keeps_the_exit_code(sample_store: Path) -> 
     assert crime["change"] == 10223.0
     assert crime["status"] == "significant increase"
     assert crime["breach"] is True and crime["rule"] == "worse,significant-increase"
-    assert crime["p_value"] < 1e-100
+    # Allowing for all crime's own month-to-month variation, the p is far above the plain
+    # Poisson one (< 1e-100) and still below 0.05.
+    assert crime["p_value_poisson"] < 1e-100
+    assert crime["dispersion"] > 1 and 1e-100 < crime["p_value"] < 0.05
     # 999 calls rose significantly too, but a neutral KPI never breaches on direction.
     calls = found["calls-999"]
     assert calls["status"] == "significant increase" and calls["breach"] is False

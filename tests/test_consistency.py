@@ -71,8 +71,10 @@ def test_samples_report_check_and_compare_agree(sample_store: Path) -> None:
     assert {r["spc_status"] for r in report.values()} >= {"exceptional high", "common cause"}
     compare = {r["kpi"]: r for r in _json(sample_store, "compare", "--force", "leicestershire",
                                            "--kpi", "all", "--period", period)}  # fmt: skip
+    assert set(report) == set(compare)
     assert _differences(report, compare, "verdict", "verdict") == []
-    assert set(report) == set(compare)  # the same KPIs with data
+    # The verdicts allow for each count KPI's own variation, alike in all three.
+    assert _differences(report, compare, "dispersion", "dispersion") == []
     checked = _check(sample_store, period, "compare")
     verdicts = {k: r for k, r in report.items() if r["verdict"] is not None}
     assert _differences(verdicts, checked, "verdict", "status") == []

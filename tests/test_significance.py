@@ -17,6 +17,15 @@ from pcp_cli.analysis.significance import count_change, proportion_change, verdi
 from pcp_cli.stats.proportions import fisher_exact_p
 from tests.conftest import STREET_HEADER, run_pcp, street_row, write_street
 
+# Fixtures with under 12 months of history: the plain exact E-test decides, and says so.
+ETEST = "Poisson E-test (Krishnamoorthy & Thomson 2004)"
+
+
+def assert_poisson_fallback(row: dict[str, object]) -> None:
+    assert row["test"] == ETEST
+    assert row["dispersion"] == 1.0 and row["p_value"] == row["p_value_poisson"]
+    assert "fewer than 12" in str(row["notes"]) and "Poisson test is used" in str(row["notes"])
+
 
 def ingest(store: Path, *paths: Path, kind: str | None = None) -> None:
     args = ["ingest", "--store", str(store), *([] if kind is None else ["--kind", kind])]
@@ -78,7 +87,7 @@ def test_street_counts_six_against_two(tmp_path: Path) -> None:
     ingest(store, files)
     row, _ = compare(store, "burglary", "2018-07")
     assert (row["value"], row["baseline_value"], row["change"]) == (6.0, 2.0, 4.0)  # unchanged
-    assert row["test"] == "e-test"
+    assert_poisson_fallback(row)
     assert row["p_value"] == pytest.approx(0.174875, abs=1e-6)  # V4.1 (6, 2, 1, 1)
     assert row["statistic"] == pytest.approx(2**0.5, abs=1e-12)
     assert row["verdict"] == "no significant change"
@@ -116,7 +125,7 @@ def test_counts_etest_vectors(
 ) -> None:
     store = counts(tmp_path, [("2017-07", baseline[0]), ("2018-07", current[0])])
     row, _ = compare(store, "knife-crime", "2018-07")
-    assert row["test"] == "e-test"
+    assert_poisson_fallback(row)
     assert row["p_value"] == pytest.approx(expected, abs=1e-6)
     assert row["verdict"] == verdict_05
     if current == [20]:
@@ -138,15 +147,15 @@ def test_unequal_exposures_use_months(tmp_path: Path) -> None:
 def test_zero_against_zero_is_no_change(tmp_path: Path) -> None:
     store = counts(tmp_path, [("2017-07", 0), ("2018-07", 0)])
     row, _ = compare(store, "knife-crime", "2018-07")
-    assert row["p_value"] is None
+    assert row["p_value"] == 1.0 and row["p_value_poisson"] == 1.0
     assert row["verdict"] == "no significant change"
-    assert row["notes"] == "no events in either"
+    assert "no events in either period" in str(row["notes"])
 
 
 def test_large_counts_use_the_exact_etest(tmp_path: Path) -> None:
     store = counts(tmp_path, [("2017-07", 1200), ("2018-07", 1300)])
     row, _ = compare(store, "knife-crime", "2018-07")
-    assert row["test"] == "e-test"  # no switch to the score z-test above 2,000 events
+    assert_poisson_fallback(row)  # no switch to the score z-test above 2,000 events
     assert row["p_value"] == pytest.approx(0.0455050, abs=1e-7)  # statsmodels etest
     z = (1300 - 1200) / (2500**0.5)
     assert row["statistic"] == pytest.approx(z, abs=1e-9)

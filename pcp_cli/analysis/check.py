@@ -104,6 +104,10 @@ COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "change": pl.Float64,
     "pct_change": pl.Float64,
     "p_value": pl.Float64,
+    # The compare finding of a count KPI: the dispersion its verdict allowed for, the plain
+    # Poisson p (analysis/significance.count_verdict).
+    "dispersion": pl.Float64,
+    "p_value_poisson": pl.Float64,
     "rag": pl.String,
     "detail": pl.String,
     "source": pl.String,
@@ -270,6 +274,8 @@ class _Checker:
                 change=r["change"],
                 pct_change=pct,
                 p_value=r["p_value"],
+                dispersion=r["dispersion"],
+                p_value_poisson=r["p_value_poisson"],
                 detail=detail,
                 source=r["source"],
             )

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pcp_cli.analysis.compare import count_history
 from pcp_cli.analysis.significance import (
     DEFAULT_ALPHA,
     ChangeTest,
-    count_change,
+    count_verdict,
     proportion_change,
 )
 from pcp_cli.engine import Engine, KpiPoints
@@ -80,6 +81,8 @@ COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "baseline_value": pl.Float64,
     "change_test": pl.String,
     "change_p": pl.Float64,
+    "change_dispersion": pl.Float64,
+    "change_p_poisson": pl.Float64,
     "change_verdict": pl.String,
     "alpha": pl.Float64,
     "significant_improvement": pl.Boolean,
@@ -219,7 +222,10 @@ def _change(
     if cur.value is None or base.value is None:
         return None, cur.value, base.value, "a value is undefined (zero denominator)"
     if kpi.kind == "count":
-        change = count_change(cur.value, base.value, current.length, baseline.length, alpha)
+        history = count_history(engine, kpi, force, cur.dataset, current.end)
+        change = count_verdict(
+            cur.value, base.value, current.length, baseline.length, history, alpha
+        )
     else:
         assert cur.numerator is not None and cur.denominator is not None
         assert base.numerator is not None and base.denominator is not None
@@ -396,6 +402,8 @@ def project_kpi(
         "baseline_value": base_value,
         "change_test": change.test if change else None,
         "change_p": change.p_value if change else None,
+        "change_dispersion": change.dispersion if change else None,
+        "change_p_poisson": change.p_value_poisson if change else None,
         "change_verdict": change.verdict if change else None,
         "alpha": plan.alpha,
         "significant_improvement": improved,

@@ -1,7 +1,11 @@
 """Is a change between two periods more than noise? Plain-words verdicts for reports.
 
-Counts: the Krishnamoorthy–Thomson Poisson E-test (``stats.etest.poisson_etest``, the
-score z-test above 2,000 events), with the months of each period as exposures.
+Counts: :func:`count_verdict`, the one verdict every command uses (compare, check, the
+report, project's RAG): the two periods' monthly rates compared allowing for the KPI's own
+month-to-month variation (``stats.dispersion``: Laney's dispersion φ from up to 36 months of
+history, a quasi-Poisson test, never below the exact Poisson E-test's p; with under 12 months
+of history the exact E-test alone, and the notes say so). :func:`count_change` is the plain
+Poisson E-test, kept for outputs that say they are Poisson (the iQuanta view's poisson_*).
 Proportions (survey KPIs) and rates (ratio KPIs whose numerator cannot exceed the
 denominator): the pooled two-proportion z-test, Fisher's exact test when an expected cell is
 below 5, and the Newcombe interval for the difference (methods.md §4, §5). The statistics
@@ -10,12 +14,18 @@ live in :mod:`pcp_cli.stats`; this module only chooses among them and words the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pcp_cli.analysis.judgement import judge_verdict
 from pcp_cli.kpis import Polarity
 from pcp_cli.stats.common import Rag, rag_from_position
+from pcp_cli.stats.dispersion import (
+    MIN_MONTHS,
+    DispersionEstimate,
+    compare_counts,
+    estimate_dispersion,
+)
 from pcp_cli.stats.etest import poisson_etest, poisson_score_test
 from pcp_cli.stats.intervals import wilson_interval
 from pcp_cli.stats.proportions import (
@@ -42,7 +52,9 @@ class ChangeTest:
     ``test`` names the method ("e-test", "score z-test", "two-proportion z-test", "Fisher
     exact"), ``None`` when no test is possible (``notes`` says why). ``diff_lower`` and
     ``diff_upper`` are the Newcombe 95% interval for current − baseline, in the KPI's unit
-    (percentage points for % KPIs); ``None`` for counts.
+    (percentage points for % KPIs); ``None`` for counts. For counts ``dispersion`` is the
+    factor φ (>= 1) the verdict allowed for and ``p_value_poisson`` the plain Poisson p
+    (``p_value`` >= it); both ``None`` for rates and proportions.
     """
 
     test: str | None
@@ -53,6 +65,8 @@ class ChangeTest:
     diff_lower: float | None = None
     diff_upper: float | None = None
     notes: tuple[str, ...] = ()
+    p_value_poisson: float | None = None
+    dispersion: float | None = None
 
     def improved(self, polarity: Polarity) -> bool:
         """True when the change is significant and in the good direction for ``polarity``."""
@@ -79,7 +93,11 @@ def count_change(
     months_baseline: float,
     alpha: float = DEFAULT_ALPHA,
 ) -> ChangeTest:
-    """Poisson E-test of current/months_current against baseline/months_baseline."""
+    """Plain Poisson E-test of current/months_current against baseline/months_baseline.
+
+    It assumes Poisson variation; verdicts use :func:`count_verdict`, which allows for the
+    KPI's own variation.
+    """
     if months_current <= 0 or months_baseline <= 0:
         return ChangeTest(None, None, None, alpha, None, notes=("a period has no months of data",))
     if current < 0 or baseline < 0:
@@ -99,6 +117,77 @@ def count_change(
         result.p_value,
         alpha,
         verdict_for(result.p_value, diff, alpha),
+    )
+
+
+POISSON_FALLBACK = "Poisson test is used"
+"""The end of every note saying the KPI's variation was not estimated (too little history)."""
+
+STOCK_NOTE = (
+    "a 12-month stock (each month's value counts the 12 months to it): its month-to-month "
+    "variation cannot be estimated, so the plain Poisson test is used"
+)
+
+
+@dataclass(frozen=True)
+class CountHistory:
+    """A count KPI's history for its dispersion: ``counts`` oldest first, one per ``span``
+    months (1: monthly; 3: quarterly tables), ``None`` where a point has no data; ``stock``
+    for a 12-month stock (repeat victims), whose variation is not estimated."""
+
+    counts: tuple[float | None, ...]
+    span: int = 1
+    stock: bool = False
+
+
+def _dispersion(history: CountHistory) -> DispersionEstimate:
+    """φ from the history; a fallback's note in the history's own terms (quarters, stock)."""
+    if history.stock:
+        return replace(estimate_dispersion(()), fallback_note=STOCK_NOTE)
+    estimate = estimate_dispersion(history.counts)
+    if estimate.fallback_note is None or history.span == 1:
+        return estimate
+    points = "quarters" if history.span == 3 else f"{history.span}-month blocks"
+    return replace(
+        estimate,
+        fallback_note=(
+            f"{estimate.months_used} {points} of history in the 36 months to the period's end "
+            f"(fewer than {MIN_MONTHS}): the KPI's own variation cannot be estimated, so the "
+            "plain Poisson test is used"
+        ),
+    )
+
+
+def count_verdict(
+    current: float,
+    baseline: float,
+    months_current: float,
+    months_baseline: float,
+    history: CountHistory,
+    alpha: float = DEFAULT_ALPHA,
+) -> ChangeTest:
+    """The verdict on a count KPI's change, allowing for its normal variation.
+
+    ``history`` is the KPI's counts up to the end of the current period (the last 36 months
+    at most). The monthly rates are compared by ``stats.dispersion.compare_counts`` with φ
+    from ``estimate_dispersion``: ``p_value`` (>= the plain Poisson p) drives the verdict.
+    """
+    if months_current <= 0 or months_baseline <= 0:
+        return ChangeTest(None, None, None, alpha, None, notes=("a period has no months of data",))
+    if current < 0 or baseline < 0:
+        return ChangeTest(None, None, None, alpha, None, notes=("negative counts are not tested",))
+    dispersion = _dispersion(history)
+    result = compare_counts(current, months_current, baseline, months_baseline, dispersion, alpha)
+    diff = current / months_current - baseline / months_baseline
+    return ChangeTest(
+        result.test,
+        result.statistic,
+        result.p_value,
+        alpha,
+        verdict_for(result.p_value, diff, alpha),
+        notes=result.notes,
+        p_value_poisson=result.p_value_poisson,
+        dispersion=result.dispersion,
     )
 
 

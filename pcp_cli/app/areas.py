@@ -20,8 +20,15 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from pcp_cli.analysis.check import CheckPlan, CheckResult, area_findings
-from pcp_cli.analysis.compare import COLUMNS, ComparePlan, compare_row
+from pcp_cli.analysis.compare import (
+    COLUMNS,
+    HISTORY_MONTHS,
+    ComparePlan,
+    compare_row,
+    force_history,
+)
 from pcp_cli.analysis.population import PopulationTable
+from pcp_cli.analysis.significance import CountHistory
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.app.spc import with_event_restarts
@@ -134,16 +141,34 @@ def area_rows(
     monthly = _monthly(engine, kpi, force, plan, by)
     areas = _areas(cur.frame, base.frame, cur.lookup)
     area_type = cur.lookup.area_type if cur.lookup else LOCAL_AUTHORITY
+    history = force_history(engine, kpi, force, cur_force.dataset, plan.period.end)
     rows = []
     for area in areas:
-        now = _period_value(kpi, cur, area, cur_force, monthly.get(area, {}), plan.period)
-        then = _period_value(kpi, base, area, base_force, monthly.get(area, {}), plan.baseline)
-        row = compare_row(kpi, force, force_name, now, then, plan)
+        months = monthly.get(area, {})
+        now = _period_value(kpi, cur, area, cur_force, months, plan.period)
+        then = _period_value(kpi, base, area, base_force, months, plan.baseline)
+        own = _area_history(history, months, plan.period.end)
+        row = compare_row(kpi, force, force_name, now, then, plan, own)
         rows.append({"area": area, "area_type": area_type, **row})
     schema = {k: v for k, v in BY_AREA_COLUMNS.items() if k not in _RANK_COLUMNS}
     frame = pl.DataFrame(rows, schema=schema)
     frame = frame.join(_populations(cur.lookup), on="area", how="left", maintain_order="left")
     return with_rank_per_1000(frame, kpi).select(list(BY_AREA_COLUMNS)), cur.lookup
+
+
+def _area_history(
+    force: CountHistory | None, months: dict[Month, float], end: Month
+) -> CountHistory | None:
+    """The area's own monthly history, with the force's gaps: an area's variation is its
+    own (a district's counts vary less, in proportion, than the force's total)."""
+    if force is None or force.stock:
+        return force
+    if force.span != 1 or not months:
+        return CountHistory(())  # quarterly or no monthly split: the Poisson test, noted
+    first = end - len(force.counts) + 1
+    return CountHistory(
+        tuple(None if n is None else months.get(first + i, 0.0) for i, n in enumerate(force.counts))
+    )
 
 
 _RANK_COLUMNS = ("population", "per_1000", "rank_per_1000", "areas_ranked")
@@ -227,9 +252,11 @@ def _period_value(
 def _monthly(
     engine: Engine, kpi: Kpi, force: str, plan: ComparePlan, by: str
 ) -> dict[str, dict[Month, float]]:
-    """Each area's monthly values over both periods (for the trend and any test that
-    reads months); empty where the KPI is not a monthly count or a ratio of two."""
-    first = min(plan.period.start, plan.baseline.start)
+    """Each area's monthly values over both periods and the history before them (for the
+    trend and the verdict's dispersion); empty where the KPI is not a monthly count or a
+    ratio of two."""
+    # From the start of the history the verdict's dispersion is estimated from.
+    first = min(plan.period.start, plan.baseline.start, plan.period.end - HISTORY_MONTHS + 1)
     last = max(plan.period.end, plan.baseline.end)
     try:
         if kpi.kind == "ratio" and kpi.numerator and kpi.denominator:

@@ -54,9 +54,12 @@ def compare(
       pcp compare --kpi asb-incidents --period Q2 --by area
 
     \b
-    Every row says whether the change is more than noise: counts by the Poisson
-    E-test (months as exposure), rates and survey proportions by the two-proportion
-    z-test with the Newcombe interval for the difference; verdict at --alpha.
+    Every row says whether the change is more than noise: counts compared as
+    monthly rates allowing for the KPI's own month-to-month variation (dispersion
+    from up to 36 months of history; the exact Poisson E-test with under 12),
+    rates and survey proportions by the two-proportion z-test with the Newcombe
+    interval for the difference; verdict at --alpha. Periods of different
+    lengths are compared on their monthly averages (change_basis).
     Survey KPIs also get p, n, Wilson 95% intervals and the seed-001 RAG.
     With --by, one row per area (an `area` column first, every other column as
     without it), each with the same test; count KPIs also get the rate per 1,000
@@ -148,7 +151,7 @@ def _view(frame: pl.DataFrame) -> TableView:
             *([r["area"]] if by_area else []),
             _shown(r["value"], r["denominator"], unit),
             _shown(r["baseline_value"], r["baseline_denominator"], unit),
-            _change_text(change, unit),
+            _change_text(change, unit, r["change_basis"]),
             (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
             _significance_text(r),
             _trend(r),
@@ -172,13 +175,16 @@ def _view(frame: pl.DataFrame) -> TableView:
     caption = (
         "Green/red: better/worse by the KPI's polarity. Dim rows have missing months. "
         f"Significance at {fmt_number(alpha * 100, 0 if (alpha * 100).is_integer() else 1)}%: "
-        "Poisson E-test for counts, two-proportion z-test for rates and surveys."
+        "counts allowing for each KPI's own month-to-month variation (dispersion; the Poisson "
+        "E-test with under 12 months of history), two-proportion z-test for rates and surveys."
     )
     if ranked:
         caption += (
             " Rank in force: per 1,000 residents, 1 = best by the KPI's polarity"
             " (1 = highest where it has none)."
         )
+    if "monthly average" in frame["change_basis"].to_list():
+        caption += " Changes are on the monthly averages: the periods differ in length."
     extra = {offset + 7, offset + 8} if ranked else set()
     return TableView(
         title,
@@ -203,13 +209,6 @@ def _trend(r: dict[str, Any]) -> str:
     return sparkline(r["baseline_monthly"], scale) + "│" + sparkline(r["monthly"], scale)
 
 
-def _change_text(change: float | None, unit: str) -> str:
-    if unit == "%":
-        return fmt_number(change, 1, signed=True) + " pts"
-    whole = change is None or float(change).is_integer()
-    return fmt_number(change, 0 if whole else 2, signed=True)
-
-
 def _rank_cells(r: dict[str, object]) -> list[str]:
     rate, rank, of = r.get("per_1000"), r.get("rank_per_1000"), r.get("areas_ranked")
     if not isinstance(rate, float) or rank is None:
@@ -231,6 +230,16 @@ def _significance_text(r: dict[str, object]) -> str:
     if isinstance(rag, str) and rag != "NONE":
         text = f"{rag}: {text}"
     return text
+
+
+def _change_text(change: float | None, unit: str, basis: str | None) -> str:
+    if unit == "%":
+        return fmt_number(change, 1, signed=True) + " pts"
+    if basis == "monthly average" and change is not None:
+        # A difference of monthly averages: whole numbers unless it is small.
+        return fmt_number(change, 0 if abs(change) >= 10 else 1, signed=True) + " a month"
+    whole = change is None or float(change).is_integer()
+    return fmt_number(change, 0 if whole else 2, signed=True)
 
 
 def _shown(value: float | None, denominator: float | None, unit: str) -> str:
