@@ -36,6 +36,7 @@ from pcp_cli.report import (
 )
 from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table
 from pcp_cli.report.model import Report
+from pcp_cli.report.words import ranked_headlines
 
 FORMATS = ["auto", "table", "markdown", "html", "json", "parquet", "xlsx"]
 SUFFIXES = {
@@ -175,7 +176,8 @@ def report(
     data = _rendered(built, resolved, charts, chart_format)
     write_output(output, data)
     if output is not None and not app.quiet:
-        note(f"wrote {output} ({built.title}; {len(built.headlines)} headline(s))")
+        shown = len(ranked_headlines(built.lines))
+        note(f"wrote {output} ({built.title}; {shown} headline(s) on the front page)")
 
 
 def _rendered(built: Report, resolved: str, charts: str, chart_format: str) -> bytes:
