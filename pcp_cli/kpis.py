@@ -37,6 +37,7 @@ _KPI_KEYS = {
     "scale",
     "population",
     "target",  # pcp_cli.targets
+    "breakdown",  # KPI ids shown month by month under this KPI (app.breakdown)
 }
 _OPS = {"in", "not_in", "equals", "in_list", "not_in_list"}
 # A ratio of ratios of ... : a real KPI file nests two or three deep.
@@ -83,6 +84,9 @@ class Kpi:
     scale: float = 1.0
     per_population: bool = True
     target: KpiTarget | None = None  # from the KPI file's target = {...} (pcp_cli.targets)
+    # KPIs that break this one down (hate crime -> its strands), shown month by month with
+    # the KPI's own value as the total row (pcp table, the report): breakdown = ["id", ...]
+    breakdown: tuple[str, ...] = ()
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -202,6 +206,7 @@ class _CatalogueValidator:
             for kid, body in raw_kpis.items()
         }
         self._check_derived(refs)
+        self._check_breakdowns(kpis, set(raw_kpis))
         digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
         return Catalogue(self.path, digest, tuple(sections), lists, kpis)
 
@@ -271,6 +276,7 @@ class _CatalogueValidator:
         )
         for message in target_problems:
             self.problem(table, "target", message)
+        breakdown = self._breakdown(table, body.get("breakdown", []))
         if len(self.problems) > before:
             return None
         return Kpi(
@@ -287,7 +293,29 @@ class _CatalogueValidator:
             scale=float(scale),
             per_population=per_population,
             target=target,
+            breakdown=breakdown,
         )
+
+    def _breakdown(self, table: str, raw: Any) -> tuple[str, ...]:
+        """The ids' shape here; that each names another defined KPI: _check_breakdowns."""
+        if not isinstance(raw, list) or not all(isinstance(k, str) and k for k in raw):
+            self.problem(table, "breakdown", 'must be a list of KPI ids: breakdown = ["a", "b"]')
+            return ()
+        if len(set(raw)) < len(raw):
+            self.problem(table, "breakdown", "names a KPI twice")
+        return tuple(raw)
+
+    def _check_breakdowns(self, kpis: dict[str, Kpi], defined: set[str]) -> None:
+        """A breakdown names other KPIs the file defines (not the KPI itself)."""
+        for kpi in kpis.values():
+            for ref in kpi.breakdown:
+                if ref == kpi.id:
+                    self.problem(f"kpi.{kpi.id}", "breakdown", "a KPI cannot break down itself")
+                elif ref not in defined:
+                    hint = difflib.get_close_matches(ref, sorted(defined), n=1)
+                    more = f"; did you mean '{hint[0]}'?" if hint else ""
+                    message = f"names KPI '{ref}', which is not defined{more}"
+                    self.problem(f"kpi.{kpi.id}", "breakdown", message)
 
     def _string(self, body: dict[str, Any], table: str, key: str, *, required: bool = False) -> str:
         value = body.get(key)

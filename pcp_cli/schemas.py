@@ -314,6 +314,15 @@ _PERIODS_SOURCES = _fields(
     ingested_at=("string", "when it was ingested (UTC, ISO 8601)"),
 )
 
+_TABLE = _fields(
+    "force force_name breakdown_of kpi label role period month value source",
+    breakdown_of=("string", "the KPI broken down (its KPI file names the breakdown KPIs)"),
+    role=("string", "part: a breakdown KPI; total: the KPI broken down (parts can overlap)"),
+    month=("date", "the month of the figure"),
+    value=("number", "the KPI's count in the month (empty: the store has no figure)"),
+    source=("string", "dataset the row's figures come from (empty: none held)"),
+)
+
 # --by (local areas): the area first, then the command's own fields (compare: and the rate
 # per 1,000 residents with its rank among the force's areas, from the lookup's populations).
 _AREA = _fields(
@@ -350,6 +359,7 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
     "kpis": _KPIS,
     "periods": _PERIODS,
     "periods-sources": _PERIODS_SOURCES,
+    "table": _TABLE,
 }
 
 COMMANDS = (*SCHEMAS, "report")

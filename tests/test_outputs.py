@@ -40,6 +40,7 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "kpis": [["kpis"]],
     "periods": [["periods"]],
     "periods-sources": [["periods", "--sources"]],
+    "table": [["table", "--kpi", "stop-search", "--period", PERIOD, *LEICS]],
     "report": [["report", "--period", PERIOD, *LEICS]],
     "compare-by-area": [
         ["compare", "--kpi", "all", "--period", PERIOD, *LEICS, "--by", "local-authority"]

@@ -127,7 +127,13 @@ def _check_records(records: list[dict[str, Any]]) -> None:
 def test_seed_000_in_json(outputs: dict[str, Any]) -> None:
     records = json.loads(outputs["json"].stdout)
     _check_records(records)
-    assert {r["part"] for r in records} == {"kpi", "headline", "crime_summary", "provenance"}
+    assert {r["part"] for r in records} == {
+        "kpi",
+        "headline",
+        "breakdown",
+        "crime_summary",
+        "provenance",
+    }
 
 
 def test_headline_rows_in_json(outputs: dict[str, Any]) -> None:

@@ -54,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "report",
         "The panel report for a period: HTML, markdown, table, JSON or Parquet.",
     ),
+    "table": (
+        "pcp_cli.cli.table",
+        "table",
+        "A KPI by its breakdown KPIs, month by month, with totals.",
+    ),
     "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend, spc, rank) to PNG or SVG."),
     "schema": ("pcp_cli.cli.schema", "schema", "Print the JSON schema of a command's rows."),
     "check": (

@@ -29,6 +29,7 @@ from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.peers.ranking import RankPlan
 from pcp_cli.analysis.peers.tables import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.trend import year_on_year
+from pcp_cli.app.breakdown import Breakdown, BreakdownRequest, breakdown, report_period
 from pcp_cli.app.position import msg_positions
 from pcp_cli.app.recording import RecordingShare, recording_share
 from pcp_cli.app.spc import spc_status
@@ -210,8 +211,19 @@ def _line(
         target=target_status(
             engine, kpi, plan.force, registry.name(plan.force), plan.period.end, plan.alpha
         ),
+        breakdown=_breakdown(engine, kpi, plan),
     )
     return replace(line, headline=headline(line))
+
+
+def _breakdown(engine: Engine, kpi: Kpi, plan: ReportPlan) -> Breakdown | None:
+    """The KPI by its breakdown KPIs over the 12 months to the period's end, where some
+    breakdown KPI has figures in the store (app.breakdown, as ``pcp table``)."""
+    if not kpi.breakdown:
+        return None
+    request = BreakdownRequest(kpi, plan.force, report_period(plan.period))
+    result = breakdown(engine, request)
+    return result if result.has_data else None
 
 
 def compare_row(

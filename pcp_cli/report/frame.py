@@ -6,6 +6,10 @@ One row per item; the ``part`` column says which part of the report it belongs t
   status, the MSG rank and RAG, the trend's monthly values and the headline;
 * ``headline``: the front page's headlines, most important first (``kpi``, ``rank``,
   ``text``, ``direction``: better, worse or neutral);
+* ``breakdown``: a KPI by its breakdown KPIs month by month (``item``: the KPI broken down;
+  ``kpi``/``label``: the row's KPI, the KPI itself for the total row; ``period_start`` =
+  ``period_end``: the month; ``value``; ``source``; ``status``: part or total), as
+  ``pcp table`` gives them;
 * ``crime_summary``: the rolling-12-month recorded crime table (rank's per-KPI columns);
 * ``data_quality``: one row per month (or run of months) that looks incomplete or is missing;
 * ``provenance``: ``key``/``text`` pairs (generation time, pcp version, KPI file and its
@@ -137,6 +141,8 @@ def to_frame(report: Report) -> pl.DataFrame:
              "kpi": line.kpi.id, "item": line.number, "rank": rank, "text": line.headline,
              "direction": direction(line)}
         )  # fmt: skip
+    for line in report.lines:
+        rows += _breakdown_rows(report, line)
     if report.crime is not None:
         for r in report.crime.frame.iter_rows(named=True):
             rows.append(_crime_row(report, r))
@@ -199,6 +205,22 @@ def to_frame(report: Report) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def _breakdown_rows(report: Report, line: KpiLine) -> list[dict[str, Any]]:
+    """part = "breakdown": one row per breakdown KPI (and the KPI itself) and month."""
+    result = line.breakdown
+    if result is None:
+        return []
+    head = {"part": "breakdown", "force": report.force, "force_name": report.force_name}
+    return [
+        {**head, "item": result.kpi.id, "kpi": row.kpi.id, "label": row.kpi.label,
+         "section": row.kpi.section, "unit": row.kpi.unit, "source": row.source,
+         "period": result.period.label, "period_start": month_text(month),
+         "period_end": month_text(month), "value": value, "status": row.role}
+        for row in result.rows
+        for month, value in zip(result.months, row.values, strict=True)
+    ]  # fmt: skip
 
 
 def _kpi_row(report: Report, line: KpiLine, quarterly: bool) -> dict[str, Any]:

@@ -366,6 +366,7 @@ def _section(
     targets = _targets(section)
     if targets is not None:
         blocks.append(targets)
+    blocks += [breakdown_table(line) for line in section.lines if line.breakdown is not None]
     if section.name == CRIME_SECTION and (report.recording or report.recording_note):
         blocks.append(Paragraph(recording_words(report), "note" if not report.recording else ""))
     for line in section.lines:
@@ -857,3 +858,31 @@ def _provenance(report: Report) -> tuple[Block, ...]:
     if report.warnings:
         blocks.append(Bullets(report.warnings, "Warnings", "warnings"))
     return tuple(blocks)
+
+
+def breakdown_table(line: KpiLine) -> Table:
+    """The KPI by its breakdown KPIs month by month, with a total column and the KPI itself
+    as the total row (seed 002's hate crime by strand; ``pcp table`` shows the same)."""
+    result = line.breakdown
+    assert result is not None
+    headers = (
+        line.kpi.label,
+        *(f"{month_name(m)[:3]} {month_name(m)[-2:]}" for m in result.months),
+        "Total",
+    )
+    rows = tuple(
+        (
+            Cell(f"Total: {row.kpi.label}" if row.role == "total" else row.kpi.label),
+            *(Cell(number(v)) for v in row.values),
+            Cell(number(row.total)),
+        )
+        for row in result.rows
+    )
+    caption = (
+        f"{line.number} {line.kpi.label} month by month, the {result.period.length} months to "
+        f"{month_name(result.period.end)}. The total row is the KPI as a whole; the rows above "
+        "need not add up to it, as a crime or search can fall in more than one row or in "
+        "none. –: not in the store.",
+    )
+    numeric = frozenset(range(1, len(headers)))
+    return Table(headers, rows, numeric, caption, f"{line.kpi.label} by month", kind="breakdown")

@@ -16,6 +16,7 @@ import polars as pl
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 
 # The SPC status is the application layer's (one rule for every command); re-exported.
+from pcp_cli.app.breakdown import Breakdown
 from pcp_cli.app.position import PeerPosition
 from pcp_cli.app.recording import RecordingShare
 from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
@@ -92,6 +93,7 @@ class KpiLine:
     notes: tuple[str, ...] = ()
     ytd: YearToDate | None = None  # the financial year to date (app.ytd)
     target: TargetStatus | None = None  # the KPI file's target, projected (app.target)
+    breakdown: Breakdown | None = None  # by its breakdown KPIs, month by month (app.breakdown)
 
     def get(self, column: str) -> Any:
         return self.row.get(column)
