@@ -224,3 +224,19 @@ def test_binomial_funnel_widens_for_real_spread() -> None:
     assert od.tau > 0
     assert od.random_effects_upper[0] - theta == pytest.approx(1.96 * math.sqrt(s2 + od.tau**2))
     assert od.random_effects_upper[0] - theta > 1.96 * math.sqrt(s2)
+
+
+def test_rank_places_a_proportion_against_the_binomial_funnel() -> None:
+    """Issue 11 through the peer statistics that rank uses: a survey share or positive
+    outcome rate is judged against the binomial over-dispersed funnel."""
+    from pcp_cli.analysis.peers.statistics import _overdispersed
+
+    nums, dens = list(SATISFIED), list(ASKED)
+    positions = _overdispersed("proportion", nums, dens, 100.0)
+    assert positions is not None
+    assert positions[7] == "below 99.8%"  # Poisson variance said "within 95%"
+    assert set(positions[:7]) == {"within 95%"}
+    # The same figures as a rate per population keep Poisson's wider funnel, which places
+    # the eighth force inside it.
+    per_population = _overdispersed("per-population", nums, dens, 100.0)
+    assert per_population is not None and per_population[7] != "below 99.8%"

@@ -20,6 +20,7 @@ from pcp_cli.stats.funnel import (
 from pcp_cli.stats.intervals import count_interval, rate_interval, wilson_interval
 from pcp_cli.stats.peer import (
     DEFAULT_LINE_Z,
+    FunnelVariance,
     MeanMethod,
     PeerPosition,
     PeerSummary,
@@ -240,13 +241,23 @@ def _funnel(
 def _overdispersed(
     measure: Measure, nums: list[float], dens: list[float], multiplier: float
 ) -> list[str] | None:
-    """Position against Spiegelhalter's random-effects funnel (95% and 99.8%), per force."""
+    """Position against Spiegelhalter's random-effects funnel (95% and 99.8%), per force.
+
+    A share of its denominator (positive outcome rate, survey answers) has binomial
+    within-force variance θ(1 − θ)/n; a rate per population Poisson θ/n (Spiegelhalter
+    2005). Poisson's for a share of 85% is 6.7 times too wide, and hid a force at 800 of
+    1,000 among seven at 850 ("within 95%" instead of "below 99.8%")."""
     if measure == "count" or len(nums) < 2 or sum(nums) <= 0:
         return None
     if measure == "proportion" and any(n > d for n, d in zip(nums, dens, strict=True)):
         return None
-    wide = overdispersion_limits(nums, dens, multiplier=multiplier, z=DEFAULT_LINE_Z)
-    outer = overdispersion_limits(nums, dens, multiplier=multiplier, z=z_for_confidence(0.998))
+    variance: FunnelVariance = "binomial" if measure == "proportion" else "poisson"
+    wide = overdispersion_limits(
+        nums, dens, multiplier=multiplier, z=DEFAULT_LINE_Z, variance=variance
+    )
+    outer = overdispersion_limits(
+        nums, dens, multiplier=multiplier, z=z_for_confidence(0.998), variance=variance
+    )
     out = []
     for i, (n, d) in enumerate(zip(nums, dens, strict=True)):
         rate = multiplier * n / d
