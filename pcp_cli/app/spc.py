@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
+from pcp_cli.analysis.spc import DEFAULT_SPC_MONTHS as DEFAULT_SPC_MONTHS  # re-exported
 from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, exceptional_text, xmr
 from pcp_cli.engine import Engine, KpiPoints
 from pcp_cli.errors import PcpError
@@ -38,9 +39,6 @@ STATUSES = (
     "common cause",
     "not charted",
 )
-
-DEFAULT_SPC_MONTHS = 36
-"""The XmR chart behind the SPC status uses (up to) this many months to the period end."""
 
 SPC_MIN_POINTS = 12
 """Fewer points than this: no SPC status (MDC: limits from fewer points are trial limits)."""
