@@ -20,7 +20,9 @@ lower-is-better KPI or a significant decrease of a higher-is-better one, and a n
 never breaches a direction rule (significant-increase, significant-decrease, worse) and
 has no RAG. ``exceptional`` is direction-free: an exceptional fall can be a missing upload.
 
-Nothing here prints; warnings are returned to the CLI.
+Nothing here prints; warnings are returned to the CLI. The SPC and MSG-position findings
+read the application's answers, so the run that makes them is :func:`pcp_cli.app.check.run_checks`;
+this module imports no ``app``.
 """
 
 from __future__ import annotations
@@ -36,15 +38,14 @@ from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
 from pcp_cli.analysis.peers.groups import Comparator
 from pcp_cli.analysis.peers.population import PopulationTable
-from pcp_cli.analysis.peers.ranking import measure_of
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
-from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, spc_status
+from pcp_cli.analysis.spc import DEFAULT_SPC_MONTHS
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.events import KnownEvent
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period, month_text, parse_month
+from pcp_cli.periods import Period
 
 FailRule = Literal[
     "red",
@@ -168,7 +169,7 @@ def _p(p: float | None, alpha: float) -> str:
     return f" ({shown})" if shown else ""
 
 
-class _FindingCollector:
+class FindingCollector:
     def __init__(
         self,
         engine: Engine,
@@ -277,7 +278,7 @@ class _FindingCollector:
                 kpi,
                 "survey",
                 rag,
-                _rag_rules(rag),
+                rag_rules(rag),
                 measure=unit or "%",
                 **_against_baseline(r),
                 rag=rag,
@@ -289,100 +290,8 @@ class _FindingCollector:
     def _wanted(self, check: CheckKind) -> bool:
         return check in self.plan.checks
 
-    # -- SPC -------------------------------------------------------------------------
-    def spc(self, kpi: Kpi) -> None:
-        """The one SPC status (:func:`pcp_cli.app.spc.spc_status`), read over the latest
-        ``recent`` points of the period; "not charted" is a finding, never a breach."""
-        plan = self.plan
-        found = spc_status(
-            self.engine,
-            kpi,
-            plan.force,
-            self.registry.name(plan.force),
-            plan.period,
-            alpha=plan.alpha,
-            months=plan.spc_months,
-            recent=plan.recent,
-            events=plan.events,
-        )
-        if found.frame is None or found.status == "not charted":
-            self.add(kpi, "spc", "not charted", [], detail=found.note, source=found.source)
-            return
-        ok = found.frame.filter(pl.col("status") == "ok")
-        rows = list(ok.tail(min(plan.recent, _points_in(ok, plan.period))).iter_rows(named=True))
-        latest = rows[-1]
-        unit = kpi.unit
-        span = parse_month(latest["end"]) - parse_month(latest["start"]) + 1
-        word = {1: "month", 3: "quarter"}.get(span, "point")
-        rules: list[FailRule] = []
-        if found.status.startswith("exceptional"):
-            rules.append("exceptional")
-        concern = [r for r in rows if r["point_type"] == "special_cause_concern"]
-        if concern:
-            rules.append("concern")
-        self.add(
-            kpi,
-            "spc",
-            found.status,
-            rules,
-            value=latest["value"],
-            measure=f"{unit or 'count'} per {word}" if unit != "%" else "%",
-            reference=latest["mean"],
-            reference_label=f"SPC mean (limits {_num(latest['lpl'], unit)} to "
-            f"{_num(latest['upl'], unit)}); latest point {latest['period']}",
-            detail=_spc_detail(rows, concern, word, unit),
-            source=found.source,
-        )
 
-    # -- MSG RAG -----------------------------------------------------------------------
-    def rank(self, kpis: list[Kpi]) -> None:
-        """The RAG of the force's position (:func:`pcp_cli.app.position.msg_positions`, the
-        report's), for KPIs compared as rates or proportions."""
-        from pcp_cli.app.position import msg_positions  # the application's one answer
-
-        plan = self.plan
-        comp = plan.comparator
-        if comp is None or not self._wanted("rank"):
-            return
-        ranked = [k for k in kpis if measure_of(k)[0] != "count"]
-        positions = msg_positions(
-            self.engine, self.registry, self.populations, plan.force, plan.period,
-            plan.baseline, comp, ranked,
-        )  # fmt: skip
-        for kpi in ranked:
-            gp = positions.found.get(kpi.id)
-            if gp is None:
-                self.skip("rank", kpi, positions.reasons.get(kpi.id) or "not ranked")
-                continue
-            status, verdict = _rag_words(gp.rag, kpi.polarity)
-            shown = "%" if gp.measure == "%" else ""
-            value = f"{_num(gp.rate, shown)}{'' if shown else ' ' + gp.measure}"
-            where = f"rank {gp.rank} of {gp.ranked} " + (
-                "nationally" if comp.kind == "national" else f"in the {comp.short}"
-            )
-            lines = (
-                f", control lines {_num(gp.lower, shown)} to {_num(gp.upper, shown)}"
-                if gp.lower is not None and gp.upper is not None
-                else ""
-            )
-            flag = f"; {plan.force} data probably incomplete" if gp.home_incomplete else ""
-            self.add(
-                kpi,
-                "rank",
-                status,
-                _rag_rules(gp.rag),
-                value=gp.rate,
-                measure=gp.measure,
-                reference=gp.mean,
-                reference_label=f"{comp.short} mean",
-                rag=gp.rag if gp.rag != "NONE" else None,
-                detail=f"{value}, {where}; {comp.short} mean {_num(gp.mean, shown)}"
-                f"{lines}{verdict}{flag}",
-                source=gp.dataset,
-            )
-
-
-def _rag_rules(rag: str | None) -> list[FailRule]:
+def rag_rules(rag: str | None) -> list[FailRule]:
     """The --fail-on rules a RAG trips: red, amber, or none."""
     return ["red"] if rag == "RED" else ["amber"] if rag == "AMBER" else []
 
@@ -397,112 +306,6 @@ def _against_baseline(r: Mapping[str, Any]) -> dict[str, object]:
         "pct_change": r["pct_change"],
         "p_value": r["p_value"],
     }
-
-
-def _rag_words(rag: str | None, polarity: str) -> tuple[str, str]:
-    """The status and the words after the detail for a position's RAG."""
-    if rag in ("RED", "AMBER", "GREEN"):
-        return str(rag), f": {rag}"
-    if polarity == "neutral":
-        return "no RAG", ": no RAG (neutral KPI)"
-    return "no RAG", ": no RAG (too few forces for control lines)"
-
-
-def _points_in(ok: pl.DataFrame, period: Period) -> int:
-    first, last = month_text(period.start), month_text(period.end)
-    return ok.filter((pl.col("start") >= first) & (pl.col("end") <= last)).height
-
-
-def _spc_detail(
-    rows: list[dict[str, Any]], concern: list[dict[str, Any]], word: str, unit: str
-) -> str:
-    """What the latest points show, in words: outside the limits, or within them."""
-    above = [r for r in rows if r["value"] > r["upl"]]
-    below = [r for r in rows if r["value"] < r["lpl"]]
-    latest = rows[-1]
-    last_n = f"the last {len(rows)} {word}s" if len(rows) > 1 else f"the latest {word}"
-    parts: list[str] = []
-    if above or below:
-        for side, found, limit in (
-            ("above the upper limit", above, "upl"),
-            ("below the lower limit", below, "lpl"),
-        ):
-            if found:
-                where = "; ".join(f"{r['period']}: {_num(r['value'], unit)}" for r in found)
-                parts.append(
-                    f"{len(found)} of {last_n} {side} {_num(found[0][limit], unit)} ({where})"
-                )
-        kinds = sorted({_POINT_WORDS[r["point_type"]] for r in above + below})
-        parts[-1] += ", " + " and ".join(kinds)
-    else:
-        parts.append(
-            f"{last_n.capitalize()} within the limits "
-            f"{_num(latest['lpl'], unit)} to {_num(latest['upl'], unit)}"
-        )
-    if concern:
-        labels = sorted({r["rule"] for r in concern})
-        parts.append(
-            f"special cause of concern in {len(concern)} of {last_n} ({', '.join(labels)})"
-        )
-    return "; ".join(parts)
-
-
-_POINT_WORDS = {
-    "special_cause_improvement": "special cause improvement",
-    "special_cause_concern": "special cause concern",
-    "special_cause_neutral_high": "special cause (neutral KPI)",
-    "special_cause_neutral_low": "special cause (neutral KPI)",
-    "common_cause": "common cause",
-}
-
-
-_ORDER = {c: i for i, c in enumerate(CHECKS)}
-
-
-def run_checks(
-    engine: Engine,
-    registry: ForceRegistry,
-    populations: PopulationTable,
-    plan: CheckPlan,
-) -> CheckResult:
-    """Run every check for the plan's force; a KPI without data is skipped with a warning.
-
-    Raises :class:`NoDataError` when nothing at all could be checked.
-    """
-    checker = _FindingCollector(engine, registry, populations, plan)
-    present = [k for k in plan.kpis if engine.has_data(k, plan.force)]
-    absent = [k.id for k in plan.kpis if k not in present]
-    for kpi in present:
-        if "compare" in plan.checks or "survey" in plan.checks:
-            checker.compare(kpi)
-        if "spc" in plan.checks:
-            checker.spc(kpi)
-    checker.rank(present)
-    name = registry.name(plan.force)
-    warnings: list[str] = []
-    if absent and len(absent) < len(plan.kpis):
-        warnings.append(
-            f"{name}: {len(absent)} KPI(s) have no data in the store and are not checked: "
-            + ", ".join(absent)
-        )
-    for check, items in checker.skipped.items():
-        shown = "; ".join(items[:3]) + (f"; and {len(items) - 3} more" if len(items) > 3 else "")
-        warnings.append(f"{name}: {check} not checked for {len(items)} KPI(s): {shown}")
-    if not checker.rows:
-        first = next((items[0] for items in checker.skipped.values()), "")
-        reason = (
-            "none of the selected KPIs has data in the store"
-            if not present
-            else f"no check could be run for {plan.period.label}"
-            + (f" (for example {first})" if first else "")
-        )
-        raise NoDataError(
-            f"{name}: nothing to check: {reason}",
-            hint="see which months the store holds with 'pcp periods'",
-        )
-    order = {k.id: i for i, k in enumerate(plan.kpis)}
-    rows = sorted(checker.rows, key=lambda r: (order[str(r["kpi"])], _ORDER[r["check"]]))  # type: ignore[index]
-    return CheckResult(pl.DataFrame(rows, schema=COLUMNS), warnings, len(present))
 
 
 AREA_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {"area": pl.String, **COLUMNS}
@@ -521,7 +324,7 @@ def area_findings(
     judged as the force's own are (:data:`AREA_COLUMNS`)."""
     found: list[dict[str, object]] = []
     for r in rows.iter_rows(named=True):
-        checker = _FindingCollector(engine, registry, populations, plan)
+        checker = FindingCollector(engine, registry, populations, plan)
         checker.compare_findings(kpi, r)
         found += [{"area": r["area"], **row} for row in checker.rows]
     return pl.DataFrame(found, schema=AREA_COLUMNS)

@@ -44,6 +44,9 @@ from pcp_cli.stats.spc import (
 
 SpcMethod = Literal["xmr", "iquanta"]
 
+DEFAULT_SPC_MONTHS = 36
+"""The XmR chart behind the SPC status uses (up to) this many months to the period end."""
+
 XMR_METHOD = "XmR (NHS Making Data Count)"
 IQUANTA_METHOD = "iQuanta-style: recent 6 months vs previous 12"
 

@@ -19,14 +19,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcOptions, drop_short_first_runs, exceptional_text, xmr
+from pcp_cli.analysis.spc import DEFAULT_SPC_MONTHS as DEFAULT_SPC_MONTHS  # re-exported
+from pcp_cli.analysis.spc import (
+    SpcMethod,
+    SpcOptions,
+    SpcOutcome,
+    drop_short_first_runs,
+    exceptional_text,
+    run,
+    xmr,
+)
 from pcp_cli.engine import Engine, KpiPoints
-from pcp_cli.errors import PcpError
+from pcp_cli.errors import NoDataError, PcpError
 from pcp_cli.events import KnownEvent
+from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, Period, month_name, month_text, parse_month
 
@@ -38,9 +48,6 @@ STATUSES = (
     "common cause",
     "not charted",
 )
-
-DEFAULT_SPC_MONTHS = 36
-"""The XmR chart behind the SPC status uses (up to) this many months to the period end."""
 
 SPC_MIN_POINTS = 12
 """Fewer points than this: no SPC status (MDC: limits from fewer points are trial limits)."""
@@ -338,3 +345,95 @@ def _rule_words(rule: str, period: str) -> str:
         side = "top" if m.group(1) == "Above" else "bottom"
         return f"2 of 3 months were at or beyond the {side} of the normal range, to {when}"
     return f"an unusual pattern in the monthly figures, to {when}"
+
+
+@dataclass(frozen=True)
+class SpcRequest:
+    """``pcp spc``: the KPIs and forces to chart, the months, the method and its options;
+    ``by``: one chart per area of that kind."""
+
+    kpis: Sequence[Kpi]
+    forces: Sequence[str]
+    months: tuple[Month | None, Month | None]
+    method: SpcMethod
+    options: SpcOptions
+    by: str | None = None
+
+
+@dataclass
+class SpcRun:
+    """Every chart drawn, and the warnings (KPIs left out, notes on their points) in the
+    order they arose; the charts carry their own warnings and summary."""
+
+    outcomes: list[SpcOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_spc(
+    engine: Engine, registry: ForceRegistry, events: Sequence[KnownEvent], request: SpcRequest
+) -> SpcRun:
+    """One chart per KPI and force (or area); with a single KPI and force, no data raises
+    :class:`NoDataError`, otherwise that chart is left out with a warning."""
+    found = SpcRun()
+    single = len(request.kpis) == 1 and len(request.forces) == 1
+    for force in request.forces:
+        for kpi in request.kpis:
+            if request.by is not None:
+                _by_area(engine, registry, events, request, kpi, force, single, found)
+                continue
+            try:
+                points, outcome = _chart(engine, registry, events, request, kpi, force)
+            except NoDataError as exc:
+                if single:
+                    raise
+                found.warnings.append(f"{kpi.id} ({force}) left out: {exc}")
+                continue
+            found.warnings += [f"{kpi.id} ({force}): {line}" for line in points.notes]
+            found.outcomes.append(outcome)
+    return found
+
+
+def _chart(
+    engine: Engine,
+    registry: ForceRegistry,
+    events: Sequence[KnownEvent],
+    request: SpcRequest,
+    kpi: Kpi,
+    force: str,
+) -> tuple[KpiPoints, SpcOutcome]:
+    """One force's chart of one KPI; an XmR chart from all data drops a short first run and
+    restarts its limits at pcp.toml's events."""
+    start, end = request.months
+    points = engine.points(kpi, force, start, end)
+    if start is None and request.method == "xmr":
+        points = drop_short_first_runs(points)
+    used = request.options
+    if request.method == "xmr":  # pcp.toml's events that restart the limits
+        points, used = with_event_restarts(engine, points, request.options, events)
+    return points, run(points, request.method, used, registry.name(force))
+
+
+def _by_area(
+    engine: Engine,
+    registry: ForceRegistry,
+    events: Sequence[KnownEvent],
+    request: SpcRequest,
+    kpi: Kpi,
+    force: str,
+    single: bool,
+    found: SpcRun,
+) -> None:
+    """One chart per area; with several KPIs, one that cannot be split is left out."""
+    from pcp_cli.app.areas import spc_by_area  # app.areas imports this module
+
+    where = (force, registry.name(force))
+    assert request.by is not None
+    try:
+        found.outcomes += spc_by_area(
+            engine, kpi, where, request.months, request.by, request.method, request.options,
+            events,
+        )  # fmt: skip
+    except PcpError as exc:
+        if single:
+            raise
+        found.warnings.append(f"{kpi.id} ({where[0]}) left out of --by {request.by}: {exc.message}")

@@ -113,14 +113,38 @@ def _compare_by_area(
 
 
 def _view(frame: pl.DataFrame) -> TableView:
+    multi_force = frame["force"].n_unique() > 1
+    by_area = "area" in frame.columns
+    ranked = bool(by_area and frame["rank_per_1000"].is_not_null().any())
+    first = frame.row(0, named=True) if frame.height else {}
+    offset = (2 if multi_force else 1) + int(by_area)
     rows = []
     styles: list[str | None] = []
     cell_styles: dict[tuple[int, int], str] = {}
-    multi_force = frame["force"].n_unique() > 1
-    by_area = "area" in frame.columns
-    ranked = by_area and frame["rank_per_1000"].is_not_null().any()
-    first = frame.row(0, named=True) if frame.height else {}
-    headers = [
+    previous_section = None
+    previous_kpi = None
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        section = r["section"] if (r["section"], r["force"]) != previous_section else ""
+        previous_section = (r["section"], r["force"])
+        label = r["label"] if (r["kpi"], r["force"]) != previous_kpi or not by_area else ""
+        previous_kpi = (r["kpi"], r["force"])
+        rows.append(_row_cells(r, section, label, multi_force, by_area, ranked))
+        styles.append(None if r["complete"] else "dim")
+        cell_styles.update(_judged_styles(r, i, offset))
+    extra = {offset + 7, offset + 8} if ranked else set()
+    return TableView(
+        _title(first, multi_force, by_area),
+        _headers(first, multi_force, by_area, ranked),
+        rows,
+        right_align={offset + 1, offset + 2, offset + 3, offset + 4, *extra},
+        row_styles=styles,
+        cell_styles=cell_styles,
+        caption=_caption(frame, first, ranked),
+    )
+
+
+def _headers(first: dict[str, Any], multi_force: bool, by_area: bool, ranked: bool) -> list[str]:
+    return [
         *(["Force"] if multi_force else []),
         "Section",
         "KPI",
@@ -133,44 +157,52 @@ def _view(frame: pl.DataFrame) -> TableView:
         "Trend (baseline│current)",
         *(["Per 1,000", "Rank in force"] if ranked else []),
     ]
-    offset = (2 if multi_force else 1) + int(by_area)
-    previous_section = None
-    previous_kpi = None
-    for i, r in enumerate(frame.iter_rows(named=True)):
-        unit = r["unit"]
-        change = r["change"]
-        pct = r["pct_change"]
-        section = r["section"] if (r["section"], r["force"]) != previous_section else ""
-        previous_section = (r["section"], r["force"])
-        label = r["label"] if (r["kpi"], r["force"]) != previous_kpi or not by_area else ""
-        previous_kpi = (r["kpi"], r["force"])
-        row = [
-            *([r["force_name"]] if multi_force else []),
-            section,
-            label,
-            *([r["area"]] if by_area else []),
-            _shown(r["value"], r["denominator"], unit),
-            _shown(r["baseline_value"], r["baseline_denominator"], unit),
-            _change_text(change, unit, r["change_basis"]),
-            (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
-            _significance_text(r),
-            _trend(r),
-            *(_rank_cells(r) if ranked else []),
-        ]
-        rows.append(row)
-        styles.append(None if r["complete"] else "dim")
-        change_judged = judge_change(change, r["polarity"])
-        if change_judged != "neutral":
-            cell_styles[(i, offset + 4)] = _JUDGEMENT_STYLE[change_judged]
-        verdict_judged = judge_verdict(r["verdict"], r["polarity"])
-        if r["rag"] in _RAG_STYLE:
-            cell_styles[(i, offset + 5)] = _RAG_STYLE[r["rag"]]
-        elif verdict_judged != "neutral":
-            cell_styles[(i, offset + 5)] = _JUDGEMENT_STYLE[verdict_judged]
+
+
+def _row_cells(
+    r: dict[str, Any], section: str, label: str, multi_force: bool, by_area: bool, ranked: bool
+) -> list[str]:
+    """One compare row's cells; ``section`` and ``label`` blank when they repeat."""
+    unit = r["unit"]
+    pct = r["pct_change"]
+    return [
+        *([r["force_name"]] if multi_force else []),
+        section,
+        label,
+        *([r["area"]] if by_area else []),
+        _shown(r["value"], r["denominator"], unit),
+        _shown(r["baseline_value"], r["baseline_denominator"], unit),
+        _change_text(r["change"], unit, r["change_basis"]),
+        (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
+        _significance_text(r),
+        _trend(r),
+        *(_rank_cells(r) if ranked else []),
+    ]
+
+
+def _judged_styles(r: dict[str, Any], i: int, offset: int) -> dict[tuple[int, int], str]:
+    """Green/red change and significance cells by the KPI's polarity (a survey: its RAG)."""
+    styles: dict[tuple[int, int], str] = {}
+    change_judged = judge_change(r["change"], r["polarity"])
+    if change_judged != "neutral":
+        styles[(i, offset + 4)] = _JUDGEMENT_STYLE[change_judged]
+    verdict_judged = judge_verdict(r["verdict"], r["polarity"])
+    if r["rag"] in _RAG_STYLE:
+        styles[(i, offset + 5)] = _RAG_STYLE[r["rag"]]
+    elif verdict_judged != "neutral":
+        styles[(i, offset + 5)] = _JUDGEMENT_STYLE[verdict_judged]
+    return styles
+
+
+def _title(first: dict[str, Any], multi_force: bool, by_area: bool) -> str:
     who = first.get("force_name", "") if not multi_force else "forces compared"
     title = f"{who}: {first.get('period', '')} against {first.get('baseline_period', '')}"
     if by_area:
         title += f", by {first.get('area_type', 'area')}"
+    return title
+
+
+def _caption(frame: pl.DataFrame, first: dict[str, Any], ranked: bool) -> str:
     alpha = first.get("alpha") or 0.05
     caption = (
         "Green/red: better/worse by the KPI's polarity. Dim rows have missing months. "
@@ -185,16 +217,7 @@ def _view(frame: pl.DataFrame) -> TableView:
         )
     if "monthly average" in frame["change_basis"].to_list():
         caption += " Changes are on the monthly averages: the periods differ in length."
-    extra = {offset + 7, offset + 8} if ranked else set()
-    return TableView(
-        title,
-        headers,
-        rows,
-        right_align={offset + 1, offset + 2, offset + 3, offset + 4, *extra},
-        row_styles=styles,
-        cell_styles=cell_styles,
-        caption=caption,
-    )
+    return caption
 
 
 _RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}

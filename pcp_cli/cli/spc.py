@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import click
 import polars as pl
 
-from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
-from pcp_cli.app.spc import with_event_restarts
+from pcp_cli.analysis.spc import SpcMethod, SpcOutcome
+from pcp_cli.app.spc import SpcRequest, run_spc
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import spc_options, xmr_options
-from pcp_cli.engine import Engine
-from pcp_cli.errors import NoDataError, PcpError, UsageError
-from pcp_cli.events import KnownEvent
-from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Month, parse_month
+from pcp_cli.errors import NoDataError, UsageError
+from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 # MDC colours (methods.md §1.6): improvement blue, concern orange, neutral purple.
@@ -108,63 +103,17 @@ def spc(
         lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha,
     )  # fmt: skip
     kpis = app.catalogue.select(kpi_spec)
-    outcomes: list[SpcOutcome] = []
     with app.store.reading(wait=app.wait) as reader:
         engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
-        single = len(kpis) == 1 and len(forces) == 1
-        for force in forces:
-            for kpi in kpis:
-                if by is not None:
-                    where = (force, app.forces.name(force))
-                    outcomes += _by_area(engine, kpi, where, (start, end), by, method,
-                                         options, single, app.settings.events)  # fmt: skip
-                    continue
-                try:
-                    points = engine.points(kpi, force, start, end)
-                    if start is None and method == "xmr":
-                        points = drop_short_first_runs(points)
-                    used = options
-                    if method == "xmr":  # pcp.toml's events that restart the limits
-                        points, used = with_event_restarts(
-                            engine, points, options, app.settings.events
-                        )
-                    outcome = run(points, method, used, app.forces.name(force))
-                except NoDataError as exc:
-                    if single:
-                        raise
-                    warn(f"{kpi.id} ({force}) left out: {exc}")
-                    continue
-                for line in points.notes:
-                    warn(f"{kpi.id} ({force}): {line}")
-                outcomes.append(outcome)
-    _say(app, outcomes)
-    frame = pl.concat([o.frame for o in outcomes], how="vertical")
+        request = SpcRequest(kpis, forces, (start, end), method, options, by)
+        found = run_spc(engine, app.forces, app.settings.events, request)
+    for line in found.warnings:
+        warn(line)
+    _say(app, found.outcomes)
+    frame = pl.concat([o.frame for o in found.outcomes], how="vertical")
     view = _iquanta_view if method == "iquanta" else _xmr_view
     emit(frame, out, view, schema="spc-by-area" if by is not None else None)
-
-
-def _by_area(
-    engine: Engine,
-    kpi: Kpi,
-    where: tuple[str, str],
-    months: tuple[Month | None, Month | None],
-    by: str,
-    method: SpcMethod,
-    options: SpcOptions,
-    single: bool,
-    events: Sequence[KnownEvent],
-) -> list[SpcOutcome]:
-    """One chart per area; with several KPIs, one that cannot be split is left out."""
-    from pcp_cli.app.areas import spc_by_area
-
-    try:
-        return spc_by_area(engine, kpi, where, months, by, method, options, events)
-    except PcpError as exc:
-        if single:
-            raise
-        warn(f"{kpi.id} ({where[0]}) left out of --by {by}: {exc.message}")
-        return []
 
 
 def _say(app: App, outcomes: list[SpcOutcome]) -> None:
