@@ -47,6 +47,33 @@ class DatasetSpec:
         return self.dimensions
 
 
+def _force_month(
+    name: str,
+    title: str,
+    columns: tuple[Column, ...],
+    dimensions: tuple[str, ...],
+    value_column: str | None = None,
+) -> DatasetSpec:
+    """A dataset stored per force and month, where a newer extract replaces a force's month."""
+    return DatasetSpec(
+        name=name,
+        title=title,
+        columns=columns,
+        dimensions=dimensions,
+        value_column=value_column,
+        partitioning="force-month",
+        replace_key=("force", "month"),
+    )
+
+
+# The four columns every data.police.uk crime and outcome file starts with.
+_POLICE_UK_CRIME_HEAD = (
+    Column("Crime ID", "crime_id"),
+    Column("Month", "month"),
+    Column("Reported by", "reported_by"),
+    Column("Falls within", "falls_within"),
+)
+
 _POLICE_UK_LOCATION = (
     Column("Longitude", "longitude", "float"),
     Column("Latitude", "latitude", "float"),
@@ -55,46 +82,34 @@ _POLICE_UK_LOCATION = (
     Column("LSOA name", "lsoa_name"),
 )
 
-STREET = DatasetSpec(
-    name="street",
-    title="data.police.uk street-level crime and ASB",
-    columns=(
-        Column("Crime ID", "crime_id"),
-        Column("Month", "month"),
-        Column("Reported by", "reported_by"),
-        Column("Falls within", "falls_within"),
+STREET = _force_month(
+    "street",
+    "data.police.uk street-level crime and ASB",
+    (
+        *_POLICE_UK_CRIME_HEAD,
         *_POLICE_UK_LOCATION,
         Column("Crime type", "crime_type"),
         Column("Last outcome category", "last_outcome_category"),
         Column("Context", "context", required=False),
     ),
     dimensions=("crime_type", "last_outcome_category"),
-    value_column=None,
-    partitioning="force-month",
-    replace_key=("force", "month"),
 )
 
-OUTCOMES = DatasetSpec(
-    name="outcomes",
-    title="data.police.uk outcomes",
-    columns=(
-        Column("Crime ID", "crime_id"),
-        Column("Month", "month"),
-        Column("Reported by", "reported_by"),
-        Column("Falls within", "falls_within"),
+OUTCOMES = _force_month(
+    "outcomes",
+    "data.police.uk outcomes",
+    (
+        *_POLICE_UK_CRIME_HEAD,
         *_POLICE_UK_LOCATION,
         Column("Outcome type", "outcome_type"),
     ),
     dimensions=("outcome_type",),
-    value_column=None,
-    partitioning="force-month",
-    replace_key=("force", "month"),
 )
 
-STOP_SEARCH = DatasetSpec(
-    name="stop-search",
-    title="data.police.uk stop and search",
-    columns=(
+STOP_SEARCH = _force_month(
+    "stop-search",
+    "data.police.uk stop and search",
+    (
         Column("Type", "type"),
         Column("Date", "date"),
         Column("Part of a policing operation", "part_of_a_policing_operation", required=False),
@@ -120,15 +135,12 @@ STOP_SEARCH = DatasetSpec(
         ),
     ),
     dimensions=("type", "object_of_search", "outcome", "legislation"),
-    value_column=None,
-    partitioning="force-month",
-    replace_key=("force", "month"),
 )
 
-PRC = DatasetSpec(
-    name="prc",
-    title="Home Office police recorded crime (PFA open data table)",
-    columns=(
+PRC = _force_month(
+    "prc",
+    "Home Office police recorded crime (PFA open data table)",
+    (
         Column("Financial Year", "financial_year"),
         Column("Financial Quarter", "financial_quarter"),
         Column("Force Name", "force_name"),
@@ -140,42 +152,53 @@ PRC = DatasetSpec(
     ),
     dimensions=("offence_code", "offence_description", "offence_group", "offence_subgroup"),
     value_column="number_of_offences",
-    partitioning="force-month",
-    replace_key=("force", "month"),
 )
 
-COUNTS = DatasetSpec(
-    name="counts",
-    title="generic aggregated counts (force, month or period, measure, value)",
-    columns=(
-        Column("force", "force_name"),
+
+def _force_measures(
+    name: str,
+    title: str,
+    columns: tuple[Column, ...],
+    value_column: str,
+    extra_columns: tuple[str, ...] = (),
+) -> DatasetSpec:
+    """A table of aggregated figures by force and measure: stored per force, a newer extract
+    replacing a force's month of a measure, and a KPI's coverage judged per measure."""
+    return DatasetSpec(
+        name=name,
+        title=title,
+        columns=(Column("force", "force_name"), *columns),
+        dimensions=("measure",),
+        value_column=value_column,
+        partitioning="force",
+        replace_key=("force", "month", "measure"),
+        coverage_by=("measure",),
+        extra_columns=extra_columns,
+    )
+
+
+COUNTS = _force_measures(
+    "counts",
+    "generic aggregated counts (force, month or period, measure, value)",
+    (
         Column("month", "month", required=False),
         Column("period", "period", required=False),
         Column("measure", "measure"),
         Column("value", "value", "int"),
     ),
-    dimensions=("measure",),
     value_column="value",
-    partitioning="force",
-    replace_key=("force", "month", "measure"),
-    coverage_by=("measure",),
 )
 
-SURVEY = DatasetSpec(
-    name="survey",
-    title="survey proportions (force, period, measure, respondents, positive)",
-    columns=(
-        Column("force", "force_name"),
+SURVEY = _force_measures(
+    "survey",
+    "survey proportions (force, period, measure, respondents, positive)",
+    (
         Column("period", "period"),
         Column("measure", "measure"),
         Column("respondents", "respondents", "int"),
         Column("positive", "positive", "int"),
     ),
-    dimensions=("measure",),
     value_column="positive",
-    partitioning="force",
-    replace_key=("force", "month", "measure"),
-    coverage_by=("measure",),
     extra_columns=("respondents",),
 )
 
@@ -206,11 +229,11 @@ HATE_STRANDS: dict[str, str] = {
 # A force's own crime records: one row per recorded crime (read by pcp_cli.ingest.records).
 # Only what the KPIs need is stored: no crime reference, the victim reference only as a
 # keyed hash (victim_key), flags as "Y"/"N" (see docs/store.md).
-CRIME_RECORDS = DatasetSpec(
-    name="crime-records",
-    title="force crime records (one row per recorded crime)",
+CRIME_RECORDS = _force_month(
+    "crime-records",
+    "force crime records (one row per recorded crime)",
     # The stored columns (the extract's canonical columns: pcp_cli.ingest.records.CANONICAL).
-    columns=(
+    (
         Column("recorded_date", "recorded_date", "date"),
         Column("ho_code", "ho_code"),
         Column("lsoa_code", "lsoa_code"),
@@ -222,9 +245,6 @@ CRIME_RECORDS = DatasetSpec(
         Column("outcome_date", "outcome_date", "date", required=False),
     ),
     dimensions=("ho_code", "domestic", "hate", *HATE_STRANDS.values()),
-    value_column=None,
-    partitioning="force-month",
-    replace_key=("force", "month"),
 )
 
 # A user's lookup of LSOA to local areas (neighbourhood policing areas, wards, ...).

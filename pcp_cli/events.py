@@ -19,6 +19,7 @@ from typing import Any
 
 from pcp_cli.errors import ConfigError, UsageError
 from pcp_cli.periods import Month, month_name, parse_month
+from pcp_cli.tomlload import config_table
 
 _KEYS = ("month", "label", "restart_limits")
 EXAMPLE = '[[event]] month = "2020-03", label = "First lockdown", restart_limits = true'
@@ -45,12 +46,7 @@ def read_events(raw: Any, source: Path | None) -> tuple[KnownEvent, ...]:
     events = []
     for number, body in enumerate(raw, start=1):
         what = f"{where}event {number}"
-        if not isinstance(body, dict):
-            raise ConfigError(f"{what} must be a table", hint=EXAMPLE)
-        unknown = sorted(set(body) - set(_KEYS))
-        if unknown:
-            raise ConfigError(f"{what}: unknown key(s) {', '.join(unknown)}",
-                              hint=f"allowed: {', '.join(_KEYS)}")  # fmt: skip
+        body = config_table(body, what, _KEYS, EXAMPLE)
         month, label = body.get("month"), body.get("label")
         try:
             parsed = parse_month(month) if isinstance(month, str) else None

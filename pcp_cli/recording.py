@@ -19,6 +19,7 @@ from typing import Any
 
 from pcp_cli.errors import ConfigError, UsageError
 from pcp_cli.periods import parse_period
+from pcp_cli.tomlload import config_table
 
 _KEYS = ("compliance", "period", "kpi")
 EXAMPLE = '[recording] compliance = [75.8, 87.4], period = "2017/18"'
@@ -36,12 +37,7 @@ def read_recording(raw: Any, source: Path | None) -> RecordingAudits | None:
     if raw is None:
         return None
     where = f"{source}: [recording]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a table", hint=EXAMPLE)
-    unknown = sorted(set(raw) - set(_KEYS))
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}",
-                          hint=f"allowed: {', '.join(_KEYS)}")  # fmt: skip
+    raw = config_table(raw, where, _KEYS, EXAMPLE)
     points = raw.get("compliance")
     if (
         not isinstance(points, list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,15 @@ def _header_name(header: str) -> list[str]:
     inner = header.strip("[] \t")
     inner = inner.split("#", 1)[0].strip().rstrip("]").strip()
     return [p.strip().strip('"') for p in inner.split(".")]
+
+
+def config_table(body: object, where: str, keys: Sequence[str], example: str) -> dict[str, Any]:
+    """``body`` as a pcp.toml table holding only ``keys``; ConfigError (exit 3) naming ``where``
+    and the allowed keys otherwise (so a misspelt key is never silently ignored)."""
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where} must be a table", hint=example)
+    unknown = sorted(set(body) - set(keys))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}",
+                          hint=f"allowed: {', '.join(keys)}")  # fmt: skip
+    return body

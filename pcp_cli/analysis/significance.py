@@ -86,6 +86,24 @@ def _whole(x: float) -> bool:
     return float(x).is_integer()
 
 
+def _untestable_counts(
+    current: float, baseline: float, months_current: float, months_baseline: float, alpha: float
+) -> ChangeTest | None:
+    """The untested result for counts no test can take (no months, negative), else None."""
+    if months_current <= 0 or months_baseline <= 0:
+        return ChangeTest(None, None, None, alpha, None, notes=("a period has no months of data",))
+    if current < 0 or baseline < 0:
+        return ChangeTest(None, None, None, alpha, None, notes=("negative counts are not tested",))
+    return None
+
+
+def _monthly_rate_change(
+    current: float, baseline: float, months_current: float, months_baseline: float
+) -> float:
+    """Current minus baseline per month: its sign says which way a significant change went."""
+    return current / months_current - baseline / months_baseline
+
+
 def count_change(
     current: float,
     baseline: float,
@@ -98,10 +116,9 @@ def count_change(
     It assumes Poisson variation; verdicts use :func:`count_verdict`, which allows for the
     KPI's own variation.
     """
-    if months_current <= 0 or months_baseline <= 0:
-        return ChangeTest(None, None, None, alpha, None, notes=("a period has no months of data",))
-    if current < 0 or baseline < 0:
-        return ChangeTest(None, None, None, alpha, None, notes=("negative counts are not tested",))
+    untestable = _untestable_counts(current, baseline, months_current, months_baseline, alpha)
+    if untestable is not None:
+        return untestable
     if _whole(current) and _whole(baseline):
         result = poisson_etest(int(current), int(baseline), months_current, months_baseline)
     else:
@@ -110,7 +127,7 @@ def count_change(
         return ChangeTest(
             "e-test", None, None, alpha, "no significant change", notes=("no events in either",)
         )
-    diff = current / months_current - baseline / months_baseline
+    diff = _monthly_rate_change(current, baseline, months_current, months_baseline)
     return ChangeTest(
         result.method,
         result.statistic,
@@ -172,13 +189,12 @@ def count_verdict(
     at most). The monthly rates are compared by ``stats.dispersion.compare_counts`` with φ
     from ``estimate_dispersion``: ``p_value`` (>= the plain Poisson p) drives the verdict.
     """
-    if months_current <= 0 or months_baseline <= 0:
-        return ChangeTest(None, None, None, alpha, None, notes=("a period has no months of data",))
-    if current < 0 or baseline < 0:
-        return ChangeTest(None, None, None, alpha, None, notes=("negative counts are not tested",))
+    untestable = _untestable_counts(current, baseline, months_current, months_baseline, alpha)
+    if untestable is not None:
+        return untestable
     dispersion = _dispersion(history)
     result = compare_counts(current, months_current, baseline, months_baseline, dispersion, alpha)
-    diff = current / months_current - baseline / months_baseline
+    diff = _monthly_rate_change(current, baseline, months_current, months_baseline)
     return ChangeTest(
         result.test,
         result.statistic,

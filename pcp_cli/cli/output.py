@@ -19,16 +19,19 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from pcp_cli import text
 from pcp_cli.cli.common import OutputOptions
 from pcp_cli.errors import EXIT_BROKEN_PIPE, StoreError, UsageError
+
+if TYPE_CHECKING:
+    from rich.table import Table as RichTable
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -312,16 +315,17 @@ def terminal_forced() -> bool | None:
     return True if sys.stdout is not None and sys.stdout.isatty() else None
 
 
-def _rich_table(view: TableView) -> str:
-    from rich.console import Console
+def fitted_rich_table(
+    title: str | None, captions: list[str], fitted: FittedTable, right_align: Collection[int]
+) -> RichTable:
+    """An empty rich table with the fitted columns (figures right-aligned, never wrapped) and
+    a caption naming any columns dropped for width; the caller adds the rows."""
     from rich.table import Table
 
-    width = _width()
-    fitted = fit_columns(view.headers, view.rows, width)
-    notes = [c for c in (view.caption, dropped_caption(fitted.dropped)) if c]
+    dropped = dropped_caption(fitted.dropped)
     table = Table(
-        title=view.title,
-        caption="\n".join(notes) or None,
+        title=title,
+        caption="\n".join([*captions, *([dropped] if dropped else [])]) or None,
         header_style="bold",
         title_justify="left",
         caption_justify="left",
@@ -329,10 +333,20 @@ def _rich_table(view: TableView) -> str:
     for k, i in enumerate(fitted.keep):
         table.add_column(
             fitted.headers[k],
-            justify="right" if i in view.right_align else "left",
+            justify="right" if i in right_align else "left",
             width=fitted.widths[k],
             no_wrap=True,
         )
+    return table
+
+
+def _rich_table(view: TableView) -> str:
+    from rich.console import Console
+
+    width = _width()
+    fitted = fit_columns(view.headers, view.rows, width)
+    captions = [view.caption] if view.caption else []
+    table = fitted_rich_table(view.title, captions, fitted, view.right_align)
     for r, row in enumerate(fitted.cells):
         cells = [
             f"[{view.cell_styles[(r, i)]}]{_escape(v)}[/]"

@@ -18,8 +18,8 @@ from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import (
     TableView,
-    dropped_caption,
     fit_columns,
+    fitted_rich_table,
     render,
     terminal_forced,
     write_output,
@@ -227,7 +227,6 @@ def _terminal(doc: Document) -> str:
     """The layout drawn with rich: headings, tables (sparklines for trends), bullets."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table as RichTable
 
     buf = io.StringIO()
     console = Console(file=buf, width=_width(), force_terminal=terminal_forced(), highlight=False)
@@ -251,21 +250,9 @@ def _terminal(doc: Document) -> str:
                 # Wrap labels or drop columns from the right so no figure is ever cut.
                 texts = [[c.text for c in row] for row in block.rows]
                 fitted = fit_columns(list(block.headers), texts, console.width)
-                dropped = dropped_caption(fitted.dropped)
-                table = RichTable(
-                    title=block.title or None,
-                    caption="\n".join([*block.caption, *([dropped] if dropped else [])]) or None,
-                    header_style="bold",
-                    title_justify="left",
-                    caption_justify="left",
+                table = fitted_rich_table(
+                    block.title or None, list(block.caption), fitted, block.numeric
                 )
-                for k, i in enumerate(fitted.keep):
-                    table.add_column(
-                        fitted.headers[k],
-                        justify="right" if i in block.numeric else "left",
-                        width=fitted.widths[k],
-                        no_wrap=True,
-                    )
                 for row, cells in zip(block.rows, fitted.cells, strict=True):
                     table.add_row(
                         *(

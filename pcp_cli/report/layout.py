@@ -19,7 +19,7 @@ from pcp_cli.errors import PcpError
 from pcp_cli.events import KnownEvent
 from pcp_cli.periods import Period, month_name, parse_month
 from pcp_cli.report.build import CRIME_SECTION, period_words
-from pcp_cli.report.model import KpiLine, Report, SectionReport, Trend
+from pcp_cli.report.model import KpiLine, Report, ReportPlan, SectionReport, Trend
 from pcp_cli.report.words import (
     FRONT_PAGE_HEADLINES,
     JUDGEMENT_WORDS,
@@ -264,6 +264,34 @@ def _headlines(report: Report, front: list[KpiLine]) -> tuple[Block, ...]:
     return lead, Table(("No.", "Judgement", "Headline"), rows, kind="headlines")
 
 
+def _figure_headers(plan: ReportPlan) -> tuple[str, ...]:
+    """The first seven headings of the summary and section tables: the figures columns."""
+    return (
+        "No.",
+        "KPI",
+        plan.period.label,
+        plan.baseline.label,
+        "Volume change",
+        "% change",
+        "Year to date",
+    )
+
+
+def _figure_cells(line: KpiLine, label: Cell) -> tuple[Cell, ...]:
+    """The cells under :func:`_figure_headers`: the KPI's figures, its change toned."""
+    unit = line.kpi.unit
+    tone = _change_tone(line)
+    return (
+        Cell(line.number),
+        label,
+        Cell(value_text(line.value, unit)),
+        Cell(value_text(line.baseline_value, unit)),
+        Cell(change_text(line.change, unit), tone),
+        Cell(pct_text(line.pct_change), tone),
+        ytd_cell(line),
+    )
+
+
 def _summary(report: Report) -> tuple[Block, ...]:
     plan = report.plan
     lines = report.quarterly
@@ -276,33 +304,14 @@ def _summary(report: Report) -> tuple[Block, ...]:
         else "Trend"
     )
     headers = (
-        "No.",
-        "KPI",
-        plan.period.label,
-        plan.baseline.label,
-        "Volume change",
-        "% change",
-        "Year to date",
+        *_figure_headers(plan),
         "Judgement",
         trend_head,
     )
-    rows = []
-    for line in lines:
-        unit = line.kpi.unit
-        tone = _change_tone(line)
-        rows.append(
-            (
-                Cell(line.number),
-                Cell(line.kpi.label),
-                Cell(value_text(line.value, unit)),
-                Cell(value_text(line.baseline_value, unit)),
-                Cell(change_text(line.change, unit), tone),
-                Cell(pct_text(line.pct_change), tone),
-                ytd_cell(line),
-                judgement_cell(line),
-                trend_cell(line.trend),
-            )
-        )
+    rows = [
+        (*_figure_cells(line, Cell(line.kpi.label)), judgement_cell(line), trend_cell(line.trend))
+        for line in lines
+    ]
     return (Table(headers, tuple(rows), frozenset({2, 3, 4, 5, 6}), (), kind="summary"),)
 
 
@@ -319,13 +328,7 @@ def _section(
     if key:
         blocks.append(Paragraph(_table_key(report), "note"))
     headers = (
-        "No.",
-        "KPI",
-        plan.period.label,
-        plan.baseline.label,
-        "Volume change",
-        "% change",
-        "Year to date",
+        *_figure_headers(plan),
         "Significant?",
         "Monthly pattern",
         f"{_short(report)} rank",
@@ -333,27 +336,18 @@ def _section(
         "Judgement",
         "Trend",
     )
-    rows = []
-    for line in section.lines:
-        unit = line.kpi.unit
-        tone = _change_tone(line)
-        rows.append(
-            (
-                Cell(line.number),
-                Cell(line.kpi.label, title=line.kpi.description),
-                Cell(value_text(line.value, unit)),
-                Cell(value_text(line.baseline_value, unit)),
-                Cell(change_text(line.change, unit), tone),
-                Cell(pct_text(line.pct_change), tone),
-                ytd_cell(line),
-                significance_cell(line),
-                spc_cell(line),
-                rank_cell(line),
-                rag_cell(line),
-                judgement_cell(line),
-                trend_cell(line.trend),
-            )
+    rows = [
+        (
+            *_figure_cells(line, Cell(line.kpi.label, title=line.kpi.description)),
+            significance_cell(line),
+            spc_cell(line),
+            rank_cell(line),
+            rag_cell(line),
+            judgement_cell(line),
+            trend_cell(line.trend),
         )
+        for line in section.lines
+    ]
     blocks.append(
         Table(
             headers,
