@@ -274,10 +274,10 @@ def test_spc_chart_from_frame_infers_rebases_not_gaps() -> None:
 
 
 def test_spc_chart_keeps_the_stats_points_signature() -> None:
-    from pcp_cli.stats.spc import xmr_chart
+    from pcp_cli.stats.spc import xmr_analysis
 
     values = [10.0, 12, 11, 13, 12, 30, 11, 12, 10, 11, 12, 13]
-    result = xmr_chart(values, improvement_direction="decrease")
+    result = xmr_analysis(values, improvement_direction="decrease")
     months = list(range(2018 * 12 + 3, 2018 * 12 + 15))
     chart = spc_chart(
         kpi_label="K", unit="crimes", force_name="F", months=months, points=result.points

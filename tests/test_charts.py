@@ -161,10 +161,10 @@ def sample_trend(**extra: object) -> object:
 
 def sample_spc(**extra: object) -> object:
     from pcp_cli.charts import spc_chart
-    from pcp_cli.stats.spc import xmr_chart
+    from pcp_cli.stats.spc import xmr_analysis
 
     values = [10.0, 12, 11, 13, 12, 30, 11, 12, 10, 11, 12, 13, 5, 4, 3, 4, 5, 3, 4, 4]
-    result = xmr_chart(values, improvement_direction="decrease")
+    result = xmr_analysis(values, improvement_direction="decrease")
     return spc_chart(
         kpi_label="Burglary",
         unit="crimes",
@@ -231,11 +231,11 @@ def test_trend_alt_text_states_the_latest_month_and_the_trend() -> None:
 
 
 def test_spc_alt_text_states_latest_value_limits_trend_and_signals() -> None:
-    from pcp_cli.stats.spc import xmr_chart
+    from pcp_cli.stats.spc import xmr_analysis
 
     chart = sample_spc()
     values = chart.data["value"].to_list()  # type: ignore[attr-defined]
-    summary = xmr_chart(values, improvement_direction="decrease").summary
+    summary = xmr_analysis(values, improvement_direction="decrease").summary
     alt = chart.alt  # type: ignore[attr-defined]
     assert "Latest value, Nov 2019: 4 crimes." in alt
     lpl = chart.data["lpl"][-1]  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Statistical process control of a KPI's series: XmR charts (NHS "Making Data Count") and
 the iQuanta-style recent-6 against previous-12 comparison (seed 001).
 
-The statistics are :func:`pcp_cli.stats.spc.xmr_chart` and
+The statistics are :func:`pcp_cli.stats.spc.xmr_analysis` and
 :func:`pcp_cli.stats.iquanta.iquanta_compare`; this module feeds them the engine's point
 series (:meth:`pcp_cli.engine.Engine.points`), splits at gaps, and words the results.
 
@@ -39,7 +39,7 @@ from pcp_cli.stats.spc import (
     SpcResult,
     TrendTies,
     TwoInThreeLogic,
-    xmr_chart,
+    xmr_analysis,
 )
 
 SpcMethod = Literal["xmr", "iquanta"]
@@ -241,7 +241,7 @@ def xmr(points: KpiPoints, options: SpcOptions, force_name: str) -> SpcOutcome:
     group_starts = sorted(set(breaks) | set(rebase_positions) - {0})
     direction = improvement_direction(kpi.polarity)
     try:
-        result = xmr_chart(
+        result = xmr_analysis(
             ok["value"].to_list(),
             improvement_direction=direction,
             screen_outliers=options.screen,

@@ -39,7 +39,7 @@ def spc_chart(
     """An XmR chart: mean, process limits, near-limit bands, special-cause points coloured
     (and shaped, and lettered) as in Making Data Count, rebases marked, gaps left as gaps.
 
-    ``points`` is either the points of :func:`pcp_cli.stats.spc.xmr_chart` (every row a
+    ``points`` is either the points of :func:`pcp_cli.stats.spc.xmr_analysis` (every row a
     point) or the per-point frame of :func:`pcp_cli.analysis.spc.xmr` (see
     :func:`spc_chart_from_frame`), whose rows with ``status`` "missing" or "undefined" have
     no value: those are shaded "no data" and neither the values nor the limits are joined

@@ -504,7 +504,7 @@ def _group_bounds(n: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
     return list(zip(ordered, [*ordered[1:], n], strict=True))
 
 
-def xmr_chart(
+def xmr_analysis(
     values: Sequence[float],
     *,
     improvement_direction: ImprovementDirection = "increase",
@@ -518,7 +518,8 @@ def xmr_chart(
     target: float | None = None,
     limit_constant: float = LIMIT_CONSTANT,
 ) -> SpcResult:
-    """MDC XmR chart of ``values`` (in time order, no gaps, no NaN).
+    """The MDC XmR analysis of ``values`` (in time order, no gaps, no NaN): limits and each
+    point's signal; drawing is :mod:`pcp_cli.charts`.
 
     Each rebase group (new groups start at the 0-based positions in ``rebase_at``) gets its
     own limits from its first ``fix_after_n_points`` points (all if ``None``). Each point

@@ -17,7 +17,7 @@ from pcp_cli.stats.spc import (
     two_in_three_flags,
     two_in_three_window_flags,
     variation_icon,
-    xmr_chart,
+    xmr_analysis,
 )
 
 ABS = 1e-6
@@ -33,11 +33,11 @@ V12 = [1.0, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
 
 
 def labels(values: list[float], **kwargs: object) -> list[str]:
-    return list(xmr_chart(values, **kwargs).points["rule"])  # type: ignore[arg-type]
+    return list(xmr_analysis(values, **kwargs).points["rule"])  # type: ignore[arg-type]
 
 
 def types(values: list[float], **kwargs: object) -> list[str]:
-    return list(xmr_chart(values, **kwargs).points["point_type"])  # type: ignore[arg-type]
+    return list(xmr_analysis(values, **kwargs).points["point_type"])  # type: ignore[arg-type]
 
 
 # --- V1.1 limits (NHSRplotthedots snapshot) ---------------------------------------------
@@ -67,7 +67,7 @@ def test_limits_v11(
     lpl: float,
     upl: float,
 ) -> None:
-    s = xmr_chart(values, **kwargs).summary  # type: ignore[arg-type]
+    s = xmr_analysis(values, **kwargs).summary  # type: ignore[arg-type]
     assert s.mean == pytest.approx(mean, abs=ABS)
     assert s.amr == pytest.approx(amr, abs=ABS)
     if amr_raw is not None:
@@ -77,7 +77,7 @@ def test_limits_v11(
 
 
 def test_near_limit_bands_v11() -> None:
-    r = xmr_chart(RNORM)
+    r = xmr_analysis(RNORM)
     g = r.summary.groups[0]
     assert g.lower_band == pytest.approx(-1.9603785, abs=ABS)
     assert g.upper_band == pytest.approx(2.2436261, abs=ABS)
@@ -85,7 +85,7 @@ def test_near_limit_bands_v11() -> None:
 
 
 def test_screening_drops_the_big_moving_ranges() -> None:
-    r = xmr_chart(RNORM_15_IS_10)
+    r = xmr_analysis(RNORM_15_IS_10)
     g = r.summary.groups[0]
     assert g.n_mr_screened_out == 2
     used = r.points["mr_used"].to_list()
@@ -96,7 +96,7 @@ def test_screening_drops_the_big_moving_ranges() -> None:
 
 
 def test_fixed_baseline_applies_limits_to_later_points() -> None:
-    r = xmr_chart(RNORM, fix_after_n_points=12)
+    r = xmr_analysis(RNORM, fix_after_n_points=12)
     assert r.summary.groups[0].n_baseline == 12
     assert r.points["upl"].n_unique() == 1
     assert r.points["mr_used"].to_list()[12:] == [False] * 8
@@ -107,7 +107,7 @@ def test_fixed_baseline_applies_limits_to_later_points() -> None:
 
 
 def test_v12_screened() -> None:
-    r = xmr_chart(V12)
+    r = xmr_analysis(V12)
     s = r.summary
     assert s.mean == pytest.approx(1.9444444, abs=ABS)
     assert s.amr == pytest.approx(1.0, abs=ABS)
@@ -121,7 +121,7 @@ def test_v12_screened() -> None:
 
 
 def test_v12_not_screened() -> None:
-    r = xmr_chart(V12, screen_outliers=False)
+    r = xmr_analysis(V12, screen_outliers=False)
     s = r.summary
     assert s.amr == pytest.approx(1.8823529, abs=ABS)
     assert s.lpl == pytest.approx(-3.0626144, abs=ABS)
@@ -131,7 +131,7 @@ def test_v12_not_screened() -> None:
 
 
 def test_v12_controlchartspy_constant() -> None:
-    s = xmr_chart(V12, limit_constant=3 / 1.128).summary
+    s = xmr_analysis(V12, limit_constant=3 / 1.128).summary
     assert s.amr == pytest.approx(1.0, abs=ABS)
     assert s.lpl == pytest.approx(-0.7151300, abs=ABS)
     assert s.upl == pytest.approx(4.6040189, abs=ABS)
@@ -145,7 +145,7 @@ T7D = "7 Point Trend (Decreasing)"
 
 def test_v13_increasing_trend_issue_167() -> None:
     y = [float(i) for i in range(8)]
-    r = xmr_chart(y)
+    r = xmr_analysis(y)
     s = r.summary
     assert [s.mean, s.amr] == pytest.approx([3.5, 1.0], abs=ABS)
     assert s.lpl == pytest.approx(0.84, abs=ABS)
@@ -156,7 +156,7 @@ def test_v13_increasing_trend_issue_167() -> None:
 
 def test_v13_decreasing_trend() -> None:
     y = [-float(i) for i in range(8)]
-    s = xmr_chart(y).summary
+    s = xmr_analysis(y).summary
     assert s.mean == pytest.approx(-3.5, abs=ABS)
     assert s.lpl == pytest.approx(-6.16, abs=ABS)
     assert s.upl == pytest.approx(-0.84, abs=ABS)
@@ -166,7 +166,7 @@ def test_v13_decreasing_trend() -> None:
 
 def test_v13_up_then_down_issue_200() -> None:
     y = [float(v) for v in [*range(8), 6, 5, 4, 3, 2, 1]]
-    s = xmr_chart(y).summary
+    s = xmr_analysis(y).summary
     assert s.mean == pytest.approx(3.5, abs=ABS)
     assert s.amr == pytest.approx(1.0, abs=ABS)
     assert labels(y) == ["Below LCL"] + [T7I] * 6 + ["Above UCL"] + [T7D] * 6
@@ -175,7 +175,7 @@ def test_v13_up_then_down_issue_200() -> None:
 def test_v13_close_points_on_opposite_sides() -> None:
     y = [1.0, -1.0] * 8
     y[14], y[15] = 5.5, -5.5
-    r = xmr_chart(y)
+    r = xmr_analysis(y)
     g = r.summary.groups[0]
     assert g.mean == pytest.approx(0.0, abs=ABS)
     assert g.amr == pytest.approx(2.3214286, abs=ABS)
@@ -190,7 +190,7 @@ def test_v13_close_points_on_opposite_sides() -> None:
 
 def test_v13_shift() -> None:
     y = [10.0, 11, 9, 10, 12, 9, 11, 10, 9, 11, 10, 12, 13, 12, 13, 14, 12, 13, 12]
-    s = xmr_chart(y).summary
+    s = xmr_analysis(y).summary
     assert s.mean == pytest.approx(11.2105263, abs=ABS)
     assert s.amr == pytest.approx(1.4444444, abs=ABS)
     assert s.lpl == pytest.approx(7.3683041, abs=ABS)
@@ -202,7 +202,7 @@ def test_v13_shift() -> None:
 
 def test_v13_two_in_three() -> None:
     y = [10.0, 11] * 8 + [12.8, 11, 12.8]
-    r = xmr_chart(y)
+    r = xmr_analysis(y)
     g = r.summary.groups[0]
     assert g.mean == pytest.approx(10.7684211, abs=ABS)
     assert g.amr == pytest.approx(1.1333333, abs=ABS)
@@ -219,7 +219,7 @@ def test_v13_two_in_three() -> None:
 
 def test_v13_two_in_three_mdc2023_vs_older_logic() -> None:
     y = [10.0, 11] * 8 + [12.9, 15.0, 10.5]
-    g = xmr_chart(y).summary.groups[0]
+    g = xmr_analysis(y).summary.groups[0]
     assert g.mean == pytest.approx(10.8631579, abs=ABS)
     assert g.amr == pytest.approx(1.1176471, abs=ABS)
     assert g.lpl == pytest.approx(7.8902170, abs=ABS)
@@ -299,7 +299,7 @@ def test_trend_end_keeps_its_direction() -> None:
 
 def test_rebase_groups_are_independent() -> None:
     y = [10.0, 12, 11, 13, 10, 12, 30, 32, 31, 33, 30, 32]
-    r = xmr_chart(y, rebase_at=[6])
+    r = xmr_analysis(y, rebase_at=[6])
     g0, g1 = r.summary.groups
     assert (g0.start, g0.end, g1.start, g1.end) == (0, 6, 6, 12)
     assert g0.mean == pytest.approx(68 / 6)
@@ -315,7 +315,7 @@ def test_rebase_groups_are_independent() -> None:
 
 def test_rebase_with_fixed_baseline() -> None:
     y = [10.0, 12, 11, 13, 10, 12, 11, 30, 32, 31, 33, 30, 32, 50]
-    r = xmr_chart(y, rebase_at=[7], fix_after_n_points=5)
+    r = xmr_analysis(y, rebase_at=[7], fix_after_n_points=5)
     g0, g1 = r.summary.groups
     assert g0.n_baseline == g1.n_baseline == 5
     assert g1.mean == pytest.approx((30 + 32 + 31 + 33 + 30) / 5)
@@ -324,9 +324,9 @@ def test_rebase_with_fixed_baseline() -> None:
 
 def test_rebase_validation() -> None:
     with pytest.raises(ValueError, match="rebase position"):
-        xmr_chart(RNORM, rebase_at=[20])
+        xmr_analysis(RNORM, rebase_at=[20])
     with pytest.raises(InsufficientDataError, match="rebase group 1"):
-        xmr_chart(RNORM, rebase_at=[17])
+        xmr_analysis(RNORM, rebase_at=[17])
 
 
 # --- point types, icons, assurance ------------------------------------------------------
@@ -360,10 +360,10 @@ def test_variation_icon(point_type: str, direction: str, icon: str) -> None:
 
 def test_variation_icon_uses_last_point() -> None:
     y = [float(i) for i in range(8)]
-    assert xmr_chart(y).summary.variation == "improvement_high"
-    assert xmr_chart(y, improvement_direction="decrease").summary.variation == "concern_high"
+    assert xmr_analysis(y).summary.variation == "improvement_high"
+    assert xmr_analysis(y, improvement_direction="decrease").summary.variation == "concern_high"
     # a special cause earlier but a common-cause last point: common_cause (not abspc's rule)
-    assert xmr_chart(V12).summary.variation == "common_cause"
+    assert xmr_analysis(V12).summary.variation == "common_cause"
 
 
 @pytest.mark.parametrize(
@@ -385,7 +385,7 @@ def test_assurance_strict_and_from_last_group() -> None:
     assert assurance_type(4, 7, 4, "decrease") == "inconsistent"
     assert assurance_type(1, 3, None, "increase") is None
     y = [10.0, 12, 11, 13, 10, 12, 30, 32, 31, 33, 30, 32]
-    s = xmr_chart(y, rebase_at=[6], target=20.0).summary
+    s = xmr_analysis(y, rebase_at=[6], target=20.0).summary
     assert s.assurance == "consistent_pass"  # target below the latest group's LPL
 
 
@@ -394,22 +394,22 @@ def test_assurance_strict_and_from_last_group() -> None:
 
 def test_nan_is_refused() -> None:
     with pytest.raises(ValueError, match="missing"):
-        xmr_chart([1.0, 2.0, math.nan, 3.0, 4.0, 5.0])
+        xmr_analysis([1.0, 2.0, math.nan, 3.0, 4.0, 5.0])
 
 
 def test_fewer_than_five_points_refused() -> None:
     with pytest.raises(ValueError, match="at least 5"):
-        xmr_chart([1.0, 2.0, 3.0, 4.0])
-    assert xmr_chart([1.0, 2.0, 3.0, 2.0, 1.0]).summary.n_points == 5
+        xmr_analysis([1.0, 2.0, 3.0, 4.0])
+    assert xmr_analysis([1.0, 2.0, 3.0, 2.0, 1.0]).summary.n_points == 5
 
 
 def test_short_series_warns() -> None:
-    assert any("trial limits" in w for w in xmr_chart(RNORM[:11]).summary.warnings)
-    assert xmr_chart(RNORM[:12]).summary.warnings == ()
+    assert any("trial limits" in w for w in xmr_analysis(RNORM[:11]).summary.warnings)
+    assert xmr_analysis(RNORM[:12]).summary.warnings == ()
 
 
 def test_constant_series_is_degenerate_but_quiet() -> None:
-    r = xmr_chart([5.1] * 15)
+    r = xmr_analysis([5.1] * 15)
     s = r.summary
     assert s.amr == 0.0
     assert s.lpl == s.upl == s.mean == 5.1
@@ -419,15 +419,15 @@ def test_constant_series_is_degenerate_but_quiet() -> None:
 
 def test_bad_options() -> None:
     with pytest.raises(ValueError, match="improvement_direction"):
-        xmr_chart(RNORM, improvement_direction="up")  # type: ignore[arg-type]
+        xmr_analysis(RNORM, improvement_direction="up")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="two_in_three"):
-        xmr_chart(RNORM, two_in_three="2019")  # type: ignore[arg-type]
+        xmr_analysis(RNORM, two_in_three="2019")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="fix_after_n_points"):
-        xmr_chart(RNORM, fix_after_n_points=3)
+        xmr_analysis(RNORM, fix_after_n_points=3)
 
 
 def test_points_frame_schema() -> None:
-    df = xmr_chart(RNORM).points
+    df = xmr_analysis(RNORM).points
     assert df.columns == [
         "index", "group", "value", "mean", "lpl", "upl", "lower_band", "upper_band",
         "moving_range", "mr_used", "relative_to_mean", "outside_limits", "close_to_limits",
@@ -445,7 +445,7 @@ def test_rare_events_are_not_screened_to_a_zero_amr_issue_11() -> None:
     # month special cause. Screening is skipped, said, and no "constant" warning is given.
     y = [0.0] * 24
     y[5] = y[17] = 1.0
-    r = xmr_chart(y)
+    r = xmr_analysis(y)
     g = r.summary.groups[0]
     assert g.screening_skipped is True
     assert g.n_mr_screened_out == 0
@@ -465,13 +465,13 @@ def test_rare_events_are_not_screened_to_a_zero_amr_issue_11() -> None:
 
 def test_screening_still_applies_when_some_ranges_remain() -> None:
     y = [10.0, 11.0, 10.0, 11.0, 10.0, 11.0, 40.0, 11.0, 10.0, 11.0, 10.0, 11.0, 10.0]
-    g = xmr_chart(y).summary.groups[0]
+    g = xmr_analysis(y).summary.groups[0]
     assert g.screening_skipped is False
     assert g.n_mr_screened_out == 2
     assert g.amr == pytest.approx(1.0)
 
 
 def test_constant_baseline_warning_only_when_constant() -> None:
-    assert any("constant baseline" in w for w in xmr_chart([0.0] * 12).summary.warnings)
-    not_constant = xmr_chart([0.0] * 11 + [1.0])
+    assert any("constant baseline" in w for w in xmr_analysis([0.0] * 12).summary.warnings)
+    not_constant = xmr_analysis([0.0] * 11 + [1.0])
     assert not any("constant baseline" in w for w in not_constant.summary.warnings)
