@@ -210,30 +210,49 @@ def _force_row(ranker: Ranker, result: KpiRanking, force: str) -> dict[str, obje
     kpi = result.kpi
     fig = result.figures[force]
     gp = result.group.placed.get(force)
+    return {
+        **_placement(ranker, result, force),
+        "period_start": month_text(plan.period.start),
+        "period_end": month_text(plan.period.end),
+        "home": force == plan.home,
+        "status": fig.status,
+        "status_detail": fig.detail,
+        "denominator_kind": _denominator_kind(kpi, result.measure),
+        "ci_method": gp.ci_method if gp else None,
+        "mean_method": plan.mean_method,
+        "sd_ddof": plan.ddof,
+        "peer_mean_excl": gp.peer_mean_excl if gp else None,
+        "z_excl": gp.z_excl if gp else None,
+        "group_rate": result.group.group_rate,
+        "funnel_overdispersed": gp.funnel_overdispersed if gp else None,
+    }
+
+
+def _placement(ranker: Ranker, result: KpiRanking, force: str) -> dict[str, object]:
+    """The fields both rank tables give a force for a KPI: its figure, rate and interval,
+    its group and national ranks, the group's mean and lines, RAG, funnel and difference.
+    (The frames are built against their column schemas, so the order here does not matter.)"""
+    plan = ranker.plan
+    kpi = result.kpi
+    fig = result.figures[force]
+    gp = result.group.placed.get(force)
     npl = result.national.placed.get(force)
     summary = result.group.summary
     return {
         "kpi": kpi.id,
         "label": kpi.label,
         "period": plan.period.label,
-        "period_start": month_text(plan.period.start),
-        "period_end": month_text(plan.period.end),
         "dataset": result.dataset,
         "measure": measure_label(result.measure, kpi),
         "polarity": kpi.polarity,
         "force": force,
         "force_name": ranker.registry.name(force),
-        "home": force == plan.home,
-        "status": fig.status,
-        "status_detail": fig.detail,
         "count": fig.numerator,
         "denominator": fig.denominator,
-        "denominator_kind": _denominator_kind(kpi, result.measure),
         "population_year": result.population_years.get(force),
         "rate": gp.value if gp else _rate(fig, result),
         "ci_lower": gp.lower if gp else None,
         "ci_upper": gp.upper if gp else None,
-        "ci_method": gp.ci_method if gp else None,
         "group": plan.comparator.name,
         "group_rank": gp.rank if gp else None,
         "group_ranked": result.group.ranked,
@@ -242,18 +261,12 @@ def _force_row(ranker: Ranker, result: KpiRanking, force: str) -> dict[str, obje
         "national_ranked": result.national.ranked,
         "national_total": len(ranker.national),
         "group_mean": summary.mean if summary else None,
-        "mean_method": plan.mean_method,
         "sd": summary.sd if summary else None,
-        "sd_ddof": plan.ddof,
         "lower_line": summary.lower if summary else None,
         "upper_line": summary.upper if summary else None,
         "z": gp.z if gp else None,
         "rag": gp.rag if gp else None,
-        "peer_mean_excl": gp.peer_mean_excl if gp else None,
-        "z_excl": gp.z_excl if gp else None,
-        "group_rate": result.group.group_rate,
         "funnel": gp.funnel if gp else None,
-        "funnel_overdispersed": gp.funnel_overdispersed if gp else None,
         "difference": gp.difference if gp else None,
         "meaningful": gp.meaningful if gp else None,
         "quality": _quality_text(result.quality.get(force)),
@@ -338,13 +351,9 @@ def _kpis_table(ranker: Ranker) -> RankResult:
 
 def _kpi_row(ranker: Ranker, result: KpiRanking) -> dict[str, object]:
     plan = ranker.plan
-    comp = plan.comparator
     home = plan.home
     kpi = result.kpi
     fig = result.figures[home]
-    gp = result.group.placed.get(home)
-    npl = result.national.placed.get(home)
-    summary = result.group.summary
     value, base_value = _home_values(ranker, result)
     change = pct = None
     if value is not None and base_value is not None:
@@ -352,47 +361,18 @@ def _kpi_row(ranker: Ranker, result: KpiRanking) -> dict[str, object]:
         pct = change / base_value * 100 if base_value else None
     outcome = ranker.outcome_rate(kpi)
     op = outcome.placed.get(home) if outcome else None
-    others = [f for f in comp.members if f != home]
+    others = [f for f in plan.comparator.members if f != home]
     incomplete = [f for f in others if (c := result.quality.get(f)) and c.probably_incomplete]
     missing = [f for f in others if result.figures[f].status != OK]
     return {
-        "force": home,
-        "force_name": ranker.registry.name(home),
+        **_placement(ranker, result, home),
         "section": kpi.section,
-        "kpi": kpi.id,
-        "label": kpi.label,
         "unit": kpi.unit,
-        "polarity": kpi.polarity,
-        "dataset": result.dataset,
-        "period": plan.period.label,
         "baseline_period": plan.baseline.label,
         "value": value,
         "baseline_value": base_value,
         "change": change,
         "pct_change": pct,
-        "measure": measure_label(result.measure, kpi),
-        "count": fig.numerator,
-        "denominator": fig.denominator,
-        "population_year": result.population_years.get(home),
-        "rate": gp.value if gp else _rate(fig, result),
-        "ci_lower": gp.lower if gp else None,
-        "ci_upper": gp.upper if gp else None,
-        "group": comp.name,
-        "group_rank": gp.rank if gp else None,
-        "group_ranked": result.group.ranked,
-        "group_members": len(comp.members),
-        "national_rank": npl.rank if npl else None,
-        "national_ranked": result.national.ranked,
-        "national_total": len(ranker.national),
-        "group_mean": summary.mean if summary else None,
-        "sd": summary.sd if summary else None,
-        "lower_line": summary.lower if summary else None,
-        "upper_line": summary.upper if summary else None,
-        "z": gp.z if gp else None,
-        "rag": gp.rag if gp else None,
-        "funnel": gp.funnel if gp else None,
-        "difference": gp.difference if gp else None,
-        "meaningful": gp.meaningful if gp else None,
         "outcome_rate": op.value if op else None,
         "outcome_rate_lower": op.lower if op else None,
         "outcome_rate_upper": op.upper if op else None,
@@ -402,7 +382,6 @@ def _kpi_row(ranker: Ranker, result: KpiRanking) -> dict[str, object]:
             f"street: last outcome in {OUTCOME_LIST}" if op else "not available"
         ),
         "status": fig.status if fig.status == OK else f"{fig.status}: {fig.detail}",
-        "quality": _quality_text(result.quality.get(home)),
         "incomplete_peers": " ".join(incomplete),
         "missing_peers": " ".join(missing),
     }
