@@ -152,41 +152,15 @@ def _flip(path: Path, at: int) -> None:
 
 def test_flipped_bit_in_an_aggregate_is_reported(store: Path) -> None:
     agg = next((store / "agg" / "street").glob("*.parquet"))
-    before = run_pcp(
-        [
-            "compare",
-            "--store",
-            str(store),
-            "--kpi",
-            "all-crime",
-            "--force",
-            "leicestershire",
-            "--period",
-            "2018-08",
-            "--vs",
-            "previous",
-            "--format",
-            "csv",
-        ]
-    )
+    compare = [
+        "compare", "--store", str(store), "--kpi", "all-crime", "--force", "leicestershire",
+        "--period", "2018-08", "--vs", "previous",
+    ]  # fmt: skip
+    before = run_pcp([*compare, "--format", "csv"])
     size = agg.stat().st_size
     for at in (size // 3, size // 2, 2 * size // 3):  # pages, not only the footer
         _flip(agg, at)
-        result = run_pcp(
-            [
-                "compare",
-                "--store",
-                str(store),
-                "--kpi",
-                "all-crime",
-                "--force",
-                "leicestershire",
-                "--period",
-                "2018-08",
-                "--vs",
-                "previous",
-            ]
-        )
+        result = run_pcp(compare)
         assert result.exit_code == 6, (before.stdout, result.stderr)
         assert str(agg) in result.stderr and "pcp ingest --rebuild" in result.stderr
         assert "has changed since it was written" in result.stderr

@@ -66,13 +66,12 @@ def compare(
     residents and its rank among the force's areas where the lookup gives
     populations. See docs/statistics.md and docs/areas.md.
     """
-    if by is not None:
-        _compare_by_area(app, kpi_spec, period, vs, force_names, to_month, allow_partial,
-                         alpha, by, out)  # fmt: skip
-        return
     request = CompareRequest(
         app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
     )
+    if by is not None:
+        _compare_by_area(app, request, force_names, by, out)
+        return
     with app.store.reading(wait=app.wait) as reader:
         forces = app.resolve_forces(force_names, reader)
         outcome = run_comparison(app.engine(reader), app.forces, forces, request)
@@ -83,22 +82,10 @@ def compare(
 
 
 def _compare_by_area(
-    app: App,
-    kpi_spec: str,
-    period: str,
-    vs: str,
-    force_names: tuple[str, ...],
-    to_month: str | None,
-    allow_partial: bool,
-    alpha: float,
-    by: str,
-    out: OutputOptions,
+    app: App, request: CompareRequest, force_names: tuple[str, ...], by: str, out: OutputOptions
 ) -> None:
     from pcp_cli.app.areas import compare_by_area
 
-    request = CompareRequest(
-        app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
-    )
     with app.store.reading(wait=app.wait) as reader:
         forces = app.resolve_forces(force_names, reader)
         outcome = compare_by_area(app.engine(reader), app.forces, forces, request, by)
