@@ -34,6 +34,7 @@ from typing import Any, Literal, get_args
 import polars as pl
 
 from pcp_cli import text
+from pcp_cli.analysis.columns import FORCE_KPI, force_kpi
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
 from pcp_cli.analysis.peers.groups import Comparator
@@ -78,12 +79,7 @@ RULE_HELP: dict[FailRule, str] = {
 }
 
 COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "force": pl.String,
-    "force_name": pl.String,
-    "section": pl.String,
-    "kpi": pl.String,
-    "label": pl.String,
-    "polarity": pl.String,
+    **FORCE_KPI,
     "check": pl.String,
     "period": pl.String,
     "status": pl.String,
@@ -192,12 +188,7 @@ class FindingCollector:
         row: dict[str, object] = dict.fromkeys(COLUMNS)
         row.update(
             {
-                "force": self.plan.force,
-                "force_name": self.registry.name(self.plan.force),
-                "section": kpi.section,
-                "kpi": kpi.id,
-                "label": kpi.label,
-                "polarity": kpi.polarity,
+                **force_kpi(kpi, self.plan.force, self.registry.name(self.plan.force)),
                 "check": check,
                 "period": self.plan.period.label,
                 "status": status,

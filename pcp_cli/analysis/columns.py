@@ -1,7 +1,8 @@
 """Column groups shared by the analyses' output frames (CSV/JSON/Parquet columns).
 
 A row of ``pcp spc`` or ``pcp project`` says first whose figure it is and how it was
-made, in the same columns and order; the schemas are built from these groups.
+made, in the same columns and order; a row of ``pcp compare`` or ``pcp check`` begins with
+the force and the KPI in the same columns and order. The schemas are built from these groups.
 """
 
 from __future__ import annotations
@@ -24,6 +25,17 @@ KPI_IDENTITY: Schema = {
 }
 """Whose figure (force, KPI and its polarity and unit), from which dataset, by which method."""
 
+FORCE_KPI: Schema = {
+    "force": pl.String,
+    "force_name": pl.String,
+    "section": pl.String,
+    "kpi": pl.String,
+    "label": pl.String,
+    "polarity": pl.String,
+}
+"""The leading columns of a ``pcp compare`` or ``pcp check`` row: the force, the KPI's
+section, id, label and polarity."""
+
 MONTH_POINT: Schema = {
     "period": pl.String,
     "start": pl.String,
@@ -44,3 +56,23 @@ def identity(kpi: Kpi, force: str, force_name: str, source: str | None) -> dict[
         "unit": kpi.unit,
         "source": source,
     }
+
+
+def force_kpi(kpi: Kpi, force: str, force_name: str) -> dict[str, object]:
+    """The :data:`FORCE_KPI` values of a row."""
+    return {
+        "force": force,
+        "force_name": force_name,
+        "section": kpi.section,
+        "kpi": kpi.id,
+        "label": kpi.label,
+        "polarity": kpi.polarity,
+    }
+
+
+def fields_of(source: object | None, **columns: str) -> dict[str, object]:
+    """Columns read from attributes of ``source`` (``column="attribute"``), all ``None``
+    when there is no ``source`` (no test was possible, the force has no place)."""
+    if source is None:
+        return dict.fromkeys(columns)
+    return {column: getattr(source, name) for column, name in columns.items()}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pcp_cli.analysis.columns import FORCE_KPI, force_kpi
 from pcp_cli.analysis.significance import (
     DEFAULT_ALPHA,
     ChangeTest,
@@ -28,12 +29,7 @@ CHANGE_ON_TOTALS = "total"
 CHANGE_ON_MONTHLY_AVERAGE = "monthly average"
 
 COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "force": pl.String,
-    "force_name": pl.String,
-    "section": pl.String,
-    "kpi": pl.String,
-    "label": pl.String,
-    "polarity": pl.String,
+    **FORCE_KPI,
     "unit": pl.String,
     "source": pl.String,
     "period": pl.String,
@@ -132,12 +128,7 @@ def compare_row(
     change, pct, basis = _change(kpi, cur, base, plan, history)
     missing = sorted(set(cur.missing) | set(base.missing))
     return {
-        "force": force,
-        "force_name": force_name,
-        "section": kpi.section,
-        "kpi": kpi.id,
-        "label": kpi.label,
-        "polarity": kpi.polarity,
+        **force_kpi(kpi, force, force_name),
         "unit": kpi.unit,
         "source": cur.dataset,
         "period": plan.period.label,

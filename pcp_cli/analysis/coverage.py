@@ -4,10 +4,33 @@ from __future__ import annotations
 
 import polars as pl
 
+from pcp_cli.analysis.columns import Schema
 from pcp_cli.datasets import DATASETS
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.periods import month_text, parse_month
 from pcp_cli.store import Manifest, StoreReader
+
+COVERAGE_COLUMNS: Schema = {
+    "dataset": pl.String,
+    "measure": pl.String,
+    "force": pl.String,
+    "force_name": pl.String,
+    "first_month": pl.String,
+    "last_month": pl.String,
+    "months": pl.Int64,
+    "gaps": pl.String,
+}
+"""A row per dataset, force (and measure): the first and last month held, how many, the gaps."""
+
+SOURCE_COLUMNS: Schema = {
+    "dataset": pl.String,
+    "partition": pl.String,
+    "path": pl.String,
+    "size": pl.Int64,
+    "sha256": pl.String,
+    "ingested_at": pl.String,
+}
+"""A row per source file behind a store partition."""
 
 
 def coverage(
@@ -51,19 +74,7 @@ def coverage(
                     "gaps": _ranges(gaps),
                 }
             )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "dataset": pl.String,
-            "measure": pl.String,
-            "force": pl.String,
-            "force_name": pl.String,
-            "first_month": pl.String,
-            "last_month": pl.String,
-            "months": pl.Int64,
-            "gaps": pl.String,
-        },
-    )
+    return pl.DataFrame(rows, schema=COVERAGE_COLUMNS)
 
 
 def _ranges(months: list[int]) -> str:
@@ -99,14 +110,4 @@ def sources(manifest: Manifest, forces: list[str], datasets: list[str]) -> pl.Da
                         "ingested_at": info.get("ingested_at", ""),
                     }
                 )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "dataset": pl.String,
-            "partition": pl.String,
-            "path": pl.String,
-            "size": pl.Int64,
-            "sha256": pl.String,
-            "ingested_at": pl.String,
-        },
-    )
+    return pl.DataFrame(rows, schema=SOURCE_COLUMNS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pcp_cli.analysis.columns import KPI_IDENTITY, Schema, identity
+from pcp_cli.analysis.columns import KPI_IDENTITY, Schema, fields_of, identity
 from pcp_cli.analysis.compare import count_history
 from pcp_cli.analysis.significance import (
     DEFAULT_ALPHA,
@@ -312,11 +312,14 @@ def project_kpi(
         "current_value": cur_value,
         "baseline_period": baseline.label,
         "baseline_value": base_value,
-        "change_test": change.test if change else None,
-        "change_p": change.p_value if change else None,
-        "change_dispersion": change.dispersion if change else None,
-        "change_p_poisson": change.p_value_poisson if change else None,
-        "change_verdict": change.verdict if change else None,
+        **fields_of(
+            change,
+            change_test="test",
+            change_p="p_value",
+            change_dispersion="dispersion",
+            change_p_poisson="p_value_poisson",
+            change_verdict="verdict",
+        ),
         "alpha": plan.alpha,
         "significant_improvement": improved,
         "rag": rag,

@@ -104,6 +104,30 @@ def _monthly_rate_change(
     return current / months_current - baseline / months_baseline
 
 
+def _count_test(
+    test: str,
+    statistic: float | None,
+    p_value: float | None,
+    rate_change: float,
+    alpha: float,
+    notes: tuple[str, ...] = (),
+    p_value_poisson: float | None = None,
+    dispersion: float | None = None,
+) -> ChangeTest:
+    """A count test's result and its verdict, whose direction is the change in monthly rate."""
+    verdict = verdict_for(p_value, rate_change, alpha)
+    return ChangeTest(
+        test,
+        statistic,
+        p_value,
+        alpha,
+        verdict,
+        notes=notes,
+        p_value_poisson=p_value_poisson,
+        dispersion=dispersion,
+    )
+
+
 def count_change(
     current: float,
     baseline: float,
@@ -127,14 +151,8 @@ def count_change(
         return ChangeTest(
             "e-test", None, None, alpha, "no significant change", notes=("no events in either",)
         )
-    diff = _monthly_rate_change(current, baseline, months_current, months_baseline)
-    return ChangeTest(
-        result.method,
-        result.statistic,
-        result.p_value,
-        alpha,
-        verdict_for(result.p_value, diff, alpha),
-    )
+    rate_change = _monthly_rate_change(current, baseline, months_current, months_baseline)
+    return _count_test(result.method, result.statistic, result.p_value, rate_change, alpha)
 
 
 POISSON_FALLBACK = "Poisson test is used"
@@ -194,13 +212,13 @@ def count_verdict(
         return untestable
     dispersion = _dispersion(history)
     result = compare_counts(current, months_current, baseline, months_baseline, dispersion, alpha)
-    diff = _monthly_rate_change(current, baseline, months_current, months_baseline)
-    return ChangeTest(
+    rate_change = _monthly_rate_change(current, baseline, months_current, months_baseline)
+    return _count_test(
         result.test,
         result.statistic,
         result.p_value,
+        rate_change,
         alpha,
-        verdict_for(result.p_value, diff, alpha),
         notes=result.notes,
         p_value_poisson=result.p_value_poisson,
         dispersion=result.dispersion,

@@ -42,11 +42,19 @@ class PeerSummary:
     mean_method: MeanMethod
     sd: float | None
     ddof: int
-    lower: float | None
-    upper: float | None
     line_z: float
     multiplier: float
     note: str | None
+
+    @property
+    def lower(self) -> float | None:
+        """The lower control line, mean − ``line_z`` × SD."""
+        return None if self.sd is None else self.mean - self.line_z * self.sd
+
+    @property
+    def upper(self) -> float | None:
+        """The upper control line, mean + ``line_z`` × SD."""
+        return None if self.sd is None else self.mean + self.line_z * self.sd
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,31 +160,11 @@ def msg_summary(
     else:
         mean = math.fsum(rates) / n
     if n < MIN_GROUP_FOR_SD:
-        return PeerSummary(
-            n=n,
-            mean=mean,
-            mean_method=mean_method,
-            sd=None,
-            ddof=ddof,
-            lower=None,
-            upper=None,
-            line_z=line_z,
-            multiplier=multiplier,
-            note=f"group of {n} is too small for a usable SD (need {MIN_GROUP_FOR_SD} or more)",
-        )
-    sd = sample_sd(rates, ddof)
-    return PeerSummary(
-        n=n,
-        mean=mean,
-        mean_method=mean_method,
-        sd=sd,
-        ddof=ddof,
-        lower=mean - line_z * sd,
-        upper=mean + line_z * sd,
-        line_z=line_z,
-        multiplier=multiplier,
-        note=None,
-    )
+        sd = None
+        note = f"group of {n} is too small for a usable SD (need {MIN_GROUP_FOR_SD} or more)"
+    else:
+        sd, note = sample_sd(rates, ddof), None
+    return PeerSummary(n, mean, mean_method, sd, ddof, line_z, multiplier, note)
 
 
 def competition_rank(

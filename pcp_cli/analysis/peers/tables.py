@@ -15,7 +15,7 @@ from typing import Literal
 
 import polars as pl
 
-from pcp_cli.analysis.columns import Schema
+from pcp_cli.analysis.columns import Schema, fields_of
 from pcp_cli.analysis.peers.completeness import (
     Completeness,
 )
@@ -373,10 +373,13 @@ def _kpi_row(ranker: Ranker, result: KpiRanking) -> dict[str, object]:
         "baseline_value": base_value,
         "change": change,
         "pct_change": pct,
-        "outcome_rate": op.value if op else None,
-        "outcome_rate_lower": op.lower if op else None,
-        "outcome_rate_upper": op.upper if op else None,
-        "outcome_rate_group_rank": op.rank if op else None,
+        **fields_of(
+            op,
+            outcome_rate="value",
+            outcome_rate_lower="lower",
+            outcome_rate_upper="upper",
+            outcome_rate_group_rank="rank",
+        ),
         "outcome_rate_group_ranked": outcome.ranked if outcome else None,
         "outcome_rate_source": (
             f"street: last outcome in {OUTCOME_LIST}" if op else "not available"
