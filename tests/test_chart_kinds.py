@@ -274,10 +274,10 @@ def test_spc_chart_from_frame_infers_rebases_not_gaps() -> None:
 
 
 def test_spc_chart_keeps_the_stats_points_signature() -> None:
-    from pcp_cli.stats.spc import xmr_analysis
+    from pcp_cli.stats.spc import XmrOptions, xmr_analysis
 
     values = [10.0, 12, 11, 13, 12, 30, 11, 12, 10, 11, 12, 13]
-    result = xmr_analysis(values, improvement_direction="decrease")
+    result = xmr_analysis(values, XmrOptions(improvement_direction="decrease"))
     months = list(range(2018 * 12 + 3, 2018 * 12 + 15))
     chart = spc_chart(
         kpi_label="K", unit="crimes", force_name="F", months=months, points=result.points
@@ -285,7 +285,7 @@ def test_spc_chart_keeps_the_stats_points_signature() -> None:
     try:
         assert chart.data["value"].to_list() == values
         assert chart.data["point_type"][5] == "special_cause_concern"
-        assert chart.data["mean"][0] == pytest.approx(result.summary.mean)
+        assert chart.data["mean"][0] == pytest.approx(result.summary.current.mean)
         assert chart.title == "K, F: XmR chart, Apr 2018 to Mar 2019"
     finally:
         chart.close()

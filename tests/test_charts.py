@@ -161,10 +161,10 @@ def sample_trend(**extra: object) -> object:
 
 def sample_spc(**extra: object) -> object:
     from pcp_cli.charts import spc_chart
-    from pcp_cli.stats.spc import xmr_analysis
+    from pcp_cli.stats.spc import XmrOptions, xmr_analysis
 
     values = [10.0, 12, 11, 13, 12, 30, 11, 12, 10, 11, 12, 13, 5, 4, 3, 4, 5, 3, 4, 4]
-    result = xmr_analysis(values, improvement_direction="decrease")
+    result = xmr_analysis(values, XmrOptions(improvement_direction="decrease"))
     return spc_chart(
         kpi_label="Burglary",
         unit="crimes",
@@ -231,16 +231,16 @@ def test_trend_alt_text_states_the_latest_month_and_the_trend() -> None:
 
 
 def test_spc_alt_text_states_latest_value_limits_trend_and_signals() -> None:
-    from pcp_cli.stats.spc import xmr_analysis
+    from pcp_cli.stats.spc import XmrOptions, xmr_analysis
 
     chart = sample_spc()
     values = chart.data["value"].to_list()  # type: ignore[attr-defined]
-    summary = xmr_analysis(values, improvement_direction="decrease").summary
+    summary = xmr_analysis(values, XmrOptions(improvement_direction="decrease")).summary
     alt = chart.alt  # type: ignore[attr-defined]
     assert "Latest value, Nov 2019: 4 crimes." in alt
     lpl = chart.data["lpl"][-1]  # type: ignore[attr-defined]
     upl = chart.data["upl"][-1]  # type: ignore[attr-defined]
-    assert f"Mean {summary.mean:.2f}".rstrip("0") in alt
+    assert f"Mean {summary.current.mean:.2f}".rstrip("0") in alt
     assert f"process limits {lpl:,.2f} to {upl:,.2f}" in alt
     assert "the values fell: the first 6 average 14.7, the last 6 3.8" in alt
     assert "concern at Apr 2018" in alt and "improvement at" in alt

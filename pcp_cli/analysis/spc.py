@@ -33,12 +33,13 @@ from pcp_cli.stats.iquanta import (
     iquanta_compare,
 )
 from pcp_cli.stats.spc import (
+    MDC_OPTIONS,
     MIN_POINTS,
+    POINT_LIMITS,
     WARN_BELOW_POINTS,
     ImprovementDirection,
     SpcResult,
-    TrendTies,
-    TwoInThreeLogic,
+    XmrOptions,
     xmr_analysis,
 )
 
@@ -64,15 +65,12 @@ def improvement_direction(polarity: Polarity) -> ImprovementDirection:
 
 @dataclass(frozen=True)
 class SpcOptions:
-    """Chart options; the defaults are MDC's (screening on, MDC 2023 2-in-3, runs of 7)."""
+    """Chart options: the XmR chart's (MDC's by default: screening on, MDC 2023 2-in-3, runs
+    of 7; its improvement direction is set from each KPI's polarity), the months its limits
+    restart at, and the iQuanta-style comparison's lines and significance level."""
 
-    screen: bool = True
-    two_in_three: TwoInThreeLogic = "mdc2023"
-    run_length: int = 7
-    trend_ties: TrendTies = "break"
-    baseline: int | None = None
+    chart: XmrOptions = MDC_OPTIONS
     rebase: tuple[Month, ...] = ()
-    target: float | None = None
     lines: LineMethod = "monthly"
     alpha: float = DEFAULT_ALPHA
 
@@ -96,12 +94,7 @@ XMR_COLUMNS: Schema = {
     "in_baseline": pl.Boolean,
     "mean": pl.Float64,
     "amr": pl.Float64,
-    "lpl": pl.Float64,
-    "upl": pl.Float64,
-    "lower_band": pl.Float64,
-    "upper_band": pl.Float64,
-    "moving_range": pl.Float64,
-    "mr_used": pl.Boolean,
+    **POINT_LIMITS,
     "rule": pl.String,
     "point_type": pl.String,
     "special_cause": pl.Boolean,
@@ -239,20 +232,9 @@ def xmr(points: KpiPoints, options: SpcOptions, force_name: str) -> SpcOutcome:
             )
         rebase_positions.append(starts.index(month))
     group_starts = sorted(set(breaks) | set(rebase_positions) - {0})
-    direction = improvement_direction(kpi.polarity)
+    chart = replace(options.chart, improvement_direction=improvement_direction(kpi.polarity))
     try:
-        result = xmr_analysis(
-            ok["value"].to_list(),
-            improvement_direction=direction,
-            screen_outliers=options.screen,
-            fix_after_n_points=options.baseline,
-            rebase_at=group_starts,
-            trend_length=options.run_length,
-            shift_length=options.run_length,
-            two_in_three=options.two_in_three,
-            trend_ties=options.trend_ties,
-            target=options.target,
-        )
+        result = xmr_analysis(ok["value"].to_list(), chart, rebase_at=group_starts)
     except InsufficientDataError as exc:
         bounds = [0, *group_starts, n]
         short = [
@@ -270,22 +252,22 @@ def xmr(points: KpiPoints, options: SpcOptions, force_name: str) -> SpcOutcome:
             hint="choose --from after the gap, or move --rebase",
         ) from None
     warnings = _gap_warnings(points) + [f"{what}: {w}" for w in result.summary.warnings]
-    if options.baseline is not None and options.baseline < WARN_BELOW_POINTS:
-        warnings.append(
-            f"{what}: --baseline {options.baseline} is shorter than MDC's 12-point minimum"
-        )
+    baseline = chart.fix_after_n_points
+    if baseline is not None and baseline < WARN_BELOW_POINTS:
+        warnings.append(f"{what}: --baseline {baseline} is shorter than MDC's 12-point minimum")
     frame = _xmr_frame(points, result, options, force_name)
     return SpcOutcome(frame, _xmr_summary(points, result, options, frame), tuple(warnings))
 
 
 def _method_text(options: SpcOptions) -> str:
+    chart = options.chart
     parts = [
-        "MR screened" if options.screen else "MR not screened",
-        f"2-in-3 {'MDC 2023' if options.two_in_three == 'mdc2023' else 'NHSRplotthedots'}",
-        f"runs of {options.run_length}",
+        "MR screened" if chart.screen_outliers else "MR not screened",
+        f"2-in-3 {'MDC 2023' if chart.two_in_three == 'mdc2023' else 'NHSRplotthedots'}",
+        f"runs of {chart.trend_length}",
     ]
-    if options.baseline:
-        parts.append(f"limits from the first {options.baseline} points")
+    if chart.fix_after_n_points:
+        parts.append(f"limits from the first {chart.fix_after_n_points} points")
     return f"{XMR_METHOD}; {', '.join(parts)}"
 
 
@@ -293,7 +275,8 @@ def _xmr_frame(
     points: KpiPoints, result: SpcResult, options: SpcOptions, force_name: str
 ) -> pl.DataFrame:
     summary = result.summary
-    chart = result.points.to_dicts()
+    chart = summary.options
+    chart_points = result.points.to_dicts()
     groups = summary.groups
     head = _header(points, force_name)
     method = _method_text(options)
@@ -310,17 +293,17 @@ def _xmr_frame(
             "numerator": p["numerator"],
             "denominator": p["denominator"],
             "status": p["status"],
-            "improvement_direction": summary.improvement_direction,
-            "screened": summary.screened,
-            "two_in_three": summary.two_in_three,
-            "run_length": summary.trend_length,
-            "baseline_points": options.baseline,
-            "target": summary.target,
+            "improvement_direction": chart.improvement_direction,
+            "screened": chart.screen_outliers,
+            "two_in_three": chart.two_in_three,
+            "run_length": chart.trend_length,
+            "baseline_points": chart.fix_after_n_points,
+            "target": chart.target,
             "variation": summary.variation,
             "assurance": summary.assurance,
         }
         if p["status"] == "ok":
-            c = chart[k]
+            c = chart_points[k]
             g = groups[c["group"]]
             row.update(
                 {
@@ -328,12 +311,7 @@ def _xmr_frame(
                     "in_baseline": c["index"] - g.start < g.n_baseline,
                     "mean": c["mean"],
                     "amr": g.amr,
-                    "lpl": c["lpl"],
-                    "upl": c["upl"],
-                    "lower_band": c["lower_band"],
-                    "upper_band": c["upper_band"],
-                    "moving_range": c["moving_range"],
-                    "mr_used": c["mr_used"],
+                    **{column: c[column] for column in POINT_LIMITS},
                     "rule": c["rule"],
                     "point_type": c["point_type"],
                     "special_cause": c["point_type"] != "common_cause",
@@ -397,18 +375,19 @@ def _xmr_summary(
     parts = [
         f"{points.kpi.id}, {frame['force_name'][0]}: {_method_text(options)}",
         f"{s.n_points} {_unit_word(points.span, s.n_points)}",
-        f"mean {_fmt(s.mean)}, limits {_fmt(s.lpl)} to {_fmt(s.upl)}"
+        f"mean {_fmt(s.current.mean)}, limits {_fmt(s.current.lpl)} to {_fmt(s.current.upl)}"
         + (" (latest group)" if len(s.groups) > 1 else ""),
         exceptional_text(frame, points.span),
     ]
     if last["rule"] not in ("Common Cause", "Above UCL", "Below LCL"):
         parts.append(f"latest point: {last['rule']} ({last['point_type'].replace('_', ' ')})")
     parts.append(f"variation: {s.variation.replace('_', ' ')}")
+    target = s.options.target
     if s.assurance is not None:
         parts.append(
-            f"assurance against target {_fmt(s.target or 0)}: {s.assurance.replace('_', ' ')}"
+            f"assurance against target {_fmt(target or 0)}: {s.assurance.replace('_', ' ')}"
         )
-    elif s.target is not None:
+    elif target is not None:
         parts.append("no assurance for a neutral KPI")
     return "; ".join(parts)
 

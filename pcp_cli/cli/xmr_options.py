@@ -10,7 +10,7 @@ import click
 from pcp_cli.analysis.spc import SpcOptions
 from pcp_cli.cli import params
 from pcp_cli.periods import Month
-from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
+from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic, XmrOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,16 +35,16 @@ def spc_options(
 ) -> SpcOptions:
     """The chart options from the XmR options: the preset, then what is given explicitly."""
     screen_default, logic_default = PRESETS[preset]
-    return SpcOptions(
-        screen=screen_default if screen is None else screen,
+    chart = XmrOptions(
+        screen_outliers=screen_default if screen is None else screen,
+        fix_after_n_points=baseline,
+        trend_length=int(run_length),
+        shift_length=int(run_length),
         two_in_three=logic_default if two_in_three is None else two_in_three,
-        run_length=int(run_length),
         trend_ties=trend_ties,
-        baseline=baseline,
-        rebase=rebase,
         target=target,
-        **more,
     )
+    return SpcOptions(chart, rebase, **more)
 
 
 def xmr_options(scope: str = "") -> Callable[[F], F]:

@@ -59,17 +59,23 @@ WARN_BELOW_POINTS = 12
 
 _DIRECTION_SIGN: dict[ImprovementDirection, int] = {"increase": 1, "decrease": -1, "neutral": 0}
 
-_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "index": pl.Int64,
-    "group": pl.Int64,
-    "value": pl.Float64,
-    "mean": pl.Float64,
+POINT_LIMITS: dict[str, pl.DataType | type[pl.DataType]] = {
     "lpl": pl.Float64,
     "upl": pl.Float64,
     "lower_band": pl.Float64,
     "upper_band": pl.Float64,
     "moving_range": pl.Float64,
     "mr_used": pl.Boolean,
+}
+"""The columns of a point's limits: the process limits, the near-limit bands, the point's
+moving range and whether the AMR counted it (``pcp spc`` writes them as they are here)."""
+
+_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "index": pl.Int64,
+    "group": pl.Int64,
+    "value": pl.Float64,
+    "mean": pl.Float64,
+    **POINT_LIMITS,
     "relative_to_mean": pl.Int8,
     "outside_limits": pl.Boolean,
     "close_to_limits": pl.Boolean,
@@ -104,32 +110,53 @@ class SpcGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class SpcSummary:
-    """Chart summary. ``mean``/``amr``/``lpl``/``upl`` are those of the last (current) group.
+class XmrOptions:
+    """How the limits and signals of an XmR chart are found; the defaults are MDC's.
 
+    ``improvement_direction`` is the KPI's ("neutral": no improvement or concern). Limits come
+    from each group's first ``fix_after_n_points`` points (all if ``None``) at ± ``limit_constant``
+    × AMR (MDC's 2.66; abspc and controlchartspy use 3/1.128), with moving ranges screened
+    unless ``screen_outliers`` is false. The rules: a trend of ``trend_length`` points (ties as
+    ``trend_ties`` says), 2 in 3 beyond the near-limit band (``two_in_three``: "mdc2023",
+    points beyond the limits count; "nhsr", they do not), a shift of ``shift_length`` points
+    on one side of the mean. ``target`` gives the assurance icon.
+    """
+
+    improvement_direction: ImprovementDirection = "increase"
+    screen_outliers: bool = True
+    fix_after_n_points: int | None = None
+    trend_length: int = 7
+    shift_length: int = 7
+    two_in_three: TwoInThreeLogic = "mdc2023"
+    trend_ties: TrendTies = "break"
+    target: float | None = None
+    limit_constant: float = LIMIT_CONSTANT
+
+
+MDC_OPTIONS = XmrOptions()
+"""MDC's chart: limits from every point, screened moving ranges, the 2023 2-in-3, runs of 7."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpcSummary:
+    """Chart summary: the groups' limits, the options they were found with, the icons.
+
+    The current limits are those of the last group (``current``).
     ``variation`` comes from the last point's type (MDC, not abspc's last special cause);
     ``assurance`` is ``None`` without a target or for direction "neutral".
     """
 
     n_points: int
     groups: tuple[SpcGroup, ...]
-    mean: float
-    amr: float
-    amr_raw: float
-    lpl: float
-    upl: float
-    screened: bool
-    limit_constant: float
-    improvement_direction: ImprovementDirection
-    two_in_three: TwoInThreeLogic
-    trend_length: int
-    shift_length: int
-    trend_ties: TrendTies
-    fix_after_n_points: int | None
-    target: float | None
+    options: XmrOptions
     variation: VariationIcon
     assurance: AssuranceIcon | None
     warnings: tuple[str, ...]
+
+    @property
+    def current(self) -> SpcGroup:
+        """The last group: its limits are the chart's current ones."""
+        return self.groups[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +346,10 @@ def assurance_type(
 
 
 def _group_limits(
-    ys: Sequence[float], start: int, fix_after: int | None, screen: bool, limit: float
+    ys: Sequence[float], start: int, options: XmrOptions
 ) -> tuple[SpcGroup, list[float | None], list[bool]]:
+    fix_after, screen = options.fix_after_n_points, options.screen_outliers
+    limit = options.limit_constant
     n = len(ys)
     n_base = n if fix_after is None else min(fix_after, n)
     base = ys[:n_base]
@@ -386,13 +415,9 @@ def _group_warnings(gi: int, g: SpcGroup, baseline: Sequence[float]) -> list[str
 
 
 def _group_rules(
-    ys: Sequence[float],
-    g: SpcGroup,
-    trend_length: int,
-    shift_length: int,
-    two_in_three: TwoInThreeLogic,
-    trend_ties: TrendTies,
+    ys: Sequence[float], g: SpcGroup, options: XmrOptions
 ) -> tuple[list[int], list[bool], list[bool], list[str], list[int]]:
+    trend_length, shift_length = options.trend_length, options.shift_length
     n = len(ys)
     side = [_sign(y - g.mean) for y in ys]
     outside = [y > g.upl or y < g.lpl for y in ys]
@@ -400,10 +425,10 @@ def _group_rules(
     close = [b and not o for b, o in zip(beyond_band, outside, strict=True)]
 
     trend_dir = [0] * n
-    for first, last, s in trend_runs(ys, trend_length, trend_ties):
+    for first, last, s in trend_runs(ys, trend_length, options.trend_ties):
         for i in range(first, last + 1):
             trend_dir[i] = s  # a later run overwrites: a shared point takes its right side
-    counted = beyond_band if two_in_three == "mdc2023" else close
+    counted = beyond_band if options.two_in_three == "mdc2023" else close
     two3 = two_in_three_flags(counted, side)
     shift = [0] * n
     for first, last, s in _sign_runs(side, shift_length):
@@ -468,30 +493,27 @@ def _append_points(
             cols[key].append(value)
 
 
-def _check_options(
-    improvement_direction: str,
-    two_in_three: str,
-    trend_ties: str,
-    trend_length: int,
-    shift_length: int,
-    fix_after_n_points: int | None,
-) -> None:
-    if improvement_direction not in _DIRECTION_SIGN:
+def _check_options(options: XmrOptions) -> None:
+    if options.improvement_direction not in _DIRECTION_SIGN:
         raise ValueError(
             "improvement_direction must be 'increase', 'decrease' or 'neutral'; "
-            f"got {improvement_direction!r}"
+            f"got {options.improvement_direction!r}"
         )
-    if two_in_three not in ("mdc2023", "nhsr"):
-        raise ValueError(f"two_in_three must be 'mdc2023' or 'nhsr'; got {two_in_three!r}")
-    if trend_ties not in ("break", "ignore"):
-        raise ValueError(f"trend_ties must be 'break' or 'ignore'; got {trend_ties!r}")
-    if trend_length < 3 or shift_length < 3:
+    if options.two_in_three not in ("mdc2023", "nhsr"):
+        raise ValueError(f"two_in_three must be 'mdc2023' or 'nhsr'; got {options.two_in_three!r}")
+    if options.trend_ties not in ("break", "ignore"):
+        raise ValueError(f"trend_ties must be 'break' or 'ignore'; got {options.trend_ties!r}")
+    if options.trend_length < 3 or options.shift_length < 3:
         raise ValueError("trend_length and shift_length must be at least 3 (MDC: 7, or 6)")
-    if fix_after_n_points is not None and fix_after_n_points < MIN_POINTS:
+    fix_after = options.fix_after_n_points
+    if fix_after is not None and fix_after < MIN_POINTS:
         raise ValueError(
             f"fix_after_n_points must be at least {MIN_POINTS} (MDC uses 12 to 20); "
-            f"got {fix_after_n_points!r}"
+            f"got {fix_after!r}"
         )
+    limit = options.limit_constant
+    if not (math.isfinite(limit) and limit > 0):
+        raise ValueError(f"limit_constant must be > 0; got {limit!r}")
 
 
 def _group_bounds(n: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
@@ -505,39 +527,22 @@ def _group_bounds(n: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def xmr_analysis(
-    values: Sequence[float],
-    *,
-    improvement_direction: ImprovementDirection = "increase",
-    screen_outliers: bool = True,
-    fix_after_n_points: int | None = None,
-    rebase_at: Sequence[int] = (),
-    trend_length: int = 7,
-    shift_length: int = 7,
-    two_in_three: TwoInThreeLogic = "mdc2023",
-    trend_ties: TrendTies = "break",
-    target: float | None = None,
-    limit_constant: float = LIMIT_CONSTANT,
+    values: Sequence[float], options: XmrOptions = MDC_OPTIONS, *, rebase_at: Sequence[int] = ()
 ) -> SpcResult:
     """The MDC XmR analysis of ``values`` (in time order, no gaps, no NaN): limits and each
-    point's signal; drawing is :mod:`pcp_cli.charts`.
+    point's signal, found as ``options`` says; drawing is :mod:`pcp_cli.charts`.
 
     Each rebase group (new groups start at the 0-based positions in ``rebase_at``) gets its
     own limits from its first ``fix_after_n_points`` points (all if ``None``). Each point
     gets one rule label, first match wins: outside limits; trend of ``trend_length``;
-    2 in 3 beyond the near-limit band on one side ("mdc2023": points beyond the limits count,
-    "nhsr": they do not); ``shift_length`` points on one side of the mean.
+    2 in 3 beyond the near-limit band on one side; ``shift_length`` points on one side of
+    the mean. The near-limit bands are always 2/3 of the limits.
 
     Raises ``ValueError`` for NaN/infinite values, a group shorter than 5 points or invalid
-    options. ``limit_constant`` defaults to MDC's 2.66 (abspc and controlchartspy use
-    3/1.128); the near-limit bands are always 2/3 of it. Warns (in ``summary.warnings``)
-    when a group's limits rest on fewer than 12 points and when AMR is 0 (degenerate limits).
+    options. Warns (in ``summary.warnings``) when a group's limits rest on fewer than 12
+    points and when AMR is 0 (degenerate limits).
     """
-    _check_options(
-        improvement_direction, two_in_three, trend_ties, trend_length, shift_length,
-        fix_after_n_points,
-    )  # fmt: skip
-    if not (math.isfinite(limit_constant) and limit_constant > 0):
-        raise ValueError(f"limit_constant must be > 0; got {limit_constant!r}")
+    _check_options(options)
     ys = check_finite(values)
     n = len(ys)
     if n < MIN_POINTS:
@@ -546,6 +551,7 @@ def xmr_analysis(
     warnings: list[str] = []
     groups: list[SpcGroup] = []
     cols: dict[str, list[object]] = {k: [] for k in _SCHEMA}
+    direction = options.improvement_direction
     for gi, (a, b) in enumerate(bounds):
         gy = ys[a:b]
         if len(gy) < MIN_POINTS:
@@ -553,33 +559,15 @@ def xmr_analysis(
                 f"rebase group {gi} (positions {a}..{b - 1}) has {len(gy)} points; "
                 f"at least {MIN_POINTS} are needed for limits"
             )
-        g, mrs, used = _group_limits(gy, a, fix_after_n_points, screen_outliers, limit_constant)
+        g, mrs, used = _group_limits(gy, a, options)
         groups.append(g)
         warnings += _group_warnings(gi, g, gy[: g.n_baseline])
-        ruled = _group_rules(gy, g, trend_length, shift_length, two_in_three, trend_ties)
-        _append_points(cols, gi, a, gy, g, (mrs, used), ruled, improvement_direction)
+        ruled = _group_rules(gy, g, options)
+        _append_points(cols, gi, a, gy, g, (mrs, used), ruled, direction)
     points = pl.DataFrame(cols, schema=_SCHEMA)
     last_type: PointType = points["point_type"][-1]
     last = groups[-1]
-    summary = SpcSummary(
-        n_points=n,
-        groups=tuple(groups),
-        mean=last.mean,
-        amr=last.amr,
-        amr_raw=last.amr_raw,
-        lpl=last.lpl,
-        upl=last.upl,
-        screened=screen_outliers,
-        limit_constant=limit_constant,
-        improvement_direction=improvement_direction,
-        two_in_three=two_in_three,
-        trend_length=trend_length,
-        shift_length=shift_length,
-        trend_ties=trend_ties,
-        fix_after_n_points=fix_after_n_points,
-        target=target,
-        variation=variation_icon(last_type, improvement_direction),
-        assurance=assurance_type(last.lpl, last.upl, target, improvement_direction),
-        warnings=tuple(warnings),
-    )
+    variation = variation_icon(last_type, direction)
+    assurance = assurance_type(last.lpl, last.upl, options.target, direction)
+    summary = SpcSummary(n, tuple(groups), options, variation, assurance, tuple(warnings))
     return SpcResult(points=points, summary=summary)

@@ -9,6 +9,7 @@ import pytest
 
 from pcp_cli.stats.common import InsufficientDataError
 from pcp_cli.stats.spc import (
+    XmrOptions,
     assurance_type,
     one_side_end_flags,
     point_type_for,
@@ -33,11 +34,11 @@ V12 = [1.0, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
 
 
 def labels(values: list[float], **kwargs: object) -> list[str]:
-    return list(xmr_analysis(values, **kwargs).points["rule"])  # type: ignore[arg-type]
+    return list(xmr_analysis(values, XmrOptions(**kwargs)).points["rule"])  # type: ignore[arg-type]
 
 
 def types(values: list[float], **kwargs: object) -> list[str]:
-    return list(xmr_analysis(values, **kwargs).points["point_type"])  # type: ignore[arg-type]
+    return list(xmr_analysis(values, XmrOptions(**kwargs)).points["point_type"])  # type: ignore[arg-type]
 
 
 # --- V1.1 limits (NHSRplotthedots snapshot) ---------------------------------------------
@@ -67,13 +68,13 @@ def test_limits_v11(
     lpl: float,
     upl: float,
 ) -> None:
-    s = xmr_analysis(values, **kwargs).summary  # type: ignore[arg-type]
-    assert s.mean == pytest.approx(mean, abs=ABS)
-    assert s.amr == pytest.approx(amr, abs=ABS)
+    s = xmr_analysis(values, XmrOptions(**kwargs)).summary  # type: ignore[arg-type]
+    assert s.current.mean == pytest.approx(mean, abs=ABS)
+    assert s.current.amr == pytest.approx(amr, abs=ABS)
     if amr_raw is not None:
-        assert s.amr_raw == pytest.approx(amr_raw, abs=ABS)
-    assert s.lpl == pytest.approx(lpl, abs=ABS)
-    assert s.upl == pytest.approx(upl, abs=ABS)
+        assert s.current.amr_raw == pytest.approx(amr_raw, abs=ABS)
+    assert s.current.lpl == pytest.approx(lpl, abs=ABS)
+    assert s.current.upl == pytest.approx(upl, abs=ABS)
 
 
 def test_near_limit_bands_v11() -> None:
@@ -96,7 +97,7 @@ def test_screening_drops_the_big_moving_ranges() -> None:
 
 
 def test_fixed_baseline_applies_limits_to_later_points() -> None:
-    r = xmr_analysis(RNORM, fix_after_n_points=12)
+    r = xmr_analysis(RNORM, XmrOptions(fix_after_n_points=12))
     assert r.summary.groups[0].n_baseline == 12
     assert r.points["upl"].n_unique() == 1
     assert r.points["mr_used"].to_list()[12:] == [False] * 8
@@ -109,11 +110,11 @@ def test_fixed_baseline_applies_limits_to_later_points() -> None:
 def test_v12_screened() -> None:
     r = xmr_analysis(V12)
     s = r.summary
-    assert s.mean == pytest.approx(1.9444444, abs=ABS)
-    assert s.amr == pytest.approx(1.0, abs=ABS)
-    assert s.amr_raw == pytest.approx(1.8823529, abs=ABS)
-    assert s.lpl == pytest.approx(-0.7155556, abs=ABS)
-    assert s.upl == pytest.approx(4.6044444, abs=ABS)
+    assert s.current.mean == pytest.approx(1.9444444, abs=ABS)
+    assert s.current.amr == pytest.approx(1.0, abs=ABS)
+    assert s.current.amr_raw == pytest.approx(1.8823529, abs=ABS)
+    assert s.current.lpl == pytest.approx(-0.7155556, abs=ABS)
+    assert s.current.upl == pytest.approx(4.6044444, abs=ABS)
     rules = r.points["rule"].to_list()
     assert rules[4] == "Above UCL"
     assert rules.count("Common Cause") == 17
@@ -121,20 +122,20 @@ def test_v12_screened() -> None:
 
 
 def test_v12_not_screened() -> None:
-    r = xmr_analysis(V12, screen_outliers=False)
+    r = xmr_analysis(V12, XmrOptions(screen_outliers=False))
     s = r.summary
-    assert s.amr == pytest.approx(1.8823529, abs=ABS)
-    assert s.lpl == pytest.approx(-3.0626144, abs=ABS)
-    assert s.upl == pytest.approx(6.9515033, abs=ABS)
+    assert s.current.amr == pytest.approx(1.8823529, abs=ABS)
+    assert s.current.lpl == pytest.approx(-3.0626144, abs=ABS)
+    assert s.current.upl == pytest.approx(6.9515033, abs=ABS)
     assert r.points["rule"][4] == "Above UCL"
-    assert not s.screened
+    assert not s.options.screen_outliers
 
 
 def test_v12_controlchartspy_constant() -> None:
-    s = xmr_analysis(V12, limit_constant=3 / 1.128).summary
-    assert s.amr == pytest.approx(1.0, abs=ABS)
-    assert s.lpl == pytest.approx(-0.7151300, abs=ABS)
-    assert s.upl == pytest.approx(4.6040189, abs=ABS)
+    s = xmr_analysis(V12, XmrOptions(limit_constant=3 / 1.128)).summary
+    assert s.current.amr == pytest.approx(1.0, abs=ABS)
+    assert s.current.lpl == pytest.approx(-0.7151300, abs=ABS)
+    assert s.current.upl == pytest.approx(4.6040189, abs=ABS)
 
 
 # --- V1.3 rules -------------------------------------------------------------------------
@@ -147,9 +148,9 @@ def test_v13_increasing_trend_issue_167() -> None:
     y = [float(i) for i in range(8)]
     r = xmr_analysis(y)
     s = r.summary
-    assert [s.mean, s.amr] == pytest.approx([3.5, 1.0], abs=ABS)
-    assert s.lpl == pytest.approx(0.84, abs=ABS)
-    assert s.upl == pytest.approx(6.16, abs=ABS)
+    assert [s.current.mean, s.current.amr] == pytest.approx([3.5, 1.0], abs=ABS)
+    assert s.current.lpl == pytest.approx(0.84, abs=ABS)
+    assert s.current.upl == pytest.approx(6.16, abs=ABS)
     assert labels(y) == ["Below LCL"] + [T7I] * 6 + ["Above UCL"]
     assert types(y) == ["special_cause_concern"] + ["special_cause_improvement"] * 7
 
@@ -157,9 +158,9 @@ def test_v13_increasing_trend_issue_167() -> None:
 def test_v13_decreasing_trend() -> None:
     y = [-float(i) for i in range(8)]
     s = xmr_analysis(y).summary
-    assert s.mean == pytest.approx(-3.5, abs=ABS)
-    assert s.lpl == pytest.approx(-6.16, abs=ABS)
-    assert s.upl == pytest.approx(-0.84, abs=ABS)
+    assert s.current.mean == pytest.approx(-3.5, abs=ABS)
+    assert s.current.lpl == pytest.approx(-6.16, abs=ABS)
+    assert s.current.upl == pytest.approx(-0.84, abs=ABS)
     assert labels(y) == ["Above UCL"] + [T7D] * 6 + ["Below LCL"]
     assert types(y) == ["special_cause_improvement"] + ["special_cause_concern"] * 7
 
@@ -167,8 +168,8 @@ def test_v13_decreasing_trend() -> None:
 def test_v13_up_then_down_issue_200() -> None:
     y = [float(v) for v in [*range(8), 6, 5, 4, 3, 2, 1]]
     s = xmr_analysis(y).summary
-    assert s.mean == pytest.approx(3.5, abs=ABS)
-    assert s.amr == pytest.approx(1.0, abs=ABS)
+    assert s.current.mean == pytest.approx(3.5, abs=ABS)
+    assert s.current.amr == pytest.approx(1.0, abs=ABS)
     assert labels(y) == ["Below LCL"] + [T7I] * 6 + ["Above UCL"] + [T7D] * 6
 
 
@@ -191,10 +192,10 @@ def test_v13_close_points_on_opposite_sides() -> None:
 def test_v13_shift() -> None:
     y = [10.0, 11, 9, 10, 12, 9, 11, 10, 9, 11, 10, 12, 13, 12, 13, 14, 12, 13, 12]
     s = xmr_analysis(y).summary
-    assert s.mean == pytest.approx(11.2105263, abs=ABS)
-    assert s.amr == pytest.approx(1.4444444, abs=ABS)
-    assert s.lpl == pytest.approx(7.3683041, abs=ABS)
-    assert s.upl == pytest.approx(15.0527485, abs=ABS)
+    assert s.current.mean == pytest.approx(11.2105263, abs=ABS)
+    assert s.current.amr == pytest.approx(1.4444444, abs=ABS)
+    assert s.current.lpl == pytest.approx(7.3683041, abs=ABS)
+    assert s.current.upl == pytest.approx(15.0527485, abs=ABS)
     assert labels(y) == ["Common Cause"] * 11 + ["7 Points Above CL"] * 8
     assert types(y, improvement_direction="increase")[11:] == ["special_cause_improvement"] * 8
     assert types(y, improvement_direction="decrease")[11:] == ["special_cause_concern"] * 8
@@ -308,14 +309,14 @@ def test_rebase_groups_are_independent() -> None:
     assert r.points["group"].to_list() == [0] * 6 + [1] * 6
     assert r.points["moving_range"][6] is None  # no MR across the rebase
     assert set(r.points["rule"].to_list()) == {"Common Cause"}
-    assert r.summary.mean == g1.mean
+    assert r.summary.current.mean == g1.mean
     # without the rebase the jump is special cause
     assert "Common Cause" not in set(labels(y)[6:])
 
 
 def test_rebase_with_fixed_baseline() -> None:
     y = [10.0, 12, 11, 13, 10, 12, 11, 30, 32, 31, 33, 30, 32, 50]
-    r = xmr_analysis(y, rebase_at=[7], fix_after_n_points=5)
+    r = xmr_analysis(y, XmrOptions(fix_after_n_points=5), rebase_at=[7])
     g0, g1 = r.summary.groups
     assert g0.n_baseline == g1.n_baseline == 5
     assert g1.mean == pytest.approx((30 + 32 + 31 + 33 + 30) / 5)
@@ -361,7 +362,8 @@ def test_variation_icon(point_type: str, direction: str, icon: str) -> None:
 def test_variation_icon_uses_last_point() -> None:
     y = [float(i) for i in range(8)]
     assert xmr_analysis(y).summary.variation == "improvement_high"
-    assert xmr_analysis(y, improvement_direction="decrease").summary.variation == "concern_high"
+    decrease = XmrOptions(improvement_direction="decrease")
+    assert xmr_analysis(y, decrease).summary.variation == "concern_high"
     # a special cause earlier but a common-cause last point: common_cause (not abspc's rule)
     assert xmr_analysis(V12).summary.variation == "common_cause"
 
@@ -385,7 +387,7 @@ def test_assurance_strict_and_from_last_group() -> None:
     assert assurance_type(4, 7, 4, "decrease") == "inconsistent"
     assert assurance_type(1, 3, None, "increase") is None
     y = [10.0, 12, 11, 13, 10, 12, 30, 32, 31, 33, 30, 32]
-    s = xmr_analysis(y, rebase_at=[6], target=20.0).summary
+    s = xmr_analysis(y, XmrOptions(target=20.0), rebase_at=[6]).summary
     assert s.assurance == "consistent_pass"  # target below the latest group's LPL
 
 
@@ -411,19 +413,19 @@ def test_short_series_warns() -> None:
 def test_constant_series_is_degenerate_but_quiet() -> None:
     r = xmr_analysis([5.1] * 15)
     s = r.summary
-    assert s.amr == 0.0
-    assert s.lpl == s.upl == s.mean == 5.1
+    assert s.current.amr == 0.0
+    assert s.current.lpl == s.current.upl == s.current.mean == 5.1
     assert any("degenerate" in w for w in s.warnings)
     assert set(r.points["rule"].to_list()) == {"Common Cause"}
 
 
 def test_bad_options() -> None:
     with pytest.raises(ValueError, match="improvement_direction"):
-        xmr_analysis(RNORM, improvement_direction="up")  # type: ignore[arg-type]
+        xmr_analysis(RNORM, XmrOptions(improvement_direction="up"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="two_in_three"):
-        xmr_analysis(RNORM, two_in_three="2019")  # type: ignore[arg-type]
+        xmr_analysis(RNORM, XmrOptions(two_in_three="2019"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="fix_after_n_points"):
-        xmr_analysis(RNORM, fix_after_n_points=3)
+        xmr_analysis(RNORM, XmrOptions(fix_after_n_points=3))
 
 
 def test_points_frame_schema() -> None:
