@@ -28,7 +28,7 @@ this module imports no ``app``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import polars as pl
@@ -165,20 +165,17 @@ def _p(p: float | None, alpha: float) -> str:
     return f" ({shown})" if shown else ""
 
 
+@dataclass
 class FindingCollector:
-    def __init__(
-        self,
-        engine: Engine,
-        registry: ForceRegistry,
-        populations: PopulationTable,
-        plan: CheckPlan,
-    ) -> None:
-        self.engine = engine
-        self.registry = registry
-        self.populations = populations
-        self.plan = plan
-        self.rows: list[dict[str, object]] = []
-        self.skipped: dict[str, list[str]] = {}  # check -> "kpi: reason"
+    """The findings of one force's checks (``rows``, :data:`COLUMNS`) and the KPIs each check
+    passed over, with why (``skipped``: check -> "kpi (reason)")."""
+
+    engine: Engine
+    registry: ForceRegistry
+    populations: PopulationTable
+    plan: CheckPlan
+    rows: list[dict[str, object]] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
 
     # -- one finding ---------------------------------------------------------------
     def add(

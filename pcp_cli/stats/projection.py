@@ -21,11 +21,16 @@ TargetDirection = Literal["at-most", "at-least"]
 """"at-most": the target is met when the value is <= target (crime); "at-least": >=."""
 
 MIN_POINTS = 6
+"""Fewer points than this: no trend is fitted."""
 
 
 @dataclass(frozen=True, slots=True)
 class LinearFit:
-    """OLS fit y_t = a + b·t on t = 1..n (``sigma`` is the residual SD, n − 2 df)."""
+    """OLS fit y_t = a + b·t on t = 1..n.
+
+    ``t_slope`` and ``p_slope`` test the slope against 0; ``sigma`` is the residual SD on
+    ``df`` = n − 2 degrees of freedom; ``sxx`` = Σ(t − t̄)² sizes the intervals around t̄.
+    """
 
     n: int
     intercept: float
@@ -36,9 +41,16 @@ class LinearFit:
     p_slope: float
     r_squared: float
     sigma: float
-    df: int
-    t_mean: float
     sxx: float
+
+    @property
+    def df(self) -> int:
+        return self.n - 2
+
+    @property
+    def t_mean(self) -> float:
+        """t̄, the mean of t = 1..n."""
+        return (self.n + 1) / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +136,6 @@ def fit_linear_trend(values: Sequence[float]) -> LinearFit:
         p_slope=p_slope,
         r_squared=1.0 - sse / sst if sst > 0 else 1.0,
         sigma=sigma,
-        df=df,
-        t_mean=t_mean,
         sxx=sxx,
     )
 
