@@ -109,12 +109,25 @@ def parse_target(text: str) -> Target:
 
 
 @dataclass(frozen=True)
-class ProjectPlan:
-    target: Target
-    by: Month
+class TrendSeries:
+    """The series whose trend is fitted: the months from ``start`` to ``end`` (``None``: up
+    to 24 months with data, to the latest month held), each point a month's value or, with
+    ``rolling``, the 12 months' total (a rate's value over the 12 months) to that month."""
+
     start: Month | None = None
     end: Month | None = None
     rolling: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """Project the trend of ``series`` to ``by`` against ``target`` (``direction`` None: from
+    the KPI's polarity); the RAG's test compares ``current`` (None: the latest 12 months)
+    with ``baseline`` (None: the period before it, or a year earlier, as ``baseline_vs``)."""
+
+    target: Target
+    by: Month
+    series: TrendSeries = TrendSeries()
     direction: TargetDirection | None = None
     current: Period | None = None
     baseline: Period | None = None
@@ -152,9 +165,10 @@ def _window(
     ok = points.ok
     if not ok.height:
         raise NoDataError(f"no data for {kpi.id} for {points.force}")
-    end = plan.end if plan.end is not None else int(ok["start"].max())  # type: ignore[arg-type]
+    series = plan.series
+    end = series.end if series.end is not None else int(ok["start"].max())  # type: ignore[arg-type]
     by_month = {int(r["start"]): r for r in frame.iter_rows(named=True)}
-    need = ROLLING if plan.rolling else 1
+    need = ROLLING if series.rolling else 1
 
     def usable(m: Month) -> bool:
         return all(
@@ -162,11 +176,11 @@ def _window(
             for x in range(m - need + 1, m + 1)
         )
 
-    if plan.start is not None:
-        start = plan.start
+    if series.start is not None:
+        start = series.start
         bad = [m for m in range(start, end + 1) if not usable(m)]
         if bad:
-            what = "12 months of data before it" if plan.rolling else "data"
+            what = "12 months of data before it" if series.rolling else "data"
             raise NoDataError(
                 f"{kpi.id} for {points.force}: {month_text(bad[0])}"
                 + (f" and {len(bad) - 1} more month(s)" if len(bad) > 1 else "")
@@ -177,7 +191,7 @@ def _window(
         if not usable(end):
             raise NoDataError(
                 f"{kpi.id} for {points.force}: no usable data for {month_text(end)}"
-                + (" and the 11 months before it" if plan.rolling else ""),
+                + (" and the 11 months before it" if series.rolling else ""),
                 hint="choose --to, or ingest the missing months",
             )
         start = end
@@ -340,10 +354,11 @@ def _history(
     engine: Engine, kpi: Kpi, force: str, plan: ProjectPlan, warnings: list[str]
 ) -> tuple[KpiPoints, Month, Month, list[float]]:
     """The monthly series to fit and its first and last month (``--by`` must be after)."""
+    series = plan.series
     history_start = None
-    if plan.start is not None:
-        history_start = plan.start - (ROLLING - 1 if plan.rolling else 0)
-    points = engine.points(kpi, force, history_start, plan.end)
+    if series.start is not None:
+        history_start = series.start - (ROLLING - 1 if series.rolling else 0)
+    points = engine.points(kpi, force, history_start, series.end)
     if points.span != 1:
         raise UsageError(
             f"{kpi.id} for {force} comes in blocks of {points.span} months; "
@@ -440,10 +455,10 @@ def _target(
                 f"--target {plan.target.value:+g}% needs the baseline {baseline.label}: {why_not}",
                 hint="give --baseline PERIOD, or a target value",
             )
-        level = _level(kpi, base_value, baseline, plan.rolling)
+        level = _level(kpi, base_value, baseline, plan.series.rolling)
         return level * (1 + plan.target.value / 100)
     target = plan.target.value
-    scale = _scale_warning(kpi, target, values, plan.rolling)
+    scale = _scale_warning(kpi, target, values, plan.series.rolling)
     if scale:
         warnings.append(f"{kpi.id} ({force}): {scale}")
     return target
@@ -475,7 +490,7 @@ def _no_test(baseline: Period, why_not: str | None) -> str:
 
 def _series_name(kpi: Kpi, plan: ProjectPlan) -> str:
     """What the fitted points are: monthly values or rolling 12-month totals/values."""
-    if not plan.rolling:
+    if not plan.series.rolling:
         return "monthly values"
     return "rolling 12-month totals" if kpi.kind == "count" else "rolling 12-month values"
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pcp_cli.analysis.projection import ProjectOutcome, ProjectPlan, parse_target, project_kpi
+from pcp_cli.analysis.projection import (
+    ProjectOutcome,
+    ProjectPlan,
+    TrendSeries,
+    parse_target,
+    project_kpi,
+)
 from pcp_cli.app.window import anchor_month
 from pcp_cli.engine import Engine
 from pcp_cli.errors import UsageError
@@ -63,9 +69,7 @@ def run_projection(
     plan = ProjectPlan(
         target=parse_target(request.target),
         by=parse_month(request.by),
-        start=start,
-        end=end,
-        rolling=request.rolling,
+        series=TrendSeries(start, end, request.rolling),
         direction=request.direction,
         current=current,
         baseline=baseline,

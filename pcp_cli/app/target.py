@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pcp_cli.analysis.projection import ProjectOutcome, ProjectPlan, Target, project_kpi
+from pcp_cli.analysis.projection import (
+    ProjectOutcome,
+    ProjectPlan,
+    Target,
+    TrendSeries,
+    project_kpi,
+)
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
@@ -34,8 +40,7 @@ def target_plan(target: KpiTarget, end: Month | None, alpha: float = DEFAULT_ALP
     return ProjectPlan(
         target=Target(target.amount, relative=target.relative),
         by=target.by,
-        end=end,
-        rolling=target.rolling,
+        series=TrendSeries(end=end, rolling=target.rolling),
         direction=direction,
         baseline=baseline,
         baseline_vs=target.vs if target.vs == "last-year" else "previous",
