@@ -37,8 +37,6 @@ class LinearFit:
     slope: float
     se_intercept: float
     se_slope: float
-    t_slope: float
-    p_slope: float
     r_squared: float
     sigma: float
     sxx: float
@@ -46,6 +44,20 @@ class LinearFit:
     @property
     def df(self) -> int:
         return self.n - 2
+
+    @property
+    def t_slope(self) -> float:
+        """slope / SE; a perfect straight line: infinite (0 when flat)."""
+        if self.se_slope > 0:
+            return self.slope / self.se_slope
+        return math.inf if self.slope else 0.0
+
+    @property
+    def p_slope(self) -> float:
+        """The two-sided p of ``t_slope`` on ``df``; a perfect straight line: 0 (1 when flat)."""
+        if self.se_slope > 0:
+            return 2.0 * t_sf(abs(self.t_slope), self.df)
+        return 0.0 if self.slope else 1.0
 
     @property
     def t_mean(self) -> float:
@@ -116,24 +128,15 @@ def fit_linear_trend(values: Sequence[float]) -> LinearFit:
     resid = y - (intercept + slope * t)
     sse = float((resid**2).sum())
     sst = float(((y - y_mean) ** 2).sum())
-    df = n - 2
-    sigma = math.sqrt(sse / df)
+    sigma = math.sqrt(sse / (n - 2))
     se_slope = sigma / math.sqrt(sxx)
     se_intercept = sigma * math.sqrt(1.0 / n + t_mean**2 / sxx)
-    if se_slope > 0:
-        t_slope = slope / se_slope
-        p_slope = 2.0 * t_sf(abs(t_slope), df)
-    else:  # a perfect straight line
-        t_slope = math.inf if slope else 0.0
-        p_slope = 0.0 if slope else 1.0
     return LinearFit(
         n=n,
         intercept=intercept,
         slope=slope,
         se_intercept=se_intercept,
         se_slope=se_slope,
-        t_slope=t_slope,
-        p_slope=p_slope,
         r_squared=1.0 - sse / sst if sst > 0 else 1.0,
         sigma=sigma,
         sxx=sxx,
