@@ -6,15 +6,15 @@ table for one KPI (:func:`pcp_cli.app.rank.run_rank`), so the chart and the tabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.spc import SpcOptions
 from pcp_cli.analysis.trend import YearTrend, year_on_year
+from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest, run_rank
 from pcp_cli.app.window import anchor_month
 from pcp_cli.engine import Engine, parse_to
@@ -55,22 +55,16 @@ class ChartFigures:
     warnings: list[str] = field(default_factory=list)
 
 
-def chart_figures(
-    engine: Engine,
-    registry: ForceRegistry,
-    groups: Mapping[str, Sequence[str]],
-    populations: PopulationTable,
-    request: ChartRequest,
-) -> ChartFigures:
+def chart_figures(context: PeerContext, request: ChartRequest) -> ChartFigures:
     """The figures ``request`` charts (see :class:`ChartFigures`)."""
-    kpi, force = request.kpi, request.force
+    engine, kpi, force = context.engine, request.kpi, request.force
     if request.kind == "trend":
         latest = _latest(engine, kpi, force, request.to_month)
         return ChartFigures("trend", trend=year_on_year(engine, kpi, force, latest))
     if request.kind == "spc":
-        return _spc(engine, registry, request)
+        return _spc(engine, context.registry, request)
     assert request.rank is not None
-    outcome = run_rank(engine, registry, groups, populations, force, request.rank)
+    outcome = run_rank(context, force, request.rank)
     notes = outcome.result.notes
     return ChartFigures(
         "rank",

@@ -12,8 +12,8 @@ from typing import Literal
 
 import click
 
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.chart import ChartFigures, ChartRequest, chart_figures
+from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest
 from pcp_cli.charts import (
     Chart,
@@ -173,13 +173,8 @@ def chart(
         request = ChartRequest(
             kind, kpi, forces[0], period, from_month, to_month, spc, rank, app.settings.events
         )
-        figures = chart_figures(
-            app.engine(reader),
-            app.forces,
-            app.settings.groups,
-            PopulationTable.from_reader(reader),
-            request,
-        )
+        context = PeerContext(app.engine(reader), app.forces, app.settings.groups)
+        figures = chart_figures(context, request)
     for message in figures.warnings:
         warn(message)
     if not app.quiet and figures.summary:
