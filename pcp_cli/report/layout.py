@@ -14,13 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pcp_cli.analysis.peers.statistics import OK
-from pcp_cli.app.window import year_to_date
-from pcp_cli.errors import PcpError
-from pcp_cli.events import KnownEvent
-from pcp_cli.periods import Period, month_name, parse_month
-from pcp_cli.report.build import CRIME_SECTION, period_words
-from pcp_cli.report.model import KpiLine, Report, ReportPlan, SectionReport, Trend
-from pcp_cli.report.words import (
+from pcp_cli.app.headlines import (
     FRONT_PAGE_HEADLINES,
     JUDGEMENT_WORDS,
     Z_CAP,
@@ -31,6 +25,12 @@ from pcp_cli.report.words import (
     ranked_headlines,
     spc_words,
 )
+from pcp_cli.app.report_build import CRIME_SECTION, period_words
+from pcp_cli.app.report_model import KpiLine, Report, ReportPlan, SectionReport, Trend
+from pcp_cli.app.window import year_to_date
+from pcp_cli.errors import PcpError
+from pcp_cli.events import KnownEvent
+from pcp_cli.periods import Period, month_name, parse_month
 from pcp_cli.text import number, sparkline
 from pcp_cli.text import value as value_text
 
@@ -807,13 +807,7 @@ def _provenance(report: Report) -> tuple[Block, ...]:
     prov = report.provenance
     plan = report.plan
     facts = (
-        ("Generated (UTC)", prov.generated_text),
-        ("pcp version", prov.pcp_version),
-        ("KPI file", prov.kpi_file),
-        ("KPI file SHA-256", prov.kpi_sha256),
-        ("Forces file", prov.forces_file),
-        ("Forces file SHA-256", prov.forces_sha256),
-        ("Store", prov.store),
+        *((label, value) for _, label, value in prov.files()),
         ("Store last updated", prov.store_updated_at or "–"),
         ("Peer group", prov.comparator),
         ("Period", f"{plan.period.label} against {plan.baseline.label}"),
