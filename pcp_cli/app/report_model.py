@@ -75,14 +75,26 @@ class Trend:
 
 
 class _RowFigure:
-    """A number read from a :class:`KpiLine`'s compare row by the attribute's own name."""
+    """A number of a :class:`KpiLine`'s compare row (the column of the attribute's name, or
+    ``column``), None where it is missing."""
+
+    def __init__(self, column: str | None = None) -> None:
+        self.column = column or ""
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.column = name
+        self.column = self.column or name
 
     def __get__(self, line: KpiLine, owner: type | None = None) -> float | None:
         v = line.row.get(self.column)
         return None if v is None else float(v)
+
+
+class _RowText(_RowFigure):
+    """A text of a :class:`KpiLine`'s compare row (a period's label, the test's name)."""
+
+    def __get__(self, line: KpiLine, owner: type | None = None) -> str | None:  # type: ignore[override]
+        v = line.row.get(self.column)
+        return None if v is None else str(v)
 
 
 @dataclass(frozen=True)
@@ -107,19 +119,22 @@ class KpiLine:
     target: TargetStatus | None = None  # the KPI file's target, projected (app.target)
     breakdown: Breakdown | None = None  # by its breakdown KPIs, month by month (app.breakdown)
 
-    def get(self, column: str) -> Any:
-        return self.row.get(column)
-
-    # Numbers of the compare row, None where missing (a period incomplete, no change).
+    # The compare row's columns the paper reads, typed (None where missing: a period
+    # incomplete, a KPI not tested). ``row`` itself is written out whole by report/frame.
     value = _RowFigure()
     baseline_value = _RowFigure()
     change = _RowFigure()
     pct_change = _RowFigure()
-
-    @property
-    def verdict(self) -> str | None:
-        v = self.row.get("verdict")
-        return None if v is None else str(v)
+    p_value = _RowFigure()
+    alpha = _RowFigure()
+    ci_lower = _RowFigure()  # surveys: the Wilson interval and the number asked
+    ci_upper = _RowFigure()
+    respondents = _RowFigure("n")
+    verdict = _RowText()
+    test = _RowText()
+    rag = _RowText()  # surveys: the seed-001 RAG (analysis.significance.proportion_rag)
+    period = _RowText()
+    baseline_period = _RowText()
 
     @property
     def significant(self) -> bool:

@@ -196,13 +196,13 @@ def significance_cell(line: KpiLine) -> Cell:
     if verdict is None:
         return Cell("not tested", "muted")
     text = "yes" if line.significant else "no"
-    rag = line.get("rag")
+    rag = line.rag
     tone = ""
     if isinstance(rag, str) and rag in ("RED", "AMBER", "GREEN"):
         text = f"{rag}: {text}"
         tone = rag.lower()
-    alpha = line.get("alpha")
-    return Cell(text, tone, title=p_text(line.get("p_value"), alpha or 0.05))
+    alpha = line.alpha
+    return Cell(text, tone, title=p_text(line.p_value, alpha or 0.05))
 
 
 _SPC_TONE = {
@@ -489,7 +489,7 @@ def _short(report: Report) -> str:
 def survey_words(line: KpiLine) -> str | None:
     """'74.0% (68.8% to 78.6%; 300 asked)': a survey result with the range the true figure
     lies in 95 times in 100 and the number of people asked (seed 001); None for other KPIs."""
-    low, high, asked = line.get("ci_lower"), line.get("ci_upper"), line.get("n")
+    low, high, asked = line.ci_lower, line.ci_upper, line.respondents
     if line.kpi.kind != "proportion" or line.value is None or None in (low, high, asked):
         return None
     return (
@@ -788,8 +788,8 @@ def _methods(report: Report) -> tuple[Block, ...]:
     ]
     grouped: dict[str, list[str]] = {}
     for line in report.lines:
-        if line.get("test"):
-            grouped.setdefault(f"Test: {line.get('test')}", []).append(line.number)
+        if line.test:
+            grouped.setdefault(f"Test: {line.test}", []).append(line.number)
         if line.peer is None and line.peer_note:
             grouped.setdefault(f"No rank: {line.peer_note}", []).append(line.number)
         if line.spc.note:
