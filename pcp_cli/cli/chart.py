@@ -78,32 +78,23 @@ DATA_FORMATS[".parquet"] = "parquet"
     "Default: the latest in the store."
 )
 @xmr_options(scope="spc: ")
-@click.option(
+@opt.choice(
     "--style",
-    type=click.Choice(["bar", "funnel"]),
-    default="bar",
-    show_default=True,
-    help="rank: bars of the rates with the mean and control lines, or a funnel plot.",
+    ["bar", "funnel"],
+    "bar",
+    "rank: bars of the rates with the mean and control lines, or a funnel plot.",
 )
 @opt.group(help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
 @opt.weighted("rank: group mean Σcount/Σpopulation.")
 @opt.sd("rank: SD of the group's rates.")
 @opt.exclude_incomplete("rank: leave forces whose data look incomplete out of the ranks.")
-@click.option(
+@opt.written_file(
     "--data",
     "data_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
     help="Also write the figures the chart plots to this file (.csv, .tsv, .json, "
     ".jsonl, .parquet).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="File to write: .png or .svg.",
-)
+@opt.output_file(help="File to write: .png or .svg.", required=True)
 @common_options
 def chart(
     app: App,

@@ -9,8 +9,8 @@ from pcp_cli.analysis.check import (
     CHECKS,
     DEFAULT_RECENT,
     FAIL_RULES,
-    CheckKind,
     finding_value,
+    parse_checks,
     parse_fail_on,
     summary_text,
 )
@@ -19,7 +19,7 @@ from pcp_cli.app.check import CheckRequest, run_check
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit
-from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
+from pcp_cli.errors import EXIT_BREACH, EXIT_OK
 
 
 @click.command()
@@ -112,7 +112,7 @@ def check(
       pcp check --kpi Crime --period Q2 --by local-authority --fail-on worse
     """
     rules = parse_fail_on(fail_on)
-    wanted = _parse_checks(checks)
+    wanted = parse_checks(checks)
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = app.engine(reader)
@@ -134,21 +134,6 @@ def check(
     if not app.quiet:
         note(summary_text(frame, rules, outcome.label, outcome.kpis_checked, len(forces)))
     return EXIT_BREACH if frame["breach"].any() else EXIT_OK
-
-
-def _parse_checks(values: tuple[str, ...]) -> tuple[CheckKind, ...]:
-    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
-    if not names:
-        return CHECKS
-    out: list[CheckKind] = []
-    for name in names:
-        kind = next((c for c in CHECKS if c == name), None)
-        if kind is None:
-            raise UsageError(
-                f"--check {name}: unknown check", hint=f"use one or more of {', '.join(CHECKS)}"
-            )
-        out.append(kind)
-    return tuple(dict.fromkeys(out))
 
 
 _STATUS_STYLE = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}

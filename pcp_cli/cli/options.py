@@ -1,9 +1,12 @@
 """The options several commands share (--kpi, --period, --vs, --force, --to, --alpha,
---group), each defined once; a command may word its help for what it does with it."""
+--group, --format, -o), each defined once; a command may word its help for what it does
+with it. Also the shapes every command's own options take (a choice with a default, a file
+written, a store or settings path), so each option is one line of what it means."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +15,58 @@ from pcp_cli.cli import params
 from pcp_cli.cli.completion import complete_areas, complete_forces, complete_kpis
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def together(*options: Decorator) -> Decorator:
+    """Several options as one decorator, shown in --help in the order given."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+def choice(
+    name: str,
+    choices: Sequence[str],
+    default: str,
+    help: str,
+    *,
+    dest: str | None = None,
+    case_sensitive: bool = True,
+) -> Decorator:
+    """One of a fixed set of words, with its default shown in --help (--method, --style, …)."""
+    words = click.Choice(list(choices), case_sensitive=case_sensitive)
+    decls = (name, dest) if dest else (name,)
+    return click.option(*decls, type=words, default=default, show_default=True, help=help)
+
+
+def written_file(*names: str, help: str, required: bool = False) -> Decorator:
+    """A file the command writes (-o/--output, --data): a path, never a folder."""
+    return click.option(
+        *names, type=click.Path(path_type=Path, dir_okay=False), default=None,
+        required=required, help=help,
+    )  # fmt: skip
+
+
+def output_file(help: str, *, required: bool = False) -> Decorator:
+    """-o/--output (``output``): the file written instead of stdout."""
+    return written_file("-o", "--output", help=help, required=required)
+
+
+def output_format(formats: Sequence[str], help: str) -> Decorator:
+    """--format (``fmt``): one of the command's formats, any case; auto by default."""
+    return choice("--format", formats, "auto", help, dest="fmt", case_sensitive=False)
+
+
+def settings_path(name: str, help: str) -> Decorator:
+    """--store, --kpis, --forces (``store_path``, …): where the store and the settings files
+    are; None when not given (the settings then find them)."""
+    dest = name.removeprefix("--") + "_path"
+    return click.option(name, dest, type=click.Path(path_type=Path), default=None, help=help)
+
 
 KPI_HELP = "KPI id, several ids separated by commas, a section name, or all."
 PERIOD_HELP = "Q2, 'Q2 2018/19', 2018/19, FYTD, 12m, 2018-07 or 2018-07..2018-09."
@@ -80,13 +135,8 @@ def weighted(help: str) -> Decorator:
 
 def sd(help: str) -> Decorator:
     """--sd sample|population: the SD of the group's rates (``sd_kind``; see :func:`ddof`)."""
-    return click.option(
-        "--sd",
-        "sd_kind",
-        type=click.Choice(["sample", "population"], case_sensitive=False),
-        default="sample",
-        show_default=True,
-        help=help,
+    return choice(
+        "--sd", ["sample", "population"], "sample", help, dest="sd_kind", case_sensitive=False
     )
 
 

@@ -76,40 +76,28 @@ TONE_STYLES = {
     show_default=True,
     help="Months (to the period end) the XmR chart behind the SPC status uses.",
 )
-@click.option(
+@opt.choice(
     "--charts",
-    type=click.Choice(["notable", "all", "none"]),
-    default="notable",
-    show_default=True,
-    help="HTML: a chart for each KPI with a headline, for every KPI, or none.",
+    ["notable", "all", "none"],
+    "notable",
+    "HTML: a chart for each KPI with a headline, for every KPI, or none.",
 )
-@click.option(
+@opt.choice(
     "--chart-format",
-    type=click.Choice(["svg", "png"]),
-    default="svg",
-    show_default=True,
-    help="HTML: charts inline as SVG (sharp in print) or as base64 PNG images.",
+    ["svg", "png"],
+    "svg",
+    "HTML: charts inline as SVG (sharp in print) or as base64 PNG images.",
 )
 @opt.by(
     help="A 'by area' table per section: local-authority, area or an area type of the "
     "lookup. Default: [report] by in pcp.toml (none if unset)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS, case_sensitive=False),
-    default="auto",
-    show_default=True,
+@opt.output_format(
+    FORMATS,
     help="auto: from the -o suffix (.html, .md, .json, .parquet, .xlsx), else a table on a "
     "terminal and markdown in a pipe.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Write to this file (atomically) instead of stdout.",
-)
+@opt.output_file(help="Write to this file (atomically) instead of stdout.")
 @common_options
 def report(
     app: App,

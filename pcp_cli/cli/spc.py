@@ -33,20 +33,18 @@ POINT_STYLES = {
 @opt.forces()
 @click.option("--from", "from_month", metavar="YYYY-MM", help="First month (default: all data).")
 @opt.to(help="Last month (default: the latest).")
-@click.option(
+@opt.choice(
     "--method",
-    type=click.Choice(["xmr", "iquanta"]),
-    default="xmr",
-    show_default=True,
-    help="xmr: NHS Making Data Count XmR chart; iquanta: recent 6 vs previous 12 months.",
+    ["xmr", "iquanta"],
+    "xmr",
+    "xmr: NHS Making Data Count XmR chart; iquanta: recent 6 vs previous 12 months.",
 )
 @xmr_options()
-@click.option(
+@opt.choice(
     "--lines",
-    type=click.Choice(["monthly", "mean-level"]),
-    default="monthly",
-    show_default=True,
-    help="iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
+    ["monthly", "mean-level"],
+    "monthly",
+    "iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
 )
 @opt.alpha(help="iquanta: significance level of the Poisson comparison of the two windows.")
 @opt.by(

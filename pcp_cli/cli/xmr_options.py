@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from pcp_cli.analysis.spc import SpcOptions
+from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.periods import Month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # (screen moving ranges, 2-in-3 logic) per preset; explicit options override.
 PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
@@ -47,17 +45,14 @@ def spc_options(
     )
 
 
-def xmr_options(scope: str = "") -> Callable[[F], F]:
+def xmr_options(scope: str = "") -> opt.Decorator:
     """--preset, --screen, --two-in-three, --run-length, --trend-ties, --baseline, --rebase,
     --target; ``scope`` prefixes the help (e.g. "spc: ") where a command has other kinds."""
-    options = [
-        click.option(
-            "--preset",
-            type=click.Choice(list(PRESETS)),
-            default="pcp",
-            show_default=True,
-            help=f"{scope}pcp: screened, MDC 2023 2-in-3; mdc-excel: not screened (MDC Excel "
-            "parity); nhsr: NHSRplotthedots v0.2.2 (screened, older 2-in-3).",
+    return opt.together(
+        opt.choice(
+            "--preset", list(PRESETS), "pcp", f"{scope}pcp: screened, MDC 2023 2-in-3; "
+            "mdc-excel: not screened (MDC Excel parity); nhsr: NHSRplotthedots v0.2.2 "
+            "(screened, older 2-in-3).",
         ),
         click.option(
             "--screen/--no-screen",
@@ -72,20 +67,14 @@ def xmr_options(scope: str = "") -> Callable[[F], F]:
             help=f"{scope}2-in-3 rule: mdc2023 (points beyond the limits count; default) or "
             "nhsr (older).",
         ),
-        click.option(
-            "--run-length",
-            type=click.Choice(["6", "7"]),
-            default="7",
-            show_default=True,
-            help=f"{scope}points in a trend or a shift (run on one side of the mean).",
+        opt.choice(
+            "--run-length", ["6", "7"], "7",
+            f"{scope}points in a trend or a shift (run on one side of the mean).",
         ),
-        click.option(
-            "--trend-ties",
-            type=click.Choice(["break", "ignore"]),
-            default="break",
-            show_default=True,
-            help=f"{scope}a repeated value breaks a trend (NHSRplotthedots) or is ignored "
-            "(MDC guidance).",
+        opt.choice(
+            "--trend-ties", ["break", "ignore"], "break",
+            f"{scope}a repeated value breaks a trend (NHSRplotthedots) or is ignored (MDC "
+            "guidance).",
         ),
         click.option(
             "--baseline",
@@ -109,11 +98,4 @@ def xmr_options(scope: str = "") -> Callable[[F], F]:
             help=f"{scope}target value: the MDC assurance (consistent pass / fail / "
             "inconsistent) and a target line on charts.",
         ),
-    ]
-
-    def apply(func: F) -> F:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return apply
+    )  # fmt: skip
