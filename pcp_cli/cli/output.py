@@ -19,7 +19,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,6 +101,15 @@ def _refuse_binary_on_terminal(fmt: str, output: Path | None) -> None:
             f"refusing to write {'Parquet' if fmt == 'parquet' else 'a workbook'} to a terminal",
             hint=f"use -o FILE.{fmt} or pipe it to another program",
         )
+
+
+def format_named(path: Path, formats: Mapping[str, str], what: str, hint: str) -> str:
+    """The format the file's suffix names (any case), or a usage error saying so, with
+    ``hint``: the names understood."""
+    found = formats.get(path.suffix.lower())
+    if found is None:
+        raise UsageError(f"cannot tell the {what} format from '{path.name}'", hint=hint)
+    return found
 
 
 def is_stdout(output: Path | None) -> bool:

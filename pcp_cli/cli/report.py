@@ -20,6 +20,7 @@ from pcp_cli.cli.output import (
     TableView,
     fit_columns,
     fitted_rich_table,
+    format_named,
     render,
     terminal_forced,
     write_output,
@@ -188,13 +189,8 @@ def _resolve_format(fmt: str, output: Path | None) -> str:
     if fmt != "auto":
         return fmt
     if output is not None:
-        found = SUFFIXES.get(output.suffix.lower())
-        if found is None:
-            raise UsageError(
-                f"cannot tell the report format from '{output.name}'",
-                hint="name the file .html, .md, .json, .parquet or .xlsx, or give --format",
-            )
-        return found
+        hint = "name the file .html, .md, .json, .parquet or .xlsx, or give --format"
+        return format_named(output, SUFFIXES, "report", hint)
     return "table" if sys.stdout.isatty() else "markdown"
 
 

@@ -10,10 +10,9 @@ from pcp_cli.app.spc import SpcRequest, run_spc
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.cli.xmr_options import spc_options, xmr_options
+from pcp_cli.cli.xmr_options import XmrChoices, xmr_options
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
-from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 # MDC colours (methods.md §1.6): improvement blue, concern orange, neutral purple.
 POINT_STYLES = {
@@ -60,14 +59,7 @@ def spc(
     from_month: str | None,
     to_month: str | None,
     method: SpcMethod,
-    preset: str,
-    screen: bool | None,
-    two_in_three: TwoInThreeLogic | None,
-    run_length: str,
-    trend_ties: TrendTies,
-    baseline: int | None,
-    rebase_months: tuple[str, ...],
-    target: float | None,
+    xmr: XmrChoices,
     lines: str,
     alpha: float,
     by: str | None,
@@ -95,11 +87,9 @@ def spc(
     end = parse_month(to_month) if to_month else None
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
-    options = spc_options(
-        preset, screen, two_in_three, int(run_length), trend_ties, baseline,
-        tuple(parse_month(m) for m in rebase_months), target,
-        lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha,
-    )  # fmt: skip
+    options = xmr.spc_options(
+        lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha
+    )
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = app.engine(reader)

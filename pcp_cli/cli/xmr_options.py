@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 import click
@@ -9,7 +12,7 @@ import click
 from pcp_cli.analysis.spc import SpcOptions
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
-from pcp_cli.periods import Month
+from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 # (screen moving ranges, 2-in-3 logic) per preset; explicit options override.
@@ -20,35 +23,40 @@ PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
 }
 
 
-def spc_options(
-    preset: str,
-    screen: bool | None,
-    two_in_three: TwoInThreeLogic | None,
-    run_length: int,
-    trend_ties: TrendTies,
-    baseline: int | None,
-    rebase: tuple[Month, ...],
-    target: float | None,
-    **more: Any,
-) -> SpcOptions:
-    """The chart options from the XmR options: the preset, then what is given explicitly."""
-    screen_default, logic_default = PRESETS[preset]
-    return SpcOptions(
-        screen=screen_default if screen is None else screen,
-        two_in_three=logic_default if two_in_three is None else two_in_three,
-        run_length=int(run_length),
-        trend_ties=trend_ties,
-        baseline=baseline,
-        rebase=rebase,
-        target=target,
-        **more,
-    )
+@dataclass(frozen=True)
+class XmrChoices:
+    """The XmR options as given (None: the preset decides); fields named as the options'."""
+
+    preset: str
+    screen: bool | None
+    two_in_three: TwoInThreeLogic | None
+    run_length: str
+    trend_ties: TrendTies
+    baseline: int | None
+    rebase_months: tuple[str, ...]
+    target: float | None
+
+    def spc_options(self, **more: Any) -> SpcOptions:
+        """The chart options: the preset, then what is given explicitly (``more``: the
+        command's own, e.g. the iQuanta lines)."""
+        screen_default, logic_default = PRESETS[self.preset]
+        return SpcOptions(
+            screen=screen_default if self.screen is None else self.screen,
+            two_in_three=logic_default if self.two_in_three is None else self.two_in_three,
+            run_length=int(self.run_length),
+            trend_ties=self.trend_ties,
+            baseline=self.baseline,
+            rebase=tuple(parse_month(m) for m in self.rebase_months),
+            target=self.target,
+            **more,
+        )
 
 
 def xmr_options(scope: str = "") -> opt.Decorator:
     """--preset, --screen, --two-in-three, --run-length, --trend-ties, --baseline, --rebase,
-    --target; ``scope`` prefixes the help (e.g. "spc: ") where a command has other kinds."""
-    return opt.together(
+    --target, handed to the command as one ``xmr`` (:class:`XmrChoices`); ``scope`` prefixes
+    the help (e.g. "spc: ") where a command has other kinds."""
+    options = opt.together(
         opt.choice(
             "--preset", list(PRESETS), "pcp", f"{scope}pcp: screened, MDC 2023 2-in-3; "
             "mdc-excel: not screened (MDC Excel parity); nhsr: NHSRplotthedots v0.2.2 "
@@ -99,3 +107,16 @@ def xmr_options(scope: str = "") -> opt.Decorator:
             "inconsistent) and a target line on charts.",
         ),
     )  # fmt: skip
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in _FIELDS}
+            return func(*args, xmr=XmrChoices(**given), **kwargs)
+
+        return options(wrapper)
+
+    return apply
+
+
+_FIELDS = [f.name for f in fields(XmrChoices)]
