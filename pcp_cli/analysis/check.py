@@ -108,7 +108,9 @@ COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
 
 def parse_fail_on(values: Iterable[str]) -> tuple[FailRule, ...]:
     """``--fail-on`` values, repeatable and comma-separated; none given: the default."""
-    return parse_words(values, FAIL_RULES, DEFAULT_FAIL_ON, "--fail-on", "rule")
+    return parse_words(
+        values, FAIL_RULES, DEFAULT_FAIL_ON, "--fail-on", "rule", " (comma-separated)"
+    )
 
 
 def parse_checks(values: Iterable[str]) -> tuple[CheckKind, ...]:
@@ -125,6 +127,7 @@ def parse_words(
     default: tuple[Word, ...],
     option: str,
     noun: str,
+    hint_end: str = "",
 ) -> tuple[Word, ...]:
     """Words of a fixed set, repeated or comma-separated, any case, each once in the order
     first given; none given: ``default``. An unknown word is a usage error naming it."""
@@ -137,7 +140,7 @@ def parse_words(
         if word is None:
             raise UsageError(
                 f"{option} {name}: unknown {noun}",
-                hint=f"use one or more of {', '.join(known)} (comma-separated)",
+                hint=f"use one or more of {', '.join(known)}{hint_end}",
             )
         chosen.append(word)
     return tuple(dict.fromkeys(chosen))

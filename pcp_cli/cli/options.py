@@ -5,7 +5,10 @@ written, a store or settings path), so each option is one line of what it means.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,22 @@ def together(*options: Decorator) -> Decorator:
         for option in reversed(options):
             func = option(func)
         return func
+
+    return apply
+
+
+def bundled(into: type[Any], name: str, *options: Decorator) -> Decorator:
+    """``options`` handed to the command as one keyword argument ``name``: an ``into`` (a
+    dataclass whose fields are named as the options' parameters) built from their values."""
+    fields = [f.name for f in dataclasses.fields(into)]
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = {field: kwargs.pop(field) for field in fields}
+            return func(*args, **{name: into(**given)}, **kwargs)
+
+        return together(*options)(wrapper)
 
     return apply
 
@@ -59,6 +78,17 @@ def output_file(help: str, *, required: bool = False) -> Decorator:
 def output_format(formats: Sequence[str], help: str) -> Decorator:
     """--format (``fmt``): one of the command's formats, any case; auto by default."""
     return choice("--format", formats, "auto", help, dest="fmt", case_sensitive=False)
+
+
+def flag(name: str, dest: str, help: str) -> Decorator:
+    """An on/off option, off unless given (``dest``: True when given)."""
+    return click.option(name, dest, is_flag=True, help=help)
+
+
+def words(name: str, dest: str, metavar: str, help: str) -> Decorator:
+    """Words of a fixed set, comma-separated or repeated (--fail-on, --check): the raw values,
+    parsed by the command (analysis.check.parse_words) so a wrong one names its option."""
+    return click.option(name, dest, multiple=True, metavar=metavar, help=help)
 
 
 def settings_path(name: str, help: str) -> Decorator:
@@ -127,6 +157,38 @@ def alpha(help: str = ALPHA_HELP) -> Decorator:
 
 def group(help: str = GROUP_HELP) -> Decorator:
     return click.option("--group", "group_spec", default="msg", show_default=True, help=help)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a period comparison is asked about: the KPIs (--kpi), the period (--period)
+    against its baseline (--vs), the forces (--force), the month relative periods end at
+    (--to)."""
+
+    kpi_spec: str
+    period: str
+    vs: str
+    force_names: tuple[str, ...]
+    to_month: str | None
+
+
+def question(
+    *,
+    period_default: str | None = None,
+    period_help: str = PERIOD_HELP,
+    vs_help: str = VS_HELP,
+    to_help: str = TO_HELP,
+) -> Decorator:
+    """--kpi, --period, --vs, --force, --to, handed to the command as one ``question``."""
+    return bundled(
+        Question,
+        "question",
+        kpi(),
+        period(period_default, period_help),
+        vs(vs_help),
+        forces(),
+        to(to_help),
+    )
 
 
 def weighted(help: str) -> Decorator:

@@ -9,7 +9,7 @@ from pcp_cli.analysis.spc import SpcMethod, SpcOutcome
 from pcp_cli.app.spc import SpcRequest, run_spc
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
-from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
+from pcp_cli.cli.output import RAG_STYLES, TableView, emit, fmt_number, fmt_value
 from pcp_cli.cli.xmr_options import XmrChoices, xmr_options
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
@@ -184,9 +184,6 @@ def _xmr_view(frame: pl.DataFrame) -> TableView:
     )
 
 
-_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
-
-
 def _iquanta_view(frame: pl.DataFrame) -> TableView:
     multi_force, multi_kpi = _several(frame)
     headers = [
@@ -226,8 +223,8 @@ def _iquanta_view(frame: pl.DataFrame) -> TableView:
                 poisson,
             ]
         )
-        if last and r["rag"] in _RAG_STYLE:
-            cell_styles[(i, offset + 6)] = _RAG_STYLE[r["rag"]]
+        if last and r["rag"] in RAG_STYLES:
+            cell_styles[(i, offset + 6)] = RAG_STYLES[r["rag"]]
     first = frame.row(0, named=True)
     title = (
         f"SPC (iQuanta-style): {first['label']}, {first['force_name']}"

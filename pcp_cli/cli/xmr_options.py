@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -56,7 +54,9 @@ def xmr_options(scope: str = "") -> opt.Decorator:
     """--preset, --screen, --two-in-three, --run-length, --trend-ties, --baseline, --rebase,
     --target, handed to the command as one ``xmr`` (:class:`XmrChoices`); ``scope`` prefixes
     the help (e.g. "spc: ") where a command has other kinds."""
-    options = opt.together(
+    return opt.bundled(
+        XmrChoices,
+        "xmr",
         opt.choice(
             "--preset", list(PRESETS), "pcp", f"{scope}pcp: screened, MDC 2023 2-in-3; "
             "mdc-excel: not screened (MDC Excel parity); nhsr: NHSRplotthedots v0.2.2 "
@@ -107,16 +107,3 @@ def xmr_options(scope: str = "") -> opt.Decorator:
             "inconsistent) and a target line on charts.",
         ),
     )  # fmt: skip
-
-    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            given = {name: kwargs.pop(name) for name in _FIELDS}
-            return func(*args, xmr=XmrChoices(**given), **kwargs)
-
-        return options(wrapper)
-
-    return apply
-
-
-_FIELDS = [f.name for f in fields(XmrChoices)]
