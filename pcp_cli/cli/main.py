@@ -13,11 +13,11 @@ import os
 import re
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import click
 
-from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.errors import (
     EXIT_BROKEN_PIPE,
@@ -78,10 +78,13 @@ def _global_options(func: Any) -> Any:
 
     Given after the command they win; common_options reads these from the root context.
     """
-    return opt.together(
-        opt.settings_path("--store", "Store folder (as the command's --store)."),
-        opt.settings_path("--kpis", "KPI definitions file."),
-        opt.settings_path("--forces", "Forces file."),
+    options = [
+        click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+                     help="Store folder (as the command's --store)."),
+        click.option("--kpis", "kpis_path", type=click.Path(path_type=Path), default=None,
+                     help="KPI definitions file."),
+        click.option("--forces", "forces_path", type=click.Path(path_type=Path), default=None,
+                     help="Forces file."),
         click.option("-v", "--verbose", count=True, help="Say which files are used, and more."),
         click.option("-q", "--quiet", is_flag=True, help="No progress, summaries or warnings."),
         click.option("--wait", type=params.NON_NEGATIVE, default=None,
@@ -90,7 +93,10 @@ def _global_options(func: Any) -> Any:
         click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
                      help="Messages on stderr as text lines, or one JSON object each "
                      "(also $PCP_LOG_FORMAT)."),
-    )(func)  # fmt: skip
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
