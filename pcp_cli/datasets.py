@@ -7,6 +7,7 @@ nothing is inferred from the data.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,12 +15,24 @@ Dtype = Literal["str", "int", "float", "date"]
 Partitioning = Literal["force-month", "force", "single"]
 
 
+def snake_case(header: str) -> str:
+    """'Self-defined ethnicity' -> self_defined_ethnicity."""
+    return re.sub(r"[^0-9a-z]+", "_", header.strip().lower()).strip("_")
+
+
 @dataclass(frozen=True)
 class Column:
+    """A column of an extract: its header, its type, whether every extract has it, and its
+    name in the store, by default the header in snake_case ('LSOA code': lsoa_code)."""
+
     source: str  # header in the extract
-    name: str  # snake_case name in the store
     dtype: Dtype = "str"
     required: bool = True
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", snake_case(self.source))
 
 
 @dataclass(frozen=True)
@@ -66,43 +79,43 @@ def _force_month(
     )
 
 
-# The four columns every data.police.uk crime and outcome file starts with.
-_POLICE_UK_CRIME_HEAD = (
-    Column("Crime ID", "crime_id"),
-    Column("Month", "month"),
-    Column("Reported by", "reported_by"),
-    Column("Falls within", "falls_within"),
+# The nine columns every data.police.uk crime and outcome file starts with.
+_POLICE_UK_CRIME = (
+    Column("Crime ID"),
+    Column("Month"),
+    Column("Reported by"),
+    Column("Falls within"),
+    Column("Longitude", "float"),
+    Column("Latitude", "float"),
+    Column("Location"),
+    Column("LSOA code"),
+    Column("LSOA name"),
 )
 
-_POLICE_UK_LOCATION = (
-    Column("Longitude", "longitude", "float"),
-    Column("Latitude", "latitude", "float"),
-    Column("Location", "location"),
-    Column("LSOA code", "lsoa_code"),
-    Column("LSOA name", "lsoa_name"),
-)
 
-STREET = _force_month(
+def _police_uk_crimes(
+    name: str, what: str, own_columns: tuple[Column, ...], dimensions: tuple[str, ...]
+) -> DatasetSpec:
+    """A data.police.uk crime or outcome file: the nine shared columns, then its own."""
+    columns = (*_POLICE_UK_CRIME, *own_columns)
+    return _force_month(name, f"data.police.uk {what}", columns, dimensions)
+
+
+STREET = _police_uk_crimes(
     "street",
-    "data.police.uk street-level crime and ASB",
-    (
-        *_POLICE_UK_CRIME_HEAD,
-        *_POLICE_UK_LOCATION,
-        Column("Crime type", "crime_type"),
-        Column("Last outcome category", "last_outcome_category"),
-        Column("Context", "context", required=False),
+    "street-level crime and ASB",
+    own_columns=(
+        Column("Crime type"),
+        Column("Last outcome category"),
+        Column("Context", required=False),
     ),
     dimensions=("crime_type", "last_outcome_category"),
 )
 
-OUTCOMES = _force_month(
+OUTCOMES = _police_uk_crimes(
     "outcomes",
-    "data.police.uk outcomes",
-    (
-        *_POLICE_UK_CRIME_HEAD,
-        *_POLICE_UK_LOCATION,
-        Column("Outcome type", "outcome_type"),
-    ),
+    "outcomes",
+    own_columns=(Column("Outcome type"),),
     dimensions=("outcome_type",),
 )
 
@@ -110,29 +123,21 @@ STOP_SEARCH = _force_month(
     "stop-search",
     "data.police.uk stop and search",
     (
-        Column("Type", "type"),
-        Column("Date", "date"),
-        Column("Part of a policing operation", "part_of_a_policing_operation", required=False),
-        Column("Policing operation", "policing_operation", required=False),
-        Column("Latitude", "latitude", "float"),
-        Column("Longitude", "longitude", "float"),
-        Column("Gender", "gender"),
-        Column("Age range", "age_range"),
-        Column("Self-defined ethnicity", "self_defined_ethnicity"),
-        Column("Officer-defined ethnicity", "officer_defined_ethnicity"),
-        Column("Legislation", "legislation"),
-        Column("Object of search", "object_of_search"),
-        Column("Outcome", "outcome"),
-        Column(
-            "Outcome linked to object of search",
-            "outcome_linked_to_object_of_search",
-            required=False,
-        ),
-        Column(
-            "Removal of more than just outer clothing",
-            "removal_of_more_than_just_outer_clothing",
-            required=False,
-        ),
+        Column("Type"),
+        Column("Date"),
+        Column("Part of a policing operation", required=False),
+        Column("Policing operation", required=False),
+        Column("Latitude", "float"),
+        Column("Longitude", "float"),
+        Column("Gender"),
+        Column("Age range"),
+        Column("Self-defined ethnicity"),
+        Column("Officer-defined ethnicity"),
+        Column("Legislation"),
+        Column("Object of search"),
+        Column("Outcome"),
+        Column("Outcome linked to object of search", required=False),
+        Column("Removal of more than just outer clothing", required=False),
     ),
     dimensions=("type", "object_of_search", "outcome", "legislation"),
 )
@@ -141,14 +146,14 @@ PRC = _force_month(
     "prc",
     "Home Office police recorded crime (PFA open data table)",
     (
-        Column("Financial Year", "financial_year"),
-        Column("Financial Quarter", "financial_quarter"),
-        Column("Force Name", "force_name"),
-        Column("Offence Description", "offence_description"),
-        Column("Offence Group", "offence_group"),
-        Column("Offence Subgroup", "offence_subgroup"),
-        Column("Offence Code", "offence_code"),
-        Column("Number of Offences", "number_of_offences"),
+        Column("Financial Year"),
+        Column("Financial Quarter"),
+        Column("Force Name"),
+        Column("Offence Description"),
+        Column("Offence Group"),
+        Column("Offence Subgroup"),
+        Column("Offence Code"),
+        Column("Number of Offences"),
     ),
     dimensions=("offence_code", "offence_description", "offence_group", "offence_subgroup"),
     value_column="number_of_offences",
@@ -167,7 +172,7 @@ def _force_measures(
     return DatasetSpec(
         name=name,
         title=title,
-        columns=(Column("force", "force_name"), *columns),
+        columns=(Column("force", name="force_name"), *columns),
         dimensions=("measure",),
         value_column=value_column,
         partitioning="force",
@@ -181,10 +186,10 @@ COUNTS = _force_measures(
     "counts",
     "generic aggregated counts (force, month or period, measure, value)",
     (
-        Column("month", "month", required=False),
-        Column("period", "period", required=False),
-        Column("measure", "measure"),
-        Column("value", "value", "int"),
+        Column("month", required=False),
+        Column("period", required=False),
+        Column("measure"),
+        Column("value", "int"),
     ),
     value_column="value",
 )
@@ -193,10 +198,10 @@ SURVEY = _force_measures(
     "survey",
     "survey proportions (force, period, measure, respondents, positive)",
     (
-        Column("period", "period"),
-        Column("measure", "measure"),
-        Column("respondents", "respondents", "int"),
-        Column("positive", "positive", "int"),
+        Column("period"),
+        Column("measure"),
+        Column("respondents", "int"),
+        Column("positive", "int"),
     ),
     value_column="positive",
     extra_columns=("respondents",),
@@ -206,9 +211,9 @@ POPULATION = DatasetSpec(
     name="population",
     title="mid-year population estimates (force, year, population)",
     columns=(
-        Column("force", "force_name"),
-        Column("year", "year", "int"),
-        Column("population", "population", "int"),
+        Column("force", name="force_name"),
+        Column("year", "int"),
+        Column("population", "int"),
     ),
     dimensions=(),
     value_column="population",
@@ -234,15 +239,15 @@ CRIME_RECORDS = _force_month(
     "force crime records (one row per recorded crime)",
     # The stored columns (the extract's canonical columns: pcp_cli.ingest.records.CANONICAL).
     (
-        Column("recorded_date", "recorded_date", "date"),
-        Column("ho_code", "ho_code"),
-        Column("lsoa_code", "lsoa_code"),
-        Column("domestic", "domestic"),
-        Column("hate_strands", "hate"),
-        *(Column("hate_strands", flag) for flag in HATE_STRANDS.values()),
-        Column("victim_ref", "victim_key"),
-        Column("outcome", "outcome", required=False),
-        Column("outcome_date", "outcome_date", "date", required=False),
+        Column("recorded_date", "date"),
+        Column("ho_code"),
+        Column("lsoa_code"),
+        Column("domestic"),
+        Column("hate_strands", name="hate"),
+        *(Column("hate_strands", name=flag) for flag in HATE_STRANDS.values()),
+        Column("victim_ref", name="victim_key"),
+        Column("outcome", required=False),
+        Column("outcome_date", "date", required=False),
     ),
     dimensions=("ho_code", "domestic", "hate", *HATE_STRANDS.values()),
 )
@@ -252,10 +257,10 @@ AREAS = DatasetSpec(
     name="areas",
     title="lookup of LSOA codes to local areas (lsoa_code, area, area_type, population)",
     columns=(
-        Column("lsoa_code", "lsoa_code"),
-        Column("area", "area"),
-        Column("area_type", "area_type", required=False),
-        Column("population", "population", "int", required=False),
+        Column("lsoa_code"),
+        Column("area"),
+        Column("area_type", required=False),
+        Column("population", "int", required=False),
     ),
     dimensions=(),
     value_column=None,

@@ -222,25 +222,23 @@ class Manifest:
 
     def file_hashes(self) -> dict[str, str]:
         """Recorded SHA-256 of the store's files (stores written before 0.2 lack them)."""
-        hashes: dict[str, str] = {}
-        for ds in self.datasets.values():
-            for part in ds.get("partitions", {}).values():
-                if part.get("sha256") is not None:
-                    hashes[part["file"]] = str(part["sha256"])
-            if ds.get("aggregate") and ds.get("aggregate_sha256") is not None:
-                hashes[ds["aggregate"]] = str(ds["aggregate_sha256"])
-        return hashes
+        return {name: str(sha) for name, sha in self._recorded("sha256").items()}
 
     def file_sizes(self) -> dict[str, int]:
         """Recorded byte sizes of the store's files (stores written before 0.1 lack them)."""
-        sizes: dict[str, int] = {}
+        return {name: int(size) for name, size in self._recorded("bytes").items()}
+
+    def _recorded(self, fact: str) -> dict[str, Any]:
+        """What the manifest records of each file under ``fact`` (an aggregate's under
+        ``aggregate_<fact>``); files it is not recorded for are left out."""
+        found: dict[str, Any] = {}
         for ds in self.datasets.values():
             for part in ds.get("partitions", {}).values():
-                if part.get("bytes") is not None:
-                    sizes[part["file"]] = int(part["bytes"])
-            if ds.get("aggregate") and ds.get("aggregate_bytes") is not None:
-                sizes[ds["aggregate"]] = int(ds["aggregate_bytes"])
-        return sizes
+                if part.get(fact) is not None:
+                    found[part["file"]] = part[fact]
+            if ds.get("aggregate") and ds.get(f"aggregate_{fact}") is not None:
+                found[ds["aggregate"]] = ds[f"aggregate_{fact}"]
+        return found
 
     def sources_in_order(self) -> list[dict[str, Any]]:
         """Recorded sources in the order they were ingested (later ones win on replacement)."""

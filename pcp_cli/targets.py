@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pcp_cli.errors import UsageError
 from pcp_cli.periods import Month, month_name, parse_month, parse_period
+
+if TYPE_CHECKING:  # the statistics (numpy) are not loaded with the KPI file
+    from pcp_cli.stats.projection import TargetDirection
 
 TargetSeries = Literal["rolling-12", "monthly"]
 SERIES: tuple[TargetSeries, ...] = ("rolling-12", "monthly")
@@ -32,14 +35,15 @@ EXAMPLE = (
 
 @dataclass(frozen=True)
 class KpiTarget:
-    """``amount`` is the level, or the change in percent against ``vs`` when ``relative``."""
+    """``amount`` by the month ``by``: a level, or when ``relative`` a change in percent
+    against ``vs`` (as :class:`pcp_cli.analysis.projection.Target`, a level unless said)."""
 
     amount: float
-    relative: bool
     by: Month
+    relative: bool = False
     vs: str | None = None
     series: TargetSeries = "rolling-12"
-    direction: str | None = None
+    direction: TargetDirection | None = None  # None: the way the KPI's polarity says
 
     @property
     def rolling(self) -> bool:
@@ -75,7 +79,7 @@ def read_target(raw: Any, polarity: str) -> tuple[KpiTarget | None, list[str]]:
         problems.append('a neutral KPI\'s target needs direction = "at-most" or "at-least"')
     if problems or amount is None or by is None:
         return None, problems
-    return KpiTarget(amount, relative, by, vs, series, direction), []
+    return KpiTarget(amount, by, relative, vs, series, direction), []
 
 
 def _amount(raw: dict[str, Any], problems: list[str]) -> tuple[float | None, bool]:

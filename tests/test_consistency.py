@@ -108,3 +108,32 @@ def test_real_msg_report_rank_and_check_agree(tmp_path_factory: pytest.TempPathF
     result = run_pcp(["ingest", "--store", str(store), str(street), str(population)])
     assert result.exit_code == 0, result.stderr
     assert _msg_rank_agrees(store, "Q3 2018/19") >= 14  # all crime and its street groups
+
+
+def test_samples_survey_rag_is_one_answer(sample_store: Path) -> None:
+    """The survey RAG: compare's ``rag`` is the report's ``survey_rag`` and check's status."""
+    period = "Q2 2018/19"
+    report = _report(sample_store, period)
+    compare = {r["kpi"]: r for r in _json(sample_store, "compare", "--force", "leicestershire",
+                                           "--kpi", "all", "--period", period)}  # fmt: skip
+    surveys = {k: r for k, r in compare.items() if r["rag"] is not None}
+    assert len(surveys) >= 3  # the samples' three surveys
+    assert _differences(surveys, report, "rag", "survey_rag") == []
+    assert _differences(surveys, report, "rag_test", "survey_rag_test") == []
+    checked = _check(sample_store, period, "survey")
+    assert _differences(surveys, checked, "rag", "status") == []
+
+
+def test_survey_rag_words_follow_alpha(tmp_path: Path) -> None:
+    """check's words say the confidence the RAG was judged at (1 − alpha), not a fixed 95%."""
+    from tests.test_significance import survey
+
+    store = survey(tmp_path, [("2017-09", 1000, 800), ("2018-09", 1000, 740)])
+    args = ["check", "--store", str(store), "--force", "leicestershire", "--kpi",
+            "victim-satisfaction", "--period", "2018-09", "--all", "--check", "survey",
+            "--format", "json"]  # fmt: skip
+    for alpha, words in (("0.05", "RED, 95% confident"), ("0.1", "RED, 90% confident")):
+        result = run_pcp([*args, "--alpha", alpha])
+        assert result.exit_code == 10, result.stderr  # RED fails by default
+        (finding,) = json.loads(result.stdout)
+        assert finding["status"] == "RED" and words in finding["detail"], finding["detail"]

@@ -24,6 +24,7 @@ from pcp_cli.errors import ConfigError, DataError, UsageError
 from pcp_cli.forces import load_forces
 from pcp_cli.ingest import readers
 from pcp_cli.ingest.readers import ReadOptions, Source, parse, peek_file
+from pcp_cli.ingest.rows import read_csv
 from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.periods import (
     Period,
@@ -430,7 +431,7 @@ def _both_ways(
             row[column] = '"' + value.replace('"', '""') + '"'
         lines.append(",".join(row))
     data = ("\n".join(lines) + "\n").encode()
-    text = readers._read_csv(Source("f.csv", data), data)
+    text = read_csv(Source("f.csv", data), data)
     fast = readers._fast_police_uk(text, DATASETS["street"], FORCES)
     with patcher.context() as patch:
         patch.setattr(readers, "_fast_police_uk", lambda *args, **kwargs: None)

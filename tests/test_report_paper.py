@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pcp_cli.app.headlines import direction, headline, importance, ranked_headlines
+from pcp_cli.app.report_model import KpiLine, SpcStatus
 from pcp_cli.kpis import load_catalogue
-from pcp_cli.report.model import KpiLine, SpcStatus
-from pcp_cli.report.words import direction, headline, importance, ranked_headlines
 from tests.conftest import REPO, run_pcp
 
 PERIOD = "Q2 2018/19"

@@ -206,17 +206,18 @@ def test_a_large_file_is_counted_first_and_written_after_with_the_same_store(
     monkeypatch.setattr(streaming, "_LARGE_BYTES", 0)
     two_pass: list[str] = []
     sinks: list[str] = []
-    real_two_pass, real_sink = streaming._count_then_sink, streaming._sink
+    real_write, real_sink = streaming._write_and_count, streaming._sink
 
-    def counted(*args: Any) -> Any:
-        two_pass.extend(args[3])
-        return real_two_pass(*args)
+    def counted(*args: Any, large: bool) -> Any:
+        if large:
+            two_pass.extend(args[3])
+        return real_write(*args, large=large)
 
     def sink(rows: Any, staged: Any, written: Any) -> Any:
         sinks.extend(staged)
         return real_sink(rows, staged, written)
 
-    monkeypatch.setattr(streaming, "_count_then_sink", counted)
+    monkeypatch.setattr(streaming, "_write_and_count", counted)
     monkeypatch.setattr(streaming, "_sink", sink)
     streamed_names = _count_streamed(monkeypatch)
     large = tmp_path / "large"

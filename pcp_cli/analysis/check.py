@@ -5,8 +5,10 @@ For each KPI and force, four checks are run over the period (and its baseline):
 * ``compare``: the significance verdict of the period against the baseline
   (:mod:`pcp_cli.analysis.compare`: Poisson E-test for counts, two-proportion z-test for
   rates and surveys);
-* ``survey``: the seed-001 RAG of a survey proportion (RED: 95% confident it is worse than
-  the baseline, AMBER: no evidence of change, GREEN: 95% confident it is better);
+* ``survey``: the seed-001 RAG of a survey proportion (RED: confident at 1 − alpha, 95% by
+  default, that it is worse than the baseline, AMBER: no evidence of change, GREEN: confident
+  it is better), read from compare's ``rag`` column
+  (:func:`~pcp_cli.analysis.significance.proportion_rag`);
 * ``spc``: the XmR chart of the KPI's series up to the period's end
   (:mod:`pcp_cli.analysis.spc`, MDC rules): are any of the latest ``recent`` points outside
   the process limits ("exceptional"), or special cause of concern;
@@ -38,7 +40,7 @@ from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.judgement import judge_verdict, verdict_sign
 from pcp_cli.analysis.peers.groups import Comparator
 from pcp_cli.analysis.peers.population import PopulationTable
-from pcp_cli.analysis.significance import DEFAULT_ALPHA
+from pcp_cli.analysis.significance import DEFAULT_ALPHA, rag_meaning
 from pcp_cli.analysis.spc import DEFAULT_SPC_MONTHS
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
@@ -290,11 +292,7 @@ class FindingCollector:
             )
         rag = r["rag"]
         if self._wanted("survey") and kpi.kind == "proportion" and rag in ("RED", "AMBER", "GREEN"):
-            meaning = {
-                "RED": "95% confident it is worse than the baseline",
-                "AMBER": "no statistical evidence of change",
-                "GREEN": "95% confident it is better than the baseline",
-            }[rag]
+            meaning = rag_meaning(rag, self.plan.alpha)
             n = f" (n = {r['n']:,.0f})" if r["n"] is not None else ""
             self.add(
                 kpi,

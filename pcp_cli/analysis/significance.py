@@ -301,6 +301,16 @@ def proportion_rag(
     return rag.rag, rag.test
 
 
+def rag_meaning(rag: str, alpha: float) -> str:
+    """What a survey RAG says, at the confidence it was judged at (95% at alpha 0.05)."""
+    confidence = f"{(1.0 - alpha) * 100:.10g}%"
+    return {
+        "RED": f"{confidence} confident it is worse than the baseline",
+        "AMBER": "no statistical evidence of change",
+        "GREEN": f"{confidence} confident it is better than the baseline",
+    }[rag]
+
+
 def small_sample_note(n: float, what: str = "respondents") -> str | None:
     """A warning for a small survey sample, or ``None``."""
     if n < SMALL_N:

@@ -31,6 +31,7 @@ from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.significance import CountHistory
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.compare import CompareRequest, run_comparison
+from pcp_cli.app.report_model import LocalAreas, Report
 from pcp_cli.app.spc import with_event_restarts
 from pcp_cli.app.window import Window
 from pcp_cli.areas import (
@@ -51,7 +52,6 @@ from pcp_cli.kpis import Catalogue, Kpi
 from pcp_cli.periods import Month, Period
 from pcp_cli.recordrules import DATASET as RECORDS
 from pcp_cli.recordrules import monthly_by_ho_code
-from pcp_cli.report.model import LocalAreas, Report
 
 PER = 1000.0  # residents: the rate per 1,000 population
 

@@ -6,32 +6,32 @@ table for one KPI (:func:`pcp_cli.app.rank.run_rank`), so the chart and the tabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.spc import SpcOptions
 from pcp_cli.analysis.trend import YearTrend, year_on_year
+from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest, run_rank
-from pcp_cli.app.window import anchor_month
-from pcp_cli.engine import Engine, parse_to
+from pcp_cli.app.window import anchor_month, month_range
+from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.events import KnownEvent
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Month, parse_month, parse_period
+from pcp_cli.periods import Month, parse_period
 
 ChartKind = Literal["trend", "spc", "rank"]
 
 
 @dataclass(frozen=True)
 class ChartRequest:
-    """What to chart: ``spc`` options apply to the SPC chart, ``rank`` to the rank chart."""
+    """What to chart: the SPC chart with ``spc`` options, the rank chart with ``rank`` (the
+    request of ``pcp rank``), otherwise the year-on-year trend."""
 
-    kind: ChartKind
     kpi: Kpi
     force: str
     period: str | None = None
@@ -55,29 +55,22 @@ class ChartFigures:
     warnings: list[str] = field(default_factory=list)
 
 
-def chart_figures(
-    engine: Engine,
-    registry: ForceRegistry,
-    groups: Mapping[str, Sequence[str]],
-    populations: PopulationTable,
-    request: ChartRequest,
-) -> ChartFigures:
+def chart_figures(context: PeerContext, request: ChartRequest) -> ChartFigures:
     """The figures ``request`` charts (see :class:`ChartFigures`)."""
-    kpi, force = request.kpi, request.force
-    if request.kind == "trend":
-        latest = _latest(engine, kpi, force, request.to_month)
-        return ChartFigures("trend", trend=year_on_year(engine, kpi, force, latest))
-    if request.kind == "spc":
-        return _spc(engine, registry, request)
-    assert request.rank is not None
-    outcome = run_rank(engine, registry, groups, populations, force, request.rank)
-    notes = outcome.result.notes
-    return ChartFigures(
-        "rank",
-        frame=outcome.result.frame,
-        summary=notes[-1] if notes else None,
-        warnings=outcome.warnings,
-    )
+    engine, kpi, force = context.engine, request.kpi, request.force
+    if request.rank is not None:
+        outcome = run_rank(context, force, request.rank)
+        notes = outcome.result.notes
+        return ChartFigures(
+            "rank",
+            frame=outcome.result.frame,
+            summary=notes[-1] if notes else None,
+            warnings=outcome.warnings,
+        )
+    if request.spc is not None:
+        return _spc(engine, context.registry, request, request.spc)
+    latest = _latest(engine, kpi, force, request.to_month)
+    return ChartFigures("trend", trend=year_on_year(engine, kpi, force, latest))
 
 
 def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month:
@@ -90,27 +83,25 @@ def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month
     return latest
 
 
-def _spc(engine: Engine, registry: ForceRegistry, request: ChartRequest) -> ChartFigures:
+def _spc(
+    engine: Engine, registry: ForceRegistry, request: ChartRequest, spc: SpcOptions
+) -> ChartFigures:
     from pcp_cli.analysis.spc import run
 
     kpi, force, to_month = request.kpi, request.force, request.to_month
-    start = parse_month(request.from_month) if request.from_month else None
-    end = parse_to(to_month)
+    start, end = month_range(request.from_month, to_month)
     if request.period is not None:
         if start is not None:
             raise UsageError("give --period or --from, not both")
         chosen = parse_period(request.period, latest=_latest(engine, kpi, force, to_month))
         start, end = chosen.start, chosen.end
-    if start is not None and end is not None and end < start:
-        raise UsageError(f"--to {to_month} is before --from {request.from_month}")
-    assert request.spc is not None
     from pcp_cli.app.spc import with_event_restarts
 
     points, options = with_event_restarts(
-        engine, engine.points(kpi, force, start, end), request.spc, request.events
+        engine, engine.points(kpi, force, start, end), spc, request.events
     )
     outcome = run(points, "xmr", options, registry.name(force))
-    restarts = tuple(m for m in options.rebase if m not in request.spc.rebase)
+    restarts = tuple(m for m in options.rebase if m not in spc.rebase)
     warnings = [
         line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}"
         for line in (*points.notes, *outcome.warnings)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pcp_cli.analysis.projection import ProjectOutcome, ProjectPlan, parse_target, project_kpi
-from pcp_cli.app.window import anchor_month
+from pcp_cli.app.window import anchor_month, month_range
 from pcp_cli.engine import Engine
-from pcp_cli.errors import UsageError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period, parse_month, parse_period
+from pcp_cli.periods import Month, Period, parse_month, parse_period
 from pcp_cli.stats.projection import TargetDirection
 
 _PREVIOUS = ("previous", "prev", "preceding")
@@ -34,23 +33,19 @@ class ProjectRequest:
     confidence: float = 0.95
 
 
-def check_request(request: ProjectRequest) -> None:
-    """The usage errors that need no store (the target, the dates and their order)."""
+def check_request(request: ProjectRequest) -> tuple[Month | None, Month | None]:
+    """The usage errors that need no store (the target, the dates and their order); the
+    months the trend is fitted over (None: from the first, or to the latest, held)."""
     parse_target(request.target)
     parse_month(request.by)
-    start = parse_month(request.from_month) if request.from_month else None
-    end = parse_month(request.to_month) if request.to_month else None
-    if start is not None and end is not None and end < start:
-        raise UsageError(f"--to {request.to_month} is before --from {request.from_month}")
+    return month_range(request.from_month, request.to_month)
 
 
 def run_projection(
     engine: Engine, registry: ForceRegistry, force: str, request: ProjectRequest
 ) -> ProjectOutcome:
     """Project the KPI's trend for ``force`` to ``request.by`` and rate it (seed 001)."""
-    check_request(request)
-    start = parse_month(request.from_month) if request.from_month else None
-    end = parse_month(request.to_month) if request.to_month else None
+    start, end = check_request(request)
     # Relative --current/--baseline periods end at --to, or at the KPI's latest month.
     latest = anchor_month(engine, [request.kpi], [force], request.to_month)
     current: Period | None = None

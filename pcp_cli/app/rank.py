@@ -3,17 +3,14 @@ rankings of a home force among its peers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pcp_cli.analysis.peers.groups import Comparator, resolve_comparator
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.peers.ranking import RankPlan
 from pcp_cli.analysis.peers.tables import RankResult, rank
+from pcp_cli.app.context import PeerContext
 from pcp_cli.app.window import Window, anchor_month, resolve_window
-from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
-from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 
 
@@ -42,15 +39,9 @@ class RankOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_rank(
-    engine: Engine,
-    registry: ForceRegistry,
-    groups: Mapping[str, Sequence[str]],
-    populations: PopulationTable,
-    force: str,
-    request: RankRequest,
-) -> RankOutcome:
+def run_rank(context: PeerContext, force: str, request: RankRequest) -> RankOutcome:
     """Rank ``force`` in the group ``request.group_spec`` names (MSG by default)."""
+    engine, registry = context.engine, context.registry
     home = registry.forces[force]
     if not home.territorial:
         raise UsageError(
@@ -73,7 +64,7 @@ def run_rank(
         engine, kpis, [home.id], request.period, request.vs, request.to_month, no_data=no_data
     )
     comparator, warnings = resolve_comparator(
-        request.group_spec, home, registry, groups, window.period
+        request.group_spec, home, registry, context.groups, window.period
     )
     plan = RankPlan(
         kpis=kpis,
@@ -85,5 +76,5 @@ def run_rank(
         ddof=request.ddof,
         exclude_incomplete=request.exclude_incomplete,
     )
-    result = rank(engine, registry, populations, plan)
+    result = rank(engine, registry, context.populations, plan)
     return RankOutcome(result, window, comparator, [*warnings, *result.warnings])

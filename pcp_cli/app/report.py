@@ -7,14 +7,14 @@ from datetime import datetime
 
 from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.areas import report_areas
+from pcp_cli.app.report_build import build_report
+from pcp_cli.app.report_model import Report, ReportPlan
 from pcp_cli.app.window import resolve_window
 from pcp_cli.config import Settings
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.periods import Period
-from pcp_cli.report.build import build_report
-from pcp_cli.report.model import Report, ReportPlan
 
 
 @dataclass(frozen=True)

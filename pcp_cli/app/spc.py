@@ -377,63 +377,51 @@ def run_spc(
     found = SpcRun()
     single = len(request.kpis) == 1 and len(request.forces) == 1
     for force in request.forces:
+        where = (force, registry.name(force))
         for kpi in request.kpis:
-            if request.by is not None:
-                _by_area(engine, registry, events, request, kpi, force, single, found)
-                continue
             try:
-                points, outcome = _chart(engine, registry, events, request, kpi, force)
-            except NoDataError as exc:
-                if single:
+                outcomes, notes = _charts(engine, events, request, kpi, where)
+            except PcpError as exc:
+                # By area, a KPI that cannot be split is left out too.
+                if single or not (request.by is not None or isinstance(exc, NoDataError)):
                     raise
-                found.warnings.append(f"{kpi.id} ({force}) left out: {exc}")
+                found.warnings.append(_left_out(kpi, force, request.by, exc))
                 continue
-            found.warnings += [f"{kpi.id} ({force}): {line}" for line in points.notes]
-            found.outcomes.append(outcome)
+            found.warnings += [f"{kpi.id} ({force}): {line}" for line in notes]
+            found.outcomes += outcomes
     return found
 
 
-def _chart(
+def _charts(
     engine: Engine,
-    registry: ForceRegistry,
     events: Sequence[KnownEvent],
     request: SpcRequest,
     kpi: Kpi,
-    force: str,
-) -> tuple[KpiPoints, SpcOutcome]:
-    """One force's chart of one KPI; an XmR chart from all data drops a short first run and
-    restarts its limits at pcp.toml's events."""
+    where: tuple[str, str],
+) -> tuple[list[SpcOutcome], Sequence[str]]:
+    """The KPI's chart for the force ``where`` (id, name), or with ``--by`` one per area; and
+    the notes on the force's points. An XmR chart from all data drops a short first run
+    and restarts its limits at pcp.toml's events."""
+    if request.by is not None:
+        from pcp_cli.app.areas import spc_by_area  # app.areas imports this module
+
+        by_area = spc_by_area(
+            engine, kpi, where, request.months, request.by, request.method, request.options,
+            events,
+        )  # fmt: skip
+        return by_area, ()
     start, end = request.months
-    points = engine.points(kpi, force, start, end)
+    points = engine.points(kpi, where[0], start, end)
     if start is None and request.method == "xmr":
         points = drop_short_first_runs(points)
     used = request.options
     if request.method == "xmr":  # pcp.toml's events that restart the limits
         points, used = with_event_restarts(engine, points, request.options, events)
-    return points, run(points, request.method, used, registry.name(force))
+    return [run(points, request.method, used, where[1])], points.notes
 
 
-def _by_area(
-    engine: Engine,
-    registry: ForceRegistry,
-    events: Sequence[KnownEvent],
-    request: SpcRequest,
-    kpi: Kpi,
-    force: str,
-    single: bool,
-    found: SpcRun,
-) -> None:
-    """One chart per area; with several KPIs, one that cannot be split is left out."""
-    from pcp_cli.app.areas import spc_by_area  # app.areas imports this module
-
-    where = (force, registry.name(force))
-    assert request.by is not None
-    try:
-        found.outcomes += spc_by_area(
-            engine, kpi, where, request.months, request.by, request.method, request.options,
-            events,
-        )  # fmt: skip
-    except PcpError as exc:
-        if single:
-            raise
-        found.warnings.append(f"{kpi.id} ({where[0]}) left out of --by {request.by}: {exc.message}")
+def _left_out(kpi: Kpi, force: str, by: str | None, exc: PcpError) -> str:
+    """The warning for a chart left out of a run of several."""
+    if by is None:
+        return f"{kpi.id} ({force}) left out: {exc}"
+    return f"{kpi.id} ({force}) left out of --by {by}: {exc.message}"

@@ -17,7 +17,6 @@ from pcp_cli.engine import Engine
 from pcp_cli.errors import PcpError
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, month_name, parse_period
-from pcp_cli.stats.projection import TargetDirection
 from pcp_cli.targets import KpiTarget
 
 
@@ -27,16 +26,12 @@ def target_plan(target: KpiTarget, end: Month | None, alpha: float = DEFAULT_ALP
     baseline = None
     if target.vs is not None and target.vs not in ("previous", "last-year"):
         baseline = parse_period(target.vs)
-    direction: TargetDirection | None = (
-        "at-most" if target.direction == "at-most" else
-        "at-least" if target.direction == "at-least" else None
-    )  # fmt: skip
     return ProjectPlan(
         target=Target(target.amount, relative=target.relative),
         by=target.by,
         end=end,
         rolling=target.rolling,
-        direction=direction,
+        direction=target.direction,
         baseline=baseline,
         baseline_vs=target.vs if target.vs == "last-year" else "previous",
         alpha=alpha,

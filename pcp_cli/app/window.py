@@ -37,6 +37,16 @@ def anchor_month(
     return min(held) if held else None
 
 
+def month_range(from_month: str | None, to_month: str | None) -> tuple[Month | None, Month | None]:
+    """``--from`` and ``--to`` as months (None where not given); a usage error when --to is
+    before --from."""
+    start = parse_month(from_month) if from_month else None
+    end = parse_month(to_month) if to_month else None
+    if start is not None and end is not None and end < start:
+        raise UsageError(f"--to {to_month} is before --from {from_month}")
+    return start, end
+
+
 def resolve_window(
     engine: Engine,
     kpis: Sequence[Kpi],

@@ -12,8 +12,8 @@ from typing import Literal
 
 import click
 
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.chart import ChartFigures, ChartRequest, chart_figures
+from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest
 from pcp_cli.charts import (
     Chart,
@@ -142,10 +142,12 @@ def chart(
     kpi = _one_kpi(app, kpi_id)
     spc = xmr.spc_options() if kind == "spc" else None
     ddof = opt.ddof(sd_kind)
-    rank = RankRequest(
-        [kpi], period or "12m", "last-year", to_month, group_spec, weighted, ddof,
-        exclude_incomplete, must_hold_data=True,
-    )  # fmt: skip
+    rank = None
+    if kind == "rank":
+        rank = RankRequest(
+            [kpi], period or "12m", "last-year", to_month, group_spec, weighted, ddof,
+            exclude_incomplete, must_hold_data=True,
+        )  # fmt: skip
     with app.store.reading(wait=app.wait) as reader:
         forces = app.resolve_forces(force_names, reader)
         if len(forces) != 1:
@@ -154,15 +156,10 @@ def chart(
                 hint="give one --force (one chart per force)",
             )
         request = ChartRequest(
-            kind, kpi, forces[0], period, from_month, to_month, spc, rank, app.settings.events
+            kpi, forces[0], period, from_month, to_month, spc, rank, app.settings.events
         )
-        figures = chart_figures(
-            app.engine(reader),
-            app.forces,
-            app.settings.groups,
-            PopulationTable.from_reader(reader),
-            request,
-        )
+        context = PeerContext(app.engine(reader), app.forces, app.settings.groups)
+        figures = chart_figures(context, request)
     for message in figures.warnings:
         warn(message)
     if not app.quiet and figures.summary:

@@ -13,7 +13,9 @@ import click
 import polars as pl
 
 from pcp_cli.analysis.peers.population import PopulationTable
+from pcp_cli.app.headlines import ranked_headlines
 from pcp_cli.app.report import ReportRequest, make_report
+from pcp_cli.app.report_model import DEFAULT_SPC_MONTHS, Report
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import (
@@ -28,7 +30,6 @@ from pcp_cli.cli.output import (
 from pcp_cli.errors import UsageError
 from pcp_cli.optional import CHARTS_HINT, charts_available
 from pcp_cli.report import (
-    DEFAULT_SPC_MONTHS,
     generation_time,
     layout,
     to_frame,
@@ -36,8 +37,6 @@ from pcp_cli.report import (
     to_markdown,
 )
 from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table
-from pcp_cli.report.model import Report
-from pcp_cli.report.words import ranked_headlines
 
 FORMATS = ["auto", "table", "markdown", "html", "json", "parquet", "xlsx"]
 SUFFIXES = {

@@ -11,22 +11,15 @@ from __future__ import annotations
 import polars as pl
 
 from pcp_cli.errors import DataError
-from pcp_cli.ingest.readers import (
-    LINE,
-    Parsed,
-    ReadOptions,
-    Source,
-    _Bad,
-    _blank_to_null,
-    _read_csv,
-)
+from pcp_cli.ingest.readers import Parsed, ReadOptions, Source
+from pcp_cli.ingest.rows import LINE, Rejects, read_text_table
 
 DEFAULT_AREA_TYPE = "area"
 LSOA_PATTERN = r"^[EW]0\d{7}$"
 
 
 def parse_areas(source: Source, data: bytes, options: ReadOptions) -> Parsed:
-    raw = _blank_to_null(_read_csv(source, data))
+    raw = read_text_table(source, data)
     present = {c.strip().casefold(): c for c in raw.columns if c != LINE}
     missing = [c for c in ("lsoa_code", "area") if c not in present]
     if missing:
@@ -44,7 +37,7 @@ def parse_areas(source: Source, data: bytes, options: ReadOptions) -> Parsed:
     frame = raw.select(
         LINE, column("lsoa_code"), column("area"), column("area_type"), column("population")
     )
-    bad = _Bad(source, options.on_bad_rows)
+    bad = Rejects(source, options.on_bad_rows)
     frame = frame.with_columns(pl.col("lsoa_code").str.to_uppercase())
     frame = bad.add(frame, frame["lsoa_code"].is_null(), "lsoa_code", "the LSOA code is empty")
     frame = bad.add(

@@ -27,7 +27,6 @@ from pcp_cli.datasets import DATASETS, DatasetSpec
 from pcp_cli.errors import DataError, NoDataError, StoreError, UsageError
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.ingest.readers import (
-    BadRows,
     FilePeek,
     ReadOptions,
     Source,
@@ -36,6 +35,7 @@ from pcp_cli.ingest.readers import (
     parse,
     peek_file,
 )
+from pcp_cli.ingest.rows import BadRows
 from pcp_cli.ingest.streaming import FILE, StreamedFile, counts_by_file, stream_batch
 from pcp_cli.store import (
     Manifest,

@@ -9,23 +9,20 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 
 from pcp_cli.datasets import DATASETS, DatasetSpec, detect_kind
 from pcp_cli.errors import DataError, UsageError
 from pcp_cli.forces import ForceRegistry
+from pcp_cli.ingest.rows import LINE, BadRows, Rejects, blank_to_null, read_csv
 from pcp_cli.periods import month_text, parse_period
 
-BadRows = Literal["fail", "skip"]
-LINE = "_line"  # 1-based line of the record in the extract (header is line 1)
 _MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 # What a police figure can be. Years: recorded crime series start in the 20th century and
 # no extract is dated beyond this one; coordinates: anywhere on Earth (data.police.uk
@@ -140,55 +137,6 @@ class ReadOptions:
     map_file: str | None = None  # crime records: a column map (pcp_cli.ingest.records)
 
 
-class _Bad:
-    """Collects rejected rows; in 'fail' mode the first one stops the file."""
-
-    def __init__(self, source: Source, mode: BadRows) -> None:
-        self.source = source
-        self.mode = mode
-        self.rows: list[dict[str, object]] = []
-
-    def add(
-        self,
-        frame: pl.DataFrame,
-        mask: pl.Series,
-        column: str,
-        reason: str,
-        value_of: str | None = None,
-    ) -> pl.DataFrame:
-        """Reject the rows where mask is true; return the frame without them.
-
-        ``column`` is the extract's header (for the message), ``value_of`` the frame column
-        holding the offending value.
-        """
-        mask = mask.fill_null(False)
-        if not mask.any():
-            return frame
-        bad = frame.filter(mask)
-        first = bad.row(0, named=True)
-        value_of = value_of or column
-        value = first.get(value_of)
-        if self.mode == "fail":
-            raise DataError(
-                f"{self.source.name}, line {first[LINE]}, column '{column}': {reason}"
-                + (f" (value {value!r})" if value is not None else ""),
-                hint=f"{bad.height} row(s) affected; fix the extract or use --on-bad-rows skip",
-            )
-        values = bad[value_of] if value_of in bad.columns else pl.Series([None] * bad.height)
-        for row in zip(bad[LINE], values, strict=True):
-            self.rows.append({"line": row[0], "column": column, "value": row[1], "reason": reason})
-        return frame.filter(~mask)
-
-    def frame(self) -> pl.DataFrame:
-        schema = {"line": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
-        if not self.rows:
-            return pl.DataFrame(schema=schema)
-        return pl.DataFrame(
-            [{**r, "value": None if r["value"] is None else str(r["value"])} for r in self.rows],
-            schema=schema,
-        )
-
-
 def decode(source: Source, encoding: str) -> bytes:
     """UTF-8 bytes of the extract, BOM removed; a clear error for the wrong encoding."""
     data = source.data
@@ -269,13 +217,13 @@ def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed
     spec = DATASETS[kind]
     if kind in _OWN_READERS:
         return _OWN_READERS[kind](source, data, forces, options)
-    text = _read_csv(source, data)
-    bad = _Bad(source, options.on_bad_rows)
+    text = read_csv(source, data)
+    bad = Rejects(source, options.on_bad_rows)
     if kind in ("street", "outcomes"):
         fast = _fast_police_uk(text, spec, forces)
         if fast is not None:
             return Parsed(source, kind, fast, bad.frame())
-    raw = _blank_to_null(text)
+    raw = blank_to_null(text)
     if kind == "population":
         frame = _population(raw, source, forces, bad)
     else:
@@ -289,59 +237,6 @@ def parse(source: Source, forces: ForceRegistry, options: ReadOptions) -> Parsed
 def _exclude_hint(name: str) -> str:
     quoted = Path(name).name.replace("'", "'\\''")
     return f", or leave the file out with --exclude '{quoted}' if it is not an extract"
-
-
-def _read_csv(source: Source, data: bytes) -> pl.DataFrame:
-    """Every column as text, headers stripped; a clear error for a malformed or empty file."""
-    try:
-        frame = pl.read_csv(
-            data,
-            infer_schema=False,
-            has_header=True,
-            raise_if_empty=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{source.name}: not a well-formed CSV file ({detail[:200]})",
-            hint="check the delimiter is a comma and quotes are balanced",
-        ) from None
-    # Blank lines at the end of a file (an editor's, or Excel's) are not rows.
-    frame = frame.head(frame.height - _trailing_blank_rows(frame, data))
-    if frame.height == 0:
-        raise DataError(f"{source.name}: has a header but no data rows")
-    short = short_record(data, len(frame.columns), frame.height)
-    if short is not None:
-        line, fields = short
-        raise DataError(
-            f"{source.name}, line {line}: the row has {fields} of the header's "
-            f"{len(frame.columns)} fields",
-            hint="a row cut short (or a missing comma): fix the extract",
-        )
-    # Trailing spaces in headers are forgiven.
-    return frame.rename({c: c.strip() for c in frame.columns})
-
-
-def _trailing_blank_rows(frame: pl.DataFrame, data: bytes) -> int:
-    """How many of the frame's last rows are blank lines at the end of the file."""
-    lines = data[-_HEADER_LIMIT:].split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()  # the end of the last line
-    blank = 0
-    for line in reversed(lines[1:]):  # the first may be cut, or be the header
-        if line.strip(b" \t\r"):
-            break
-        blank += 1
-    blank = min(blank, frame.height)
-    if (
-        blank
-        and frame.tail(blank)
-        .select(pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars(" \t\r") == "")))
-        .to_series()
-        .all()
-    ):
-        return blank
-    return 0
 
 
 def _line_table(source: list[str]) -> pl.LazyFrame:
@@ -370,47 +265,6 @@ def suspect_lines(width: int) -> pl.Expr:
     paired = line.filter((quotes > 0) & (quotes % 2 == 0)).str.replace_all(r'"[^"]*"', "")
     bad_paired = (paired.str.count_matches(",", literal=True) != width - 1).any()
     return bad_plain | bad_paired
-
-
-def short_record(data: bytes, width: int, rows: int) -> tuple[int, int] | None:
-    """The line and field count of the first record with fewer fields than the header.
-
-    polars pads a short row with empty values, so a row cut short would be stored with
-    its last columns empty: the commas are counted first (C speed), and only a file whose
-    totals do not settle it (quotes, blank lines) is read record by record.
-    """
-    if b'"' not in data:
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if data.count(b",") == lines * (width - 1):
-            return None  # every line has the header's commas (see FilePeek.fields_add_up)
-    text = data.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    try:
-        for number, record in enumerate(reader):
-            if number > rows:
-                break
-            if record and len(record) < width and any(f.strip() for f in record):
-                return start, len(record)
-            start = reader.line_num + 1
-    except csv.Error:
-        return None  # the parser has read it already; polars' reading stands
-    return None
-
-
-def _blank(column: str) -> pl.Expr:
-    """Empty text, or only spaces and tabs, is a missing value."""
-    col = pl.col(column)
-    return pl.when(col.str.strip_chars(" \t") == "").then(None).otherwise(col)
-
-
-def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
-    frame = frame.with_columns(_blank(c).alias(c) for c in frame.columns)
-    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
-
-
-def _read_text_table(source: Source, data: bytes) -> pl.DataFrame:
-    return _blank_to_null(_read_csv(source, data))
 
 
 @dataclass(frozen=True)
@@ -679,7 +533,7 @@ def _canonical(
     return raw.select(exprs)
 
 
-def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: _Bad) -> pl.DataFrame:
+def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: Rejects) -> pl.DataFrame:
     for col in spec.columns:
         if col.dtype == "str":
             continue
@@ -696,7 +550,7 @@ def _convert(frame: pl.DataFrame, spec: DatasetSpec, bad: _Bad) -> pl.DataFrame:
     return frame
 
 
-def _check_range(frame: pl.DataFrame, name: str, label: str, bad: _Bad) -> pl.DataFrame:
+def _check_range(frame: pl.DataFrame, name: str, label: str, bad: Rejects) -> pl.DataFrame:
     """Numbers no police extract can hold: nan, inf, coordinates off the Earth, counts
     beyond any force's (whose sums could wrap)."""
     values = frame[name]
@@ -712,7 +566,7 @@ def _check_range(frame: pl.DataFrame, name: str, label: str, bad: _Bad) -> pl.Da
 
 
 def _resolve_forces(
-    frame: pl.DataFrame, column: str, label: str, forces: ForceRegistry, bad: _Bad
+    frame: pl.DataFrame, column: str, label: str, forces: ForceRegistry, bad: Rejects
 ) -> pl.DataFrame:
     frame = bad.add(frame, frame[column].is_null(), label, "the force is empty", column)
     names = frame[column].unique().to_list()
@@ -734,14 +588,14 @@ def _resolve_forces(
     )
 
 
-def _check_month(frame: pl.DataFrame, column: str, label: str, bad: _Bad) -> pl.DataFrame:
+def _check_month(frame: pl.DataFrame, column: str, label: str, bad: Rejects) -> pl.DataFrame:
     ok = frame[column].str.contains(_MONTH_RE)
     frame = bad.add(frame, ~ok.fill_null(False), label, "not a month in the form YYYY-MM", column)
     return _check_year(frame, frame[column].str.slice(0, 4).cast(pl.Int32), label, column, bad)
 
 
 def _check_year(
-    frame: pl.DataFrame, years: pl.Series, label: str, column: str, bad: _Bad
+    frame: pl.DataFrame, years: pl.Series, label: str, column: str, bad: Rejects
 ) -> pl.DataFrame:
     outside = ~years.is_between(FIRST_YEAR, LAST_YEAR)
     reason = f"the year is outside {FIRST_YEAR} to {LAST_YEAR}: not a plausible date"
@@ -749,7 +603,7 @@ def _check_year(
 
 
 def _police_uk(
-    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: Rejects
 ) -> pl.DataFrame:
     frame = _check_month(frame, "month", "Month", bad)
     frame = _resolve_forces(frame, "falls_within", "Falls within", forces, bad)
@@ -757,7 +611,7 @@ def _police_uk(
 
 
 def _stop_search(
-    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: Rejects
 ) -> pl.DataFrame:
     force: str | None
     if options.force:
@@ -778,7 +632,7 @@ def _stop_search(
 
 
 def _prc(
-    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: Rejects
 ) -> pl.DataFrame:
     # Counts are Excel accounting text: " 123 ", "-00 " for zero, "-1 " for adjustments.
     text = pl.col("number_of_offences").str.strip_chars().str.replace_all(r"[,\s]", "")
@@ -824,10 +678,9 @@ def _prc(
 
 
 def _counts(
-    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: Rejects
 ) -> pl.DataFrame:
-    frame = bad.add(frame, frame["measure"].is_null(), "measure", "the measure is empty")
-    frame = bad.add(frame, frame["value"].is_null(), "value", "the value is empty")
+    frame = bad.empty(frame, {"measure": "the measure is empty", "value": "the value is empty"})
     has_month = frame["month"].is_not_null()
     has_period = frame["period"].is_not_null()
     frame = bad.add(
@@ -841,10 +694,11 @@ def _counts(
 
 
 def _survey(
-    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: _Bad
+    frame: pl.DataFrame, source: Source, forces: ForceRegistry, options: ReadOptions, bad: Rejects
 ) -> pl.DataFrame:
-    frame = bad.add(frame, frame["respondents"].is_null(), "respondents", "respondents is empty")
-    frame = bad.add(frame, frame["positive"].is_null(), "positive", "positive is empty")
+    frame = bad.empty(
+        frame, {"respondents": "respondents is empty", "positive": "positive is empty"}
+    )
     frame = bad.add(
         frame,
         frame["respondents"] <= 0,
@@ -892,7 +746,7 @@ def excel_month(value: str) -> str | None:
     return None
 
 
-def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -> pl.DataFrame:
+def _periods_to_months(frame: pl.DataFrame, bad: Rejects, allow: tuple[str, ...]) -> pl.DataFrame:
     """Turn a ``period`` column (or ``month``) into the first month and a span of months."""
     if "period" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("period"))
@@ -939,7 +793,7 @@ def _periods_to_months(frame: pl.DataFrame, bad: _Bad, allow: tuple[str, ...]) -
 
 
 def _population(
-    raw: pl.DataFrame, source: Source, forces: ForceRegistry, bad: _Bad
+    raw: pl.DataFrame, source: Source, forces: ForceRegistry, bad: Rejects
 ) -> pl.DataFrame:
     cols = {c.casefold(): c for c in raw.columns if c != LINE}
     if {"force", "year", "population"} <= set(cols):
@@ -966,7 +820,7 @@ def _population(
         )
     spec = DATASETS["population"]
     long = _convert(long, spec, bad)
-    long = bad.add(long, long["population"].is_null(), "population", "population is empty")
+    long = bad.empty(long, {"population": "population is empty"})
     long = bad.add(long, long["population"] <= 0, "population", "population must be positive")
     long = _check_year(long, long["year"], "year", "year", bad)
     long = _resolve_forces(long, "force_name", "force", forces, bad)

@@ -28,15 +28,8 @@ import polars as pl
 from pcp_cli.datasets import CRIME_RECORDS, HATE_STRANDS
 from pcp_cli.errors import ConfigError, DataError, StoreError, UsageError
 from pcp_cli.forces import ForceRegistry
-from pcp_cli.ingest.readers import (
-    LINE,
-    Parsed,
-    ReadOptions,
-    Source,
-    _Bad,
-    _blank_to_null,
-    _read_csv,
-)
+from pcp_cli.ingest.readers import Parsed, ReadOptions, Source
+from pcp_cli.ingest.rows import LINE, Rejects, read_text_table
 from pcp_cli.tomlload import line_of, load_toml
 
 ISO_DATE = "%Y-%m-%d"
@@ -123,9 +116,9 @@ def parse_records(
     """Read a records extract into typed canonical columns (victim references still plain:
     :func:`pseudonymise` replaces them before anything is written)."""
     colmap = load_map(options.map_file) if options.map_file else ColumnMap({})
-    raw = _blank_to_null(_read_csv(source, data))
+    raw = read_text_table(source, data)
     frame, labels = _canonical(raw, colmap, source)
-    bad = _Bad(source, options.on_bad_rows)
+    bad = Rejects(source, options.on_bad_rows)
     frame = _required_values(frame, labels, bad)
     frame = _dates(frame, labels, colmap.date_format, bad)
     frame = _flags(frame, labels, bad)
@@ -177,18 +170,18 @@ def _canonical(
     return raw.select(exprs), labels
 
 
-def _required_values(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFrame:
-    for name, what in (
-        ("crime_ref", "the crime reference is empty"),
-        ("recorded_date", "the recorded date is empty"),
-        ("ho_code", "the Home Office offence code is empty"),
-        ("domestic", "the domestic abuse flag is empty (give Y or N)"),
-    ):
-        frame = bad.add(frame, frame[name].is_null(), labels[name], what, name)
+def _required_values(frame: pl.DataFrame, labels: dict[str, str], bad: Rejects) -> pl.DataFrame:
+    required = {
+        "crime_ref": "the crime reference is empty",
+        "recorded_date": "the recorded date is empty",
+        "ho_code": "the Home Office offence code is empty",
+        "domestic": "the domestic abuse flag is empty (give Y or N)",
+    }
+    frame = bad.empty(frame, required, labels)
     return frame.with_columns(pl.col("ho_code").str.to_uppercase())
 
 
-def _dates(frame: pl.DataFrame, labels: dict[str, str], fmt: str, bad: _Bad) -> pl.DataFrame:
+def _dates(frame: pl.DataFrame, labels: dict[str, str], fmt: str, bad: Rejects) -> pl.DataFrame:
     for name in ("recorded_date", "outcome_date"):
         parsed = frame.select(pl.col(name).str.strptime(pl.Date, fmt, strict=False)).to_series()
         failed = parsed.is_null() & frame[name].is_not_null()
@@ -200,7 +193,7 @@ def _dates(frame: pl.DataFrame, labels: dict[str, str], fmt: str, bad: _Bad) -> 
     return frame
 
 
-def _flags(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFrame:
+def _flags(frame: pl.DataFrame, labels: dict[str, str], bad: Rejects) -> pl.DataFrame:
     """domestic as Y/N; hate_strands split into one Y/N flag per strand and ``hate``."""
     low = pl.col("domestic").str.to_lowercase()
     ok = frame.select(low.is_in(sorted(_YES | _NO))).to_series()
@@ -245,7 +238,7 @@ def _flags(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFra
     )
 
 
-def _lsoa(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFrame:
+def _lsoa(frame: pl.DataFrame, labels: dict[str, str], bad: Rejects) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("lsoa_code").str.to_uppercase())
     wrong = frame["lsoa_code"].is_not_null() & ~frame["lsoa_code"].str.contains(_LSOA_RE)
     return bad.add(
@@ -257,7 +250,7 @@ def _lsoa(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFram
     )
 
 
-def _unique_refs(frame: pl.DataFrame, labels: dict[str, str], bad: _Bad) -> pl.DataFrame:
+def _unique_refs(frame: pl.DataFrame, labels: dict[str, str], bad: Rejects) -> pl.DataFrame:
     """One row per crime: a crime reference seen on an earlier line is an error."""
     repeated = frame.select(pl.col("crime_ref").is_first_distinct().not_()).to_series()
     return bad.add(
@@ -274,7 +267,7 @@ def _force(
     labels: dict[str, str],
     forces: ForceRegistry,
     options: ReadOptions,
-    bad: _Bad,
+    bad: Rejects,
     source: Source,
 ) -> pl.DataFrame:
     if options.force:

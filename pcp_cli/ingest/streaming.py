@@ -16,6 +16,7 @@ eager way, which gives the same rows or names the problem.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -108,11 +109,9 @@ def stream_batch(
     keys = ["force", "month", "span", *DATASETS[kind].dimensions]
     written: list[Path] = []
     try:
-        if sum(s.size for s in sources) > _LARGE_BYTES:
-            with _ONE_LARGE_AT_A_TIME:
-                counts, lows = _count_then_sink(rows, plan, keys, staged, written)
-        else:
-            counts, lows = _sink_and_count(rows, plan, keys, staged, written)
+        large = sum(s.size for s in sources) > _LARGE_BYTES
+        with _ONE_LARGE_AT_A_TIME if large else contextlib.nullcontext():
+            counts, lows = _write_and_count(rows, plan, keys, staged, written, large=large)
     except (pl.exceptions.PolarsError, OSError, AttributeError, TypeError) as exc:
         # AttributeError, TypeError: a polars whose partitioned sink changed shape (it is
         # marked unstable); the eager way still works, and the tests notice the change.
@@ -192,35 +191,28 @@ def _not_clean(lows: pl.DataFrame) -> bool:
     return implausible or any(blank_looking_low(low) for low in lows.drop(_IMPLAUSIBLE).row(0))
 
 
-def _sink_and_count(
+def _write_and_count(
     rows: pl.LazyFrame,
     plan: PoliceUkColumns,
     keys: list[str],
     staged: Mapping[str, Path],
     written: list[Path],
+    *,
+    large: bool,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Write, count and check in one pass over the CSV (both cores busy)."""
-    _, counts, lows = pl.collect_all(
-        [_sink(rows, staged, written), counts_by_file(rows, keys), _lows(rows, plan)]
-    )
-    return counts, lows
-
-
-def _count_then_sink(
-    rows: pl.LazyFrame,
-    plan: PoliceUkColumns,
-    keys: list[str],
-    staged: Mapping[str, Path],
-    written: list[Path],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Count and check first, then write (if clean), each a pass over the CSV: for a large
-    file.
+    """Write, count and check the rows: in one pass over the CSV (both cores busy), or for a
+    ``large`` batch, count and check first, then write (if clean), each a pass.
 
     In one pass the scan feeds three consumers, and when the writer falls behind, polars
     holds the rows it has not written yet: a 461 MB extract peaked anywhere from 330 to
     580 MiB. Two passes stay near 300 MiB, for about half as much time again, and only
     for files of more than 64 MiB (the archive's largest, the Met's, are about 20 MB).
     """
+    if not large:
+        _, counts, lows = pl.collect_all(
+            [_sink(rows, staged, written), counts_by_file(rows, keys), _lows(rows, plan)]
+        )
+        return counts, lows
     counts, lows = pl.collect_all(
         [counts_by_file(rows, keys), _lows(rows, plan)], engine="streaming"
     )

@@ -12,11 +12,11 @@ from __future__ import annotations
 import polars as pl
 
 from pcp_cli.analysis.judgement import judge_verdict
+from pcp_cli.app.headlines import pct_text
+from pcp_cli.app.report_model import LocalAreas, Report
 from pcp_cli.areas import LOCAL_AUTHORITY
 from pcp_cli.periods import month_name
 from pcp_cli.report.layout import Block, Cell, Paragraph, Part, Table
-from pcp_cli.report.model import LocalAreas, Report
-from pcp_cli.report.words import pct_text
 from pcp_cli.text import number
 from pcp_cli.text import value as value_text
 

@@ -25,12 +25,12 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.app.headlines import direction, ranked_headlines
+from pcp_cli.app.report_model import KpiLine, Report
 from pcp_cli.app.target import TargetStatus
 from pcp_cli.app.ytd import YearToDate
 from pcp_cli.periods import month_text
 from pcp_cli.report.layout import recording_words
-from pcp_cli.report.model import KpiLine, Report
-from pcp_cli.report.words import direction, ranked_headlines
 
 _KPI_COMPARE = [c for c in COMPARE_COLUMNS if c not in ("force", "force_name", "rag", "rag_test")]
 
@@ -178,13 +178,7 @@ def to_frame(report: Report) -> pl.DataFrame:
         ("alpha", f"{plan.alpha:g}"),
         ("spc_months", str(plan.spc_months)),
         ("comparator", prov.comparator),
-        ("generated_at", prov.generated_text),
-        ("pcp_version", prov.pcp_version),
-        ("kpi_file", prov.kpi_file),
-        ("kpi_file_sha256", prov.kpi_sha256),
-        ("forces_file", prov.forces_file),
-        ("forces_file_sha256", prov.forces_sha256),
-        ("store", prov.store),
+        *((key, value) for key, _, value in prov.files()),
         ("store_updated_at", prov.store_updated_at),
         ("data_quality_window", report.quality.window.label),
         ("data_quality_series_checked", str(report.quality.series_checked)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from pcp_cli.app.report_model import Report
 from pcp_cli.report.layout import (
     Block,
     Bullets,
@@ -20,7 +21,6 @@ from pcp_cli.report.layout import (
     Table,
     layout,
 )
-from pcp_cli.report.model import Report
 from pcp_cli.report.svg import ChartFormat, mini_trend, render_figure
 
 CSS = """

@@ -14,13 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pcp_cli.analysis.peers.statistics import OK
-from pcp_cli.app.window import year_to_date
-from pcp_cli.errors import PcpError
-from pcp_cli.events import KnownEvent
-from pcp_cli.periods import Period, month_name, parse_month
-from pcp_cli.report.build import CRIME_SECTION, period_words
-from pcp_cli.report.model import KpiLine, Report, ReportPlan, SectionReport, Trend
-from pcp_cli.report.words import (
+from pcp_cli.app.headlines import (
     FRONT_PAGE_HEADLINES,
     JUDGEMENT_WORDS,
     Z_CAP,
@@ -31,6 +25,12 @@ from pcp_cli.report.words import (
     ranked_headlines,
     spc_words,
 )
+from pcp_cli.app.report_build import CRIME_SECTION, period_words
+from pcp_cli.app.report_model import KpiLine, Report, ReportPlan, SectionReport, Trend
+from pcp_cli.app.window import year_to_date
+from pcp_cli.errors import PcpError
+from pcp_cli.events import KnownEvent
+from pcp_cli.periods import Period, month_name, parse_month
 from pcp_cli.text import number, sparkline
 from pcp_cli.text import value as value_text
 
@@ -196,13 +196,13 @@ def significance_cell(line: KpiLine) -> Cell:
     if verdict is None:
         return Cell("not tested", "muted")
     text = "yes" if line.significant else "no"
-    rag = line.get("rag")
+    rag = line.rag
     tone = ""
     if isinstance(rag, str) and rag in ("RED", "AMBER", "GREEN"):
         text = f"{rag}: {text}"
         tone = rag.lower()
-    alpha = line.get("alpha")
-    return Cell(text, tone, title=p_text(line.get("p_value"), alpha or 0.05))
+    alpha = line.alpha
+    return Cell(text, tone, title=p_text(line.p_value, alpha or 0.05))
 
 
 _SPC_TONE = {
@@ -489,7 +489,7 @@ def _short(report: Report) -> str:
 def survey_words(line: KpiLine) -> str | None:
     """'74.0% (68.8% to 78.6%; 300 asked)': a survey result with the range the true figure
     lies in 95 times in 100 and the number of people asked (seed 001); None for other KPIs."""
-    low, high, asked = line.get("ci_lower"), line.get("ci_upper"), line.get("n")
+    low, high, asked = line.ci_lower, line.ci_upper, line.respondents
     if line.kpi.kind != "proportion" or line.value is None or None in (low, high, asked):
         return None
     return (
@@ -788,8 +788,8 @@ def _methods(report: Report) -> tuple[Block, ...]:
     ]
     grouped: dict[str, list[str]] = {}
     for line in report.lines:
-        if line.get("test"):
-            grouped.setdefault(f"Test: {line.get('test')}", []).append(line.number)
+        if line.test:
+            grouped.setdefault(f"Test: {line.test}", []).append(line.number)
         if line.peer is None and line.peer_note:
             grouped.setdefault(f"No rank: {line.peer_note}", []).append(line.number)
         if line.spc.note:
@@ -807,13 +807,7 @@ def _provenance(report: Report) -> tuple[Block, ...]:
     prov = report.provenance
     plan = report.plan
     facts = (
-        ("Generated (UTC)", prov.generated_text),
-        ("pcp version", prov.pcp_version),
-        ("KPI file", prov.kpi_file),
-        ("KPI file SHA-256", prov.kpi_sha256),
-        ("Forces file", prov.forces_file),
-        ("Forces file SHA-256", prov.forces_sha256),
-        ("Store", prov.store),
+        *((label, value) for _, label, value in prov.files()),
         ("Store last updated", prov.store_updated_at or "–"),
         ("Peer group", prov.comparator),
         ("Period", f"{plan.period.label} against {plan.baseline.label}"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
+from pcp_cli.app.report_model import Report
 from pcp_cli.report.layout import Bullets, ChartChoice, Document, Paragraph, Table, layout
-from pcp_cli.report.model import Report
 
 
 def to_markdown(report: Report, *, charts: ChartChoice = "none") -> str:

@@ -19,10 +19,10 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from pcp_cli.app.report_model import Trend
 from pcp_cli.charts import Chart, ChartEvent, spc_chart, trend_chart
 from pcp_cli.periods import month_name, parse_month
 from pcp_cli.report.layout import ChartBlock
-from pcp_cli.report.model import Trend
 
 ChartFormat = Literal["svg", "png"]
 

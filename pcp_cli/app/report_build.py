@@ -24,25 +24,17 @@ from pcp_cli import __version__
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.coverage import coverage
+from pcp_cli.analysis.data_quality import data_quality
 from pcp_cli.analysis.peers.groups import Comparator, resolve_comparator
 from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.peers.ranking import RankPlan
 from pcp_cli.analysis.peers.tables import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.breakdown import Breakdown, BreakdownRequest, breakdown, report_period
+from pcp_cli.app.headlines import headline
 from pcp_cli.app.position import msg_positions
 from pcp_cli.app.recording import RecordingShare, recording_share
-from pcp_cli.app.spc import spc_status
-from pcp_cli.app.target import target_status
-from pcp_cli.app.ytd import year_to_date_values
-from pcp_cli.datasets import DATASETS
-from pcp_cli.engine import Engine
-from pcp_cli.errors import PcpError
-from pcp_cli.forces import ForceRegistry
-from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Period, month_name, month_text, parse_period
-from pcp_cli.report.dq import data_quality
-from pcp_cli.report.model import (
+from pcp_cli.app.report_model import (
     CrimeSummary,
     KpiLine,
     PeerPosition,
@@ -53,7 +45,15 @@ from pcp_cli.report.model import (
     StoreUse,
     Trend,
 )
-from pcp_cli.report.words import headline
+from pcp_cli.app.spc import spc_status
+from pcp_cli.app.target import target_status
+from pcp_cli.app.ytd import year_to_date_values
+from pcp_cli.datasets import DATASETS
+from pcp_cli.engine import Engine
+from pcp_cli.errors import PcpError
+from pcp_cli.forces import ForceRegistry
+from pcp_cli.kpis import Kpi
+from pcp_cli.periods import Period, month_name, month_text, parse_period
 
 CRIME_SECTION = "Crime"
 

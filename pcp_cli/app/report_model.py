@@ -1,6 +1,6 @@
 """The panel report's model: every figure the renderers show, as plain data.
 
-Built by :func:`pcp_cli.report.build.build_report` from the analyses (compare, SPC, rank,
+Built by :func:`pcp_cli.app.report_build.build_report` from the analyses (compare, SPC, rank,
 data quality, coverage); turned into one flat table by :func:`pcp_cli.report.frame.to_frame`
 and into HTML or markdown by the renderers. Nothing here computes or prints.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from pcp_cli.analysis.data_quality import DataQuality
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 
 # The SPC status is the application layer's (one rule for every command); re-exported.
@@ -73,6 +74,29 @@ class Trend:
     dataset: str = ""
 
 
+class _RowFigure:
+    """A number of a :class:`KpiLine`'s compare row (the column of the attribute's name, or
+    ``column``), None where it is missing."""
+
+    def __init__(self, column: str | None = None) -> None:
+        self.column = column or ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.column = self.column or name
+
+    def __get__(self, line: KpiLine, owner: type | None = None) -> float | None:
+        v = line.row.get(self.column)
+        return None if v is None else float(v)
+
+
+class _RowText(_RowFigure):
+    """A text of a :class:`KpiLine`'s compare row (a period's label, the test's name)."""
+
+    def __get__(self, line: KpiLine, owner: type | None = None) -> str | None:  # type: ignore[override]
+        v = line.row.get(self.column)
+        return None if v is None else str(v)
+
+
 @dataclass(frozen=True)
 class KpiLine:
     """One KPI of the report: the compare row plus SPC, peer position, trend and headline.
@@ -95,33 +119,22 @@ class KpiLine:
     target: TargetStatus | None = None  # the KPI file's target, projected (app.target)
     breakdown: Breakdown | None = None  # by its breakdown KPIs, month by month (app.breakdown)
 
-    def get(self, column: str) -> Any:
-        return self.row.get(column)
-
-    @property
-    def value(self) -> float | None:
-        v = self.row.get("value")
-        return None if v is None else float(v)
-
-    @property
-    def baseline_value(self) -> float | None:
-        v = self.row.get("baseline_value")
-        return None if v is None else float(v)
-
-    @property
-    def change(self) -> float | None:
-        v = self.row.get("change")
-        return None if v is None else float(v)
-
-    @property
-    def pct_change(self) -> float | None:
-        v = self.row.get("pct_change")
-        return None if v is None else float(v)
-
-    @property
-    def verdict(self) -> str | None:
-        v = self.row.get("verdict")
-        return None if v is None else str(v)
+    # The compare row's columns the paper reads, typed (None where missing: a period
+    # incomplete, a KPI not tested). ``row`` itself is written out whole by report/frame.
+    value = _RowFigure()
+    baseline_value = _RowFigure()
+    change = _RowFigure()
+    pct_change = _RowFigure()
+    p_value = _RowFigure()
+    alpha = _RowFigure()
+    ci_lower = _RowFigure()  # surveys: the Wilson interval and the number asked
+    ci_upper = _RowFigure()
+    respondents = _RowFigure("n")
+    verdict = _RowText()
+    test = _RowText()
+    rag = _RowText()  # surveys: the seed-001 RAG (analysis.significance.proportion_rag)
+    period = _RowText()
+    baseline_period = _RowText()
 
     @property
     def significant(self) -> bool:
@@ -149,31 +162,6 @@ class CrimeSummary:
     frame: pl.DataFrame
     group_label: str
     ranked: bool
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class QualityFlag:
-    """A month (or run of months) whose data look incomplete or are missing."""
-
-    force: str
-    force_name: str
-    dataset: str
-    measure: str | None
-    months: str  # "2018-11" or "2018-11..2018-12"
-    issue: str  # "probably incomplete", "gap", "no data after the last month"
-    value: float | None = None
-    reference: float | None = None
-    ratio: float | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class DataQuality:
-    forces: tuple[str, ...]
-    window: Period
-    flags: tuple[QualityFlag, ...]
-    series_checked: int
     notes: tuple[str, ...] = ()
 
 
@@ -207,6 +195,18 @@ class Provenance:
     @property
     def generated_text(self) -> str:
         return self.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def files(self) -> tuple[tuple[str, str, str], ...]:
+        """(key, label, value) of what made the paper: the JSON rows and the annex list these."""
+        return (
+            ("generated_at", "Generated (UTC)", self.generated_text),
+            ("pcp_version", "pcp version", self.pcp_version),
+            ("kpi_file", "KPI file", self.kpi_file),
+            ("kpi_file_sha256", "KPI file SHA-256", self.kpi_sha256),
+            ("forces_file", "Forces file", self.forces_file),
+            ("forces_file_sha256", "Forces file SHA-256", self.forces_sha256),
+            ("store", "Store", self.store),
+        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import math
 from statistics import NormalDist
 from typing import Literal
 
-from pcp_cli.report.model import KpiLine, SpcStatus
+from pcp_cli.app.report_model import KpiLine, SpcStatus
 from pcp_cli.text import change, number, p_value, percent_change
 from pcp_cli.text import value as value_text
 
@@ -83,7 +83,7 @@ with large counts every real change is 'p < 0.001', and the size is what a reade
 
 def change_z(line: KpiLine) -> float:
     """The size of the change in standard errors, from the two-sided p-value (0 if untested)."""
-    p = line.get("p_value")
+    p = line.p_value
     if p is None or not isinstance(p, int | float) or not math.isfinite(p) or p >= 1:
         return 0.0
     if p <= 0:
@@ -143,8 +143,8 @@ def headline(line: KpiLine) -> str | None:
 def kpi_words(line: KpiLine) -> str:
     """'Rape was 246 in Q2 2018/19' (no comparison possible)."""
     if line.value is None:
-        return f"{line.kpi.label} has no figure for {line.get('period')}"
-    return f"{line.kpi.label} was {value_text(line.value, line.kpi.unit)} in {line.get('period')}"
+        return f"{line.kpi.label} has no figure for {line.period}"
+    return f"{line.kpi.label} was {value_text(line.value, line.kpi.unit)} in {line.period}"
 
 
 def _change_words(line: KpiLine) -> str | None:
@@ -152,7 +152,7 @@ def _change_words(line: KpiLine) -> str | None:
     value, base, change, pct = line.value, line.baseline_value, line.change, line.pct_change
     if value is None or base is None or change is None:
         return None
-    baseline = line.get("baseline_period") or "the baseline"
+    baseline = line.baseline_period or "the baseline"
     figures = f"{value_text(value, kpi.unit)} ({value_text(base, kpi.unit)} in {baseline})"
     if change == 0:
         text = f"{kpi.label} was unchanged at {figures}"

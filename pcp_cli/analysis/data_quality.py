@@ -16,7 +16,7 @@ Survey windows overlap and population estimates are yearly, so neither is checke
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -31,8 +31,33 @@ from pcp_cli.analysis.peers.completeness import (
 from pcp_cli.datasets import DATASETS
 from pcp_cli.forces import ForceRegistry
 from pcp_cli.periods import Month, Period, month_text, parse_month
-from pcp_cli.report.model import DataQuality, QualityFlag
 from pcp_cli.store import StoreReader
+
+
+@dataclass(frozen=True)
+class QualityFlag:
+    """A month (or run of months) whose data look incomplete or are missing."""
+
+    force: str
+    force_name: str
+    dataset: str
+    measure: str | None
+    months: str  # "2018-11" or "2018-11..2018-12"
+    issue: str  # "probably incomplete", "gap", "no data after the last month"
+    value: float | None = None
+    reference: float | None = None
+    ratio: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    forces: tuple[str, ...]
+    window: Period
+    flags: tuple[QualityFlag, ...]
+    series_checked: int
+    notes: tuple[str, ...] = ()
+
 
 NOT_CHECKED = ("survey", "population", "areas")  # areas: a lookup, not monthly data
 GAP = "gap: no data"
