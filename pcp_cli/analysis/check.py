@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import polars as pl
 
@@ -106,20 +106,42 @@ COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
 
 def parse_fail_on(values: Iterable[str]) -> tuple[FailRule, ...]:
     """``--fail-on`` values, repeatable and comma-separated; none given: the default."""
+    return parse_words(
+        values, FAIL_RULES, DEFAULT_FAIL_ON, "--fail-on", "rule", " (comma-separated)"
+    )
+
+
+def parse_checks(values: Iterable[str]) -> tuple[CheckKind, ...]:
+    """``--check`` values, as ``--fail-on``; none given: every check."""
+    return parse_words(values, CHECKS, CHECKS, "--check", "check")
+
+
+Word = TypeVar("Word", bound=str)
+
+
+def parse_words(
+    values: Iterable[str],
+    known: tuple[Word, ...],
+    default: tuple[Word, ...],
+    option: str,
+    noun: str,
+    hint_end: str = "",
+) -> tuple[Word, ...]:
+    """Words of a fixed set, repeated or comma-separated, any case, each once in the order
+    first given; none given: ``default``. An unknown word is a usage error naming it."""
     names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
     if not names:
-        return DEFAULT_FAIL_ON
-    out: list[FailRule] = []
+        return default
+    chosen: list[Word] = []
     for name in names:
-        rule = next((r for r in FAIL_RULES if r == name), None)
-        if rule is None:
+        word = next((k for k in known if k == name), None)
+        if word is None:
             raise UsageError(
-                f"--fail-on {name}: unknown rule",
-                hint=f"use one or more of {', '.join(FAIL_RULES)} (comma-separated)",
+                f"{option} {name}: unknown {noun}",
+                hint=f"use one or more of {', '.join(known)}{hint_end}",
             )
-        if rule not in out:
-            out.append(rule)
-    return tuple(out)
+        chosen.append(word)
+    return tuple(dict.fromkeys(chosen))
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,11 @@ from pcp_cli.charts import (
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.completion import complete_kpis
-from pcp_cli.cli.output import TableView, render, write_output
-from pcp_cli.cli.xmr_options import spc_options, xmr_options
+from pcp_cli.cli.output import TableView, format_named, render, write_output
+from pcp_cli.cli.xmr_options import XmrChoices, xmr_options
 from pcp_cli.errors import ConfigError, UsageError
 from pcp_cli.kpis import Kpi
 from pcp_cli.optional import CHARTS_HINT, charts_available
-from pcp_cli.periods import parse_month
-from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 Kind = Literal["trend", "spc", "rank"]
 
@@ -53,8 +51,14 @@ ONLY_FOR: dict[str, tuple[str, ...]] = {
     "spc,rank": ("period",),
 }
 
-DATA_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl"}
-DATA_FORMATS[".parquet"] = "parquet"
+CHART_FORMATS = {".png": "png", ".svg": "svg"}
+DATA_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 @click.command()
@@ -78,32 +82,23 @@ DATA_FORMATS[".parquet"] = "parquet"
     "Default: the latest in the store."
 )
 @xmr_options(scope="spc: ")
-@click.option(
+@opt.choice(
     "--style",
-    type=click.Choice(["bar", "funnel"]),
-    default="bar",
-    show_default=True,
-    help="rank: bars of the rates with the mean and control lines, or a funnel plot.",
+    ["bar", "funnel"],
+    "bar",
+    "rank: bars of the rates with the mean and control lines, or a funnel plot.",
 )
 @opt.group(help="rank: msg, national, a [groups] name from pcp.toml, or forces a,b,c.")
 @opt.weighted("rank: group mean Σcount/Σpopulation.")
 @opt.sd("rank: SD of the group's rates.")
 @opt.exclude_incomplete("rank: leave forces whose data look incomplete out of the ranks.")
-@click.option(
+@opt.written_file(
     "--data",
     "data_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
     help="Also write the figures the chart plots to this file (.csv, .tsv, .json, "
     ".jsonl, .parquet).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="File to write: .png or .svg.",
-)
+@opt.output_file(help="File to write: .png or .svg.", required=True)
 @common_options
 def chart(
     app: App,
@@ -113,14 +108,7 @@ def chart(
     period: str | None,
     from_month: str | None,
     to_month: str | None,
-    preset: str,
-    screen: bool | None,
-    two_in_three: TwoInThreeLogic | None,
-    run_length: str,
-    trend_ties: TrendTies,
-    baseline: int | None,
-    rebase_months: tuple[str, ...],
-    target: float | None,
+    xmr: XmrChoices,
     style: RankStyle,
     group_spec: str,
     weighted: bool,
@@ -152,12 +140,7 @@ def chart(
     fmt, data_fmt = _formats(output, data_path)
     _check_kind_options(kind)
     kpi = _one_kpi(app, kpi_id)
-    spc = None
-    if kind == "spc":
-        rebase = tuple(parse_month(m) for m in rebase_months)
-        spc = spc_options(
-            preset, screen, two_in_three, int(run_length), trend_ties, baseline, rebase, target
-        )
+    spc = xmr.spc_options() if kind == "spc" else None
     ddof = opt.ddof(sd_kind)
     rank = None
     if kind == "rank":
@@ -200,22 +183,13 @@ def _write(
 
 def _formats(output: Path, data_path: Path | None) -> tuple[str, str | None]:
     """The chart's format (from its name) and the --data file's, or a usage error."""
-    fmt = output.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg"):
-        raise UsageError(
-            f"cannot tell the chart format from '{output.name}'", hint="name the file .png or .svg"
-        )
+    fmt = format_named(output, CHART_FORMATS, "chart", "name the file .png or .svg")
     if fmt == "png" and not charts_available():
         raise ConfigError("PNG charts need matplotlib, which is not installed", hint=CHARTS_HINT)
-    data_fmt = None
-    if data_path is not None:
-        data_fmt = DATA_FORMATS.get(data_path.suffix.lower())
-        if data_fmt is None:
-            raise UsageError(
-                f"cannot tell the data format from '{data_path.name}'",
-                hint="name the --data file .csv, .tsv, .json, .jsonl or .parquet",
-            )
-    return fmt, data_fmt
+    if data_path is None:
+        return fmt, None
+    hint = "name the --data file .csv, .tsv, .json, .jsonl or .parquet"
+    return fmt, format_named(data_path, DATA_FORMATS, "data", hint)
 
 
 def _one_kpi(app: App, kpi_id: str) -> Kpi:

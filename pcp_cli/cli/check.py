@@ -9,8 +9,8 @@ from pcp_cli.analysis.check import (
     CHECKS,
     DEFAULT_RECENT,
     FAIL_RULES,
-    CheckKind,
     finding_value,
+    parse_checks,
     parse_fail_on,
     summary_text,
 )
@@ -18,33 +18,25 @@ from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.check import CheckRequest, run_check
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
-from pcp_cli.cli.output import TableView, emit
-from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
+from pcp_cli.cli.output import Row, RowsLayout, TableView, emit, rows_view
+from pcp_cli.errors import EXIT_BREACH, EXIT_OK
+
+FAIL_ON_HELP = (
+    f"Rules that make a breach, comma-separated or repeated: {', '.join(FAIL_RULES)}. "
+    "Default: red,exceptional."
+)
+CHECK_HELP = f"Run only these checks: {', '.join(CHECKS)} (comma-separated; default: all)."
 
 
 @click.command()
-@opt.kpi()
-@opt.period(
-    default="12m", help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09."
+@opt.question(
+    period_default="12m",
+    period_help="Period checked: 12m, Q2, 'Q2 2018/19', 2018/19, FYTD, 2018-07..2018-09.",
+    vs_help="Baseline for the significance and survey checks: last-year, previous or a period.",
+    to_help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.",
 )
-@opt.vs(help="Baseline for the significance and survey checks: last-year, previous or a period.")
-@opt.forces()
-@opt.to(help="Anchor relative periods (12m, Q2, FYTD) at this month instead of the latest.")
-@click.option(
-    "--fail-on",
-    "fail_on",
-    multiple=True,
-    metavar="RULES",
-    help=f"Rules that make a breach, comma-separated or repeated: {', '.join(FAIL_RULES)}. "
-    "Default: red,exceptional.",
-)
-@click.option(
-    "--check",
-    "checks",
-    multiple=True,
-    metavar="CHECKS",
-    help=f"Run only these checks: {', '.join(CHECKS)} (comma-separated; default: all).",
-)
+@opt.words("--fail-on", "fail_on", "RULES", FAIL_ON_HELP)
+@opt.words("--check", "checks", "CHECKS", CHECK_HELP)
 @click.option(
     "--recent",
     type=click.IntRange(1, 24),
@@ -54,12 +46,7 @@ from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
 )
 @opt.group(help="Comparator for the RAG: msg, national, a [groups] name, or forces a,b,c.")
 @opt.alpha(help="Significance level for the compare verdict and the survey RAG.")
-@click.option(
-    "--all",
-    "show_all",
-    is_flag=True,
-    help="Print every finding (with a breach column), not only the breaches.",
-)
+@opt.flag("--all", "show_all", "Print every finding (with a breach column), not only the breaches.")
 @opt.by(
     help="The compare check per area: local-authority, area or an area type of the "
     "lookup (an area column first; SPC and MSG checks are not run by area)."
@@ -68,11 +55,7 @@ from pcp_cli.errors import EXIT_BREACH, EXIT_OK, UsageError
 @common_options
 def check(
     app: App,
-    kpi_spec: str,
-    period: str,
-    vs: str,
-    force_names: tuple[str, ...],
-    to_month: str | None,
+    question: opt.Question,
     fail_on: tuple[str, ...],
     checks: tuple[str, ...],
     recent: int,
@@ -112,14 +95,15 @@ def check(
       pcp check --kpi Crime --period Q2 --by local-authority --fail-on worse
     """
     rules = parse_fail_on(fail_on)
-    wanted = _parse_checks(checks)
-    kpis = app.catalogue.select(kpi_spec)
+    wanted = parse_checks(checks)
+    kpis = app.catalogue.select(question.kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = app.engine(reader)
-        forces = app.resolve_forces(force_names, reader)
+        forces = app.resolve_forces(question.force_names, reader)
         request = CheckRequest(
-            kpis, period, vs, to_month, rules, wanted, recent, group_spec, alpha, by
-        )
+            kpis, question.period, question.vs, question.to_month, rules, wanted, recent,
+            group_spec, alpha, by,
+        )  # fmt: skip
         outcome = run_check(
             engine, app.forces, PopulationTable.from_reader(reader), app.settings, forces, request
         )
@@ -136,24 +120,6 @@ def check(
     return EXIT_BREACH if frame["breach"].any() else EXIT_OK
 
 
-def _parse_checks(values: tuple[str, ...]) -> tuple[CheckKind, ...]:
-    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
-    if not names:
-        return CHECKS
-    out: list[CheckKind] = []
-    for name in names:
-        kind = next((c for c in CHECKS if c == name), None)
-        if kind is None:
-            raise UsageError(
-                f"--check {name}: unknown check", hint=f"use one or more of {', '.join(CHECKS)}"
-            )
-        out.append(kind)
-    return tuple(dict.fromkeys(out))
-
-
-_STATUS_STYLE = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
-
-
 def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
     multi_force = frame.height > 0 and frame["force"].n_unique() > 1
     by_area = "area" in frame.columns
@@ -168,39 +134,28 @@ def _view(frame: pl.DataFrame, show_all: bool, period: str) -> TableView:
         "Rule",
         "Finding",
     ]
-    rows: list[list[str]] = []
-    styles: list[str | None] = []
-    cells: dict[tuple[int, int], str] = {}
-    status_col = headers.index("Status")
-    for i, r in enumerate(frame.iter_rows(named=True)):
-        value_text = finding_value(r["value"], r["measure"] or "")
-        rows.append(
-            [
-                *([r["force_name"]] if multi_force else []),
-                *([r["area"]] if by_area else []),
-                r["label"],
-                r["check"],
-                value_text,
-                r["status"] or "",
-                *(["yes" if r["breach"] else ""] if show_all else []),
-                r["rule"] or "",
-                r["detail"] or "",
-            ]
-        )
-        styles.append("bold" if r["breach"] and show_all else None)
-        if r["status"] in _STATUS_STYLE:
-            cells[(i, status_col)] = _STATUS_STYLE[r["status"]]
+
+    def cells(r: Row) -> list[str]:
+        return [
+            *([r["force_name"]] if multi_force else []),
+            *([r["area"]] if by_area else []),
+            r["label"],
+            r["check"],
+            finding_value(r["value"], r["measure"] or ""),
+            r["status"] or "",
+            *(["yes" if r["breach"] else ""] if show_all else []),
+            r["rule"] or "",
+            r["detail"] or "",
+        ]
+
+    def emphasis(r: Row) -> str | None:
+        return "bold" if r["breach"] and show_all else None
+
+    value_column = int(multi_force) + int(by_area) + 2
+    layout = RowsLayout(headers, {value_column}, cells, emphasis, rag=("Status", "status"))
     if show_all:
         what = "every finding"
     else:
         what = f"{frame.height} breach(es)" if frame.height else "no breaches"
-    title = f"pcp check, {period}: {what}"
-    return TableView(
-        title,
-        headers,
-        rows,
-        right_align={int(multi_force) + int(by_area) + 2},
-        row_styles=styles,
-        cell_styles=cells,
-        caption="Exit 10 when anything breaches a --fail-on rule; see docs/charts-and-checks.md.",
-    )
+    caption = "Exit 10 when anything breaches a --fail-on rule; see docs/charts-and-checks.md."
+    return rows_view(frame, layout, f"pcp check, {period}: {what}", caption)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pcp_cli.app.forces import choose_forces
+from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.config import Settings, resolve_settings
 from pcp_cli.forces import ForceRegistry, load_forces
@@ -107,30 +108,17 @@ class App:
         return choice.forces
 
 
+STORE_HELP = "Store folder. Default: $PCP_STORE, then pcp.toml, then ./pcp-store."
+KPIS_HELP = "KPI definitions file. Default: $PCP_KPIS, pcp.toml, bundled config/kpis.toml."
+FORCES_HELP = "Forces file. Default: $PCP_FORCES, pcp.toml, bundled config/forces.toml."
+
+
 def common_options(func: F) -> F:
     """--store, --kpis, --forces, -v, -q, --debug, --wait: the same on every command."""
 
-    @click.option(
-        "--store",
-        "store_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Store folder. Default: $PCP_STORE, then pcp.toml, then ./pcp-store.",
-    )
-    @click.option(
-        "--kpis",
-        "kpis_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="KPI definitions file. Default: $PCP_KPIS, pcp.toml, bundled config/kpis.toml.",
-    )
-    @click.option(
-        "--forces",
-        "forces_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Forces file. Default: $PCP_FORCES, pcp.toml, bundled config/forces.toml.",
-    )
+    @opt.settings_path("--store", STORE_HELP)
+    @opt.settings_path("--kpis", KPIS_HELP)
+    @opt.settings_path("--forces", FORCES_HELP)
     @click.option("-v", "--verbose", count=True, help="Say which files are used, and more.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
     @click.option(
@@ -193,42 +181,32 @@ class OutputOptions:
         if self.format != "auto":
             return self.format
         if self.output is not None and str(self.output) != "-":
-            return _format_from_suffix(self.output)
+            return SUFFIX_FORMATS.get(self.output.suffix.lower(), "csv")
         return "table" if sys.stdout is not None and sys.stdout.isatty() else "csv"
 
 
-def _format_from_suffix(path: Path) -> str:
-    return {
-        ".csv": "csv",
-        ".tsv": "tsv",
-        ".json": "json",
-        ".jsonl": "jsonl",
-        ".parquet": "parquet",
-        ".md": "markdown",
-        ".txt": "table",
-        ".xlsx": "xlsx",
-    }.get(path.suffix.lower(), "csv")
+#: --format auto with -o: the format the file's name asks for (CSV for any other name).
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+    ".md": "markdown",
+    ".txt": "table",
+    ".xlsx": "xlsx",
+}
 
 
 def output_options(func: F) -> F:
     """--format and -o/--output for every command that prints data."""
 
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS, case_sensitive=False),
-        default="auto",
-        show_default=True,
+    @opt.output_format(
+        FORMATS,
         help="auto: a table on a terminal, CSV in a pipe (or from the -o suffix: .csv, "
         ".tsv, .json, .jsonl, .parquet, .xlsx, .md). xlsx: an Excel workbook.",
     )
-    @click.option(
-        "-o",
-        "--output",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Write to this file (atomically; '-' is stdout) instead of stdout.",
-    )
+    @opt.output_file(help="Write to this file (atomically; '-' is stdout) instead of stdout.")
     @click.option(
         "--bom",
         is_flag=True,

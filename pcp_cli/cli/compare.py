@@ -11,20 +11,16 @@ from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
-from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value, sparkline
+from pcp_cli.cli.output import RAG_STYLES, TableView, emit, fmt_number, fmt_value, sparkline
 from pcp_cli.text import p_value
 
 
 @click.command()
-@opt.kpi()
-@opt.period()
-@opt.vs()
-@opt.forces()
-@opt.to()
-@click.option(
+@opt.question()
+@opt.flag(
     "--allow-partial",
-    is_flag=True,
-    help="Compare periods with missing months instead of stopping (rows are flagged).",
+    "allow_partial",
+    "Compare periods with missing months instead of stopping (rows are flagged).",
 )
 @opt.alpha(help="Significance level for the verdict (and the survey RAG: 0.05 = 95% confidence).")
 @opt.by()
@@ -32,11 +28,7 @@ from pcp_cli.text import p_value
 @common_options
 def compare(
     app: App,
-    kpi_spec: str,
-    period: str,
-    vs: str,
-    force_names: tuple[str, ...],
-    to_month: str | None,
+    question: opt.Question,
     allow_partial: bool,
     alpha: float,
     by: str | None,
@@ -66,14 +58,15 @@ def compare(
     residents and its rank among the force's areas where the lookup gives
     populations. See docs/statistics.md and docs/areas.md.
     """
+    kpis = app.catalogue.select(question.kpi_spec)
     request = CompareRequest(
-        app.catalogue.select(kpi_spec), period, vs, to_month, allow_partial, alpha
+        kpis, question.period, question.vs, question.to_month, allow_partial, alpha
     )
     if by is not None:
-        _compare_by_area(app, request, force_names, by, out)
+        _compare_by_area(app, request, question.force_names, by, out)
         return
     with app.store.reading(wait=app.wait) as reader:
-        forces = app.resolve_forces(force_names, reader)
+        forces = app.resolve_forces(question.force_names, reader)
         outcome = run_comparison(app.engine(reader), app.forces, forces, request)
     app.info(f"compared {outcome.window.period.label} with {outcome.window.baseline.label}")
     for message in outcome.warnings:
@@ -174,8 +167,8 @@ def _judged_styles(r: dict[str, Any], i: int, offset: int) -> dict[tuple[int, in
     if change_judged != "neutral":
         styles[(i, offset + 4)] = _JUDGEMENT_STYLE[change_judged]
     verdict_judged = judge_verdict(r["verdict"], r["polarity"])
-    if r["rag"] in _RAG_STYLE:
-        styles[(i, offset + 5)] = _RAG_STYLE[r["rag"]]
+    if r["rag"] in RAG_STYLES:
+        styles[(i, offset + 5)] = RAG_STYLES[r["rag"]]
     elif verdict_judged != "neutral":
         styles[(i, offset + 5)] = _JUDGEMENT_STYLE[verdict_judged]
     return styles
@@ -207,7 +200,6 @@ def _caption(frame: pl.DataFrame, first: dict[str, Any], ranked: bool) -> str:
     return caption
 
 
-_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
 _JUDGEMENT_STYLE = {"better": "green", "worse": "red"}
 
 

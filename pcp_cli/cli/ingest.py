@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note
 from pcp_cli.cli.completion import complete_forces
 from pcp_cli.datasets import DATASETS
@@ -39,12 +40,11 @@ from pcp_cli.ingest.readers import ReadOptions
     default=None,
     help="Force for extracts with no force column (stop and search read from stdin).",
 )
-@click.option(
+@opt.choice(
     "--on-bad-rows",
-    type=click.Choice(["fail", "skip"]),
-    default="fail",
-    show_default=True,
-    help="fail: stop and store nothing; skip: store the good rows, write the bad "
+    ["fail", "skip"],
+    "fail",
+    "fail: stop and store nothing; skip: store the good rows, write the bad "
     "ones to a rejects CSV beside the store.",
 )
 @click.option(

@@ -27,46 +27,23 @@ from pcp_cli.errors import (
     PcpError,
 )
 
-# name -> (module, attribute, one-line help shown by `pcp --help` without importing it)
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "ingest": ("pcp_cli.cli.ingest", "ingest", "Read extracts into the local Parquet store."),
-    "compare": (
-        "pcp_cli.cli.compare",
-        "compare",
-        "Compare a period with the same period last year.",
-    ),
-    "kpis": ("pcp_cli.cli.kpis", "kpis", "List the KPI definitions, or check a KPI file."),
-    "periods": ("pcp_cli.cli.periods", "periods", "Show which months the store holds, and gaps."),
-    "rank": (
-        "pcp_cli.cli.rank",
-        "rank",
-        "Rank a force in its Most Similar Group and nationally, per 1,000.",
-    ),
-    "spc": ("pcp_cli.cli.spc", "spc", "SPC: XmR chart (Making Data Count) or 6 vs 12 months."),
-    "project": (
-        "pcp_cli.cli.project",
-        "project",
-        "Project a KPI's trend to a target date, with RAG.",
-    ),
-    "cdi": ("pcp_cli.cli.cdi", "cdi", "Estimate how much of a crime rise is better recording."),
-    "report": (
-        "pcp_cli.cli.report",
-        "report",
-        "The panel report for a period: HTML, markdown, table, JSON or Parquet.",
-    ),
-    "table": (
-        "pcp_cli.cli.table",
-        "table",
-        "A KPI by its breakdown KPIs, month by month, with totals.",
-    ),
-    "chart": ("pcp_cli.cli.chart", "chart", "Draw a chart (trend, spc, rank) to PNG or SVG."),
-    "schema": ("pcp_cli.cli.schema", "schema", "Print the JSON schema of a command's rows."),
-    "check": (
-        "pcp_cli.cli.check",
-        "check",
-        "Check for breaches; exit 10 if any (for scheduled jobs).",
-    ),
-    "forces": ("pcp_cli.cli.forces", "forces", "List the force ids, names and aliases."),
+# Each command is the function of its name in pcp_cli.cli.<name>, imported only when it runs;
+# its one-line help is here so that `pcp --help` imports none of them.
+COMMANDS: dict[str, str] = {
+    "ingest": "Read extracts into the local Parquet store.",
+    "compare": "Compare a period with the same period last year.",
+    "kpis": "List the KPI definitions, or check a KPI file.",
+    "periods": "Show which months the store holds, and gaps.",
+    "rank": "Rank a force in its Most Similar Group and nationally, per 1,000.",
+    "spc": "SPC: XmR chart (Making Data Count) or 6 vs 12 months.",
+    "project": "Project a KPI's trend to a target date, with RAG.",
+    "cdi": "Estimate how much of a crime rise is better recording.",
+    "report": "The panel report for a period: HTML, markdown, table, JSON or Parquet.",
+    "table": "A KPI by its breakdown KPIs, month by month, with totals.",
+    "chart": "Draw a chart (trend, spc, rank) to PNG or SVG.",
+    "schema": "Print the JSON schema of a command's rows.",
+    "check": "Check for breaches; exit 10 if any (for scheduled jobs).",
+    "forces": "List the force ids, names and aliases.",
 }
 
 
@@ -75,18 +52,16 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
+        if cmd_name not in COMMANDS:
             return None
-        module = importlib.import_module(entry[0])
-        command = getattr(module, entry[1])
+        module = importlib.import_module(f"pcp_cli.cli.{cmd_name}")
+        command = getattr(module, cmd_name)
         assert isinstance(command, click.Command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, entry[2]) for name, entry in COMMANDS.items()]
         with formatter.section("Commands"):
-            formatter.write_dl(rows)
+            formatter.write_dl(list(COMMANDS.items()))
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

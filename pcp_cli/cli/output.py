@@ -19,7 +19,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +69,36 @@ class TableView:
 
 
 ViewBuilder = Callable[[pl.DataFrame], TableView]
+Row = dict[str, Any]
+
+#: A RAG (or check status) cell's colour on a terminal.
+RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
+
+
+@dataclass(frozen=True)
+class RowsLayout:
+    """How a frame's rows become a table: the cells of a row, its emphasis (None: plain),
+    and the column coloured by the RAG named in a field of the row (as RAG_STYLES)."""
+
+    headers: list[str]
+    right_align: set[int]
+    cells: Callable[[Row], list[str]]
+    row_style: Callable[[Row], str | None]
+    rag: tuple[str, str]  # (header of the coloured column, field holding the RAG)
+
+
+def rows_view(frame: pl.DataFrame, layout: RowsLayout, title: str, caption: str) -> TableView:
+    """One table row per frame row, laid out by ``layout``."""
+    column = layout.headers.index(layout.rag[0])
+    rows: list[list[str]] = []
+    styles: list[str | None] = []
+    colours: dict[tuple[int, int], str] = {}
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        rows.append(layout.cells(r))
+        styles.append(layout.row_style(r))
+        if r[layout.rag[1]] in RAG_STYLES:
+            colours[(i, column)] = RAG_STYLES[r[layout.rag[1]]]
+    return TableView(title, layout.headers, rows, layout.right_align, styles, colours, caption)
 
 
 def emit(
@@ -101,6 +131,15 @@ def _refuse_binary_on_terminal(fmt: str, output: Path | None) -> None:
             f"refusing to write {'Parquet' if fmt == 'parquet' else 'a workbook'} to a terminal",
             hint=f"use -o FILE.{fmt} or pipe it to another program",
         )
+
+
+def format_named(path: Path, formats: Mapping[str, str], what: str, hint: str) -> str:
+    """The format the file's suffix names (any case), or a usage error saying so, with
+    ``hint``: the names understood."""
+    found = formats.get(path.suffix.lower())
+    if found is None:
+        raise UsageError(f"cannot tell the {what} format from '{path.name}'", hint=hint)
+    return found
 
 
 def is_stdout(output: Path | None) -> bool:

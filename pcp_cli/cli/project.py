@@ -12,7 +12,7 @@ from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
 from pcp_cli.cli.completion import complete_kpis
-from pcp_cli.cli.output import TableView, emit, fmt_number
+from pcp_cli.cli.output import RAG_STYLES, TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import parse_month
@@ -38,11 +38,10 @@ from pcp_cli.stats.projection import TargetDirection
     help="First month of the fitting window (default: 24 months back from --to).",
 )
 @opt.to(help="Last month of the fitting window (default: the latest month with data).")
-@click.option(
+@opt.flag(
     "--rolling-12",
     "rolling",
-    is_flag=True,
-    help="Fit rolling 12-month totals instead of monthly values (smooths seasonality).",
+    "Fit rolling 12-month totals instead of monthly values (smooths seasonality).",
 )
 @click.option(
     "--direction",
@@ -167,9 +166,6 @@ def _num(value: float | None, decimals: int = 1) -> str:
     return fmt_number(value, decimals)
 
 
-_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
-
-
 def _view(frame: pl.DataFrame) -> TableView:
     r = frame.row(0, named=True)
     pct = "%" if r["unit"] == "%" else ""
@@ -204,7 +200,7 @@ def _view(frame: pl.DataFrame) -> TableView:
         f"Projection: {r['label']}, {r['force_name']}",
         ["Measure", "Value"],
         rows,
-        cell_styles={(10, 1): _RAG_STYLE[r["rag"]]} if r["rag"] in _RAG_STYLE else {},
+        cell_styles={(10, 1): RAG_STYLES[r["rag"]]} if r["rag"] in RAG_STYLES else {},
         caption="RAG key (seed 001): GREEN significant improvement now and the trend meets the "
         "target; AMBER one of the two; RED neither.",
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import polars as pl
 
@@ -14,11 +12,9 @@ from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest, run_rank
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
-from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
+from pcp_cli.cli.output import Row, RowsLayout, TableView, emit, fmt_number, fmt_value, rows_view
 from pcp_cli.errors import UsageError
 from pcp_cli.text import interval
-
-RAG_STYLES = {"RED": "red", "AMBER": "yellow", "GREEN": "green"}
 
 
 @click.command()
@@ -87,9 +83,13 @@ def rank(
 
 
 def _view(frame: pl.DataFrame, result: RankResult) -> TableView:
+    first = frame.row(0, named=True) if frame.height else {}
+    kind = result.comparator.kind
     if result.mode == "forces":
-        return _forces_view(frame, result)
-    return _kpis_view(frame, result)
+        layout = _forces_layout(first, result.measure_label, kind)
+    else:
+        layout = _kpis_layout(first, kind)
+    return rows_view(frame, layout, result.title, "\n".join(result.caption))
 
 
 def _verdict(meaningful: bool | None) -> str:
@@ -108,19 +108,26 @@ def _rank_text(rank: int | None, of: int | None) -> str:
     return "–" if rank is None or of is None or of < 2 else f"{rank} of {of}"
 
 
-def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
-    comp = result.comparator
-    first = frame.row(0, named=True) if frame.height else {}
+def _national_rank(r: Row, kind: str) -> list[str]:
+    """The national rank cell, unless the group is national already."""
+    return [_rank_text(r["national_rank"], r["national_ranked"])] if kind != "national" else []
+
+
+def _rag_text(rag: str | None) -> str:
+    return rag if rag and rag != "NONE" else "–"
+
+
+def _forces_layout(first: Row, unit: str, kind: str) -> RowsLayout:
+    """A row per force of the group, the home force in bold."""
     per_population = first.get("denominator_kind") == "population"
-    unit = result.measure_label
     headers = [
-        _rank_header(comp.kind),
+        _rank_header(kind),
         "Force",
         "Count",
         "Population" if per_population else str(first.get("denominator_kind", "Base")),
         f"Rate {unit}" if unit != "%" else "Rate %",
         "95% CI",
-        *(["National rank"] if comp.kind != "national" else []),
+        *(["National rank"] if kind != "national" else []),
         "z",
         "RAG",
         "Funnel",
@@ -128,50 +135,32 @@ def _forces_view(frame: pl.DataFrame, result: RankResult) -> TableView:
         "vs mean",
         "Note",
     ]
-    rows: list[list[str]] = []
-    styles: list[str | None] = []
-    cells: dict[tuple[int, int], str] = {}
-    rag_col = headers.index("RAG")
-    for i, r in enumerate(frame.iter_rows(named=True)):
-        ranked = r["status"] == OK
+
+    def cells(r: Row) -> list[str]:
         note_text = r["quality"] if r["quality"].startswith("probably") else ""
-        if not ranked:
+        if r["status"] != OK:
             note_text = r["status_detail"] or r["status"]
-        ci = interval(r["ci_lower"], r["ci_upper"], 3)
-        verdict = _verdict(r["meaningful"])
-        row = [
+        return [
             _rank_text(r["group_rank"], r["group_ranked"]),
             r["force_name"] + (" ◀" if r["home"] else ""),
             fmt_number(r["count"], 0) if r["count"] is not None else "–",
             fmt_number(r["denominator"], 0) if r["denominator"] is not None else "–",
             fmt_number(r["rate"], 3) if r["rate"] is not None else "–",
-            ci,
-            *(
-                [_rank_text(r["national_rank"], r["national_ranked"])]
-                if comp.kind != "national"
-                else []
-            ),
+            interval(r["ci_lower"], r["ci_upper"], 3),
+            *_national_rank(r, kind),
             fmt_number(r["z"], 2, signed=True) if r["z"] is not None else "–",
-            r["rag"] if r["rag"] and r["rag"] != "NONE" else "–",
+            _rag_text(r["rag"]),
             r["funnel"] or "–",
             r["funnel_overdispersed"] or "–",
-            verdict,
+            _verdict(r["meaningful"]),
             note_text,
         ]
-        rows.append(row)
-        styles.append("bold" if r["home"] else (None if ranked else "dim"))
-        if r["rag"] in RAG_STYLES:
-            cells[(i, rag_col)] = RAG_STYLES[r["rag"]]
-    right = {0, 2, 3, 4, 5, 6, 7} if comp.kind != "national" else {0, 2, 3, 4, 5, 6}
-    return TableView(
-        result.title,
-        headers,
-        rows,
-        right_align=right,
-        row_styles=styles,
-        cell_styles=cells,
-        caption="\n".join(result.caption),
-    )
+
+    def emphasis(r: Row) -> str | None:
+        return "bold" if r["home"] else (None if r["status"] == OK else "dim")
+
+    right = {0, 2, 3, 4, 5, 6, 7} if kind != "national" else {0, 2, 3, 4, 5, 6}
+    return RowsLayout(headers, right, cells, emphasis, rag=("RAG", "rag"))
 
 
 def _rate_text(rate: float | None, measure: str) -> str:
@@ -182,7 +171,7 @@ def _rate_text(rate: float | None, measure: str) -> str:
     return fmt_number(rate, 3) + ("/1,000" if measure.startswith("per 1,000") else "")
 
 
-def _kpi_notes(r: dict[str, Any]) -> str:
+def _kpi_notes(r: Row) -> str:
     notes = []
     if r["status"] != OK:
         notes.append(r["status"])
@@ -193,10 +182,9 @@ def _kpi_notes(r: dict[str, Any]) -> str:
     return "; ".join(notes)
 
 
-def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
-    comp = result.comparator
-    first = frame.row(0, named=True) if frame.height else {}
-    short = _rank_header(comp.kind).removesuffix(" rank")
+def _kpis_layout(first: Row, kind: str) -> RowsLayout:
+    """A row per KPI for the force, as in the panel papers."""
+    short = _rank_header(kind).removesuffix(" rank")
     headers = [
         "Category",
         f"{first.get('period', 'Latest')}",
@@ -204,7 +192,7 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
         "Change",
         "% change",
         f"{short} rank",
-        *(["National rank"] if comp.kind != "national" else []),
+        *(["National rank"] if kind != "national" else []),
         "+ve outcome rate",
         f"{short} rank (+ve)",
         "Rate",
@@ -212,45 +200,29 @@ def _kpis_view(frame: pl.DataFrame, result: RankResult) -> TableView:
         "vs mean",
         "Note",
     ]
-    rows: list[list[str]] = []
-    cells: dict[tuple[int, int], str] = {}
-    styles: list[str | None] = []
-    rag_col = headers.index("RAG")
-    for i, r in enumerate(frame.iter_rows(named=True)):
+
+    def cells(r: Row) -> list[str]:
         unit = r["unit"]
         pct = r["pct_change"]
-        outcome = fmt_number(r["outcome_rate"], 1) + "%" if r["outcome_rate"] is not None else "n/a"
-        rows.append(
-            [
-                r["label"],
-                fmt_value(r["value"], unit),
-                fmt_value(r["baseline_value"], unit),
-                text.change(r["change"], unit),
-                (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
-                _rank_text(r["group_rank"], r["group_ranked"]),
-                *(
-                    [_rank_text(r["national_rank"], r["national_ranked"])]
-                    if comp.kind != "national"
-                    else []
-                ),
-                outcome,
-                _rank_text(r["outcome_rate_group_rank"], r["outcome_rate_group_ranked"]),
-                _rate_text(r["rate"], r["measure"]),
-                r["rag"] if r["rag"] and r["rag"] != "NONE" else "–",
-                _verdict(r["meaningful"]),
-                _kpi_notes(r),
-            ]
-        )
-        styles.append(None if r["status"] == OK else "dim")
-        if r["rag"] in RAG_STYLES:
-            cells[(i, rag_col)] = RAG_STYLES[r["rag"]]
-    numeric = set(range(1, rag_col))
-    return TableView(
-        result.title,
-        headers,
-        rows,
-        right_align=numeric,
-        row_styles=styles,
-        cell_styles=cells,
-        caption="\n".join(result.caption),
-    )
+        outcome = r["outcome_rate"]
+        return [
+            r["label"],
+            fmt_value(r["value"], unit),
+            fmt_value(r["baseline_value"], unit),
+            text.change(r["change"], unit),
+            (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
+            _rank_text(r["group_rank"], r["group_ranked"]),
+            *_national_rank(r, kind),
+            fmt_number(outcome, 1) + "%" if outcome is not None else "n/a",
+            _rank_text(r["outcome_rate_group_rank"], r["outcome_rate_group_ranked"]),
+            _rate_text(r["rate"], r["measure"]),
+            _rag_text(r["rag"]),
+            _verdict(r["meaningful"]),
+            _kpi_notes(r),
+        ]
+
+    def dim_unranked(r: Row) -> str | None:
+        return None if r["status"] == OK else "dim"
+
+    numeric = set(range(1, headers.index("RAG")))
+    return RowsLayout(headers, numeric, cells, dim_unranked, rag=("RAG", "rag"))

@@ -22,6 +22,7 @@ from pcp_cli.cli.output import (
     TableView,
     fit_columns,
     fitted_rich_table,
+    format_named,
     render,
     terminal_forced,
     write_output,
@@ -75,40 +76,28 @@ TONE_STYLES = {
     show_default=True,
     help="Months (to the period end) the XmR chart behind the SPC status uses.",
 )
-@click.option(
+@opt.choice(
     "--charts",
-    type=click.Choice(["notable", "all", "none"]),
-    default="notable",
-    show_default=True,
-    help="HTML: a chart for each KPI with a headline, for every KPI, or none.",
+    ["notable", "all", "none"],
+    "notable",
+    "HTML: a chart for each KPI with a headline, for every KPI, or none.",
 )
-@click.option(
+@opt.choice(
     "--chart-format",
-    type=click.Choice(["svg", "png"]),
-    default="svg",
-    show_default=True,
-    help="HTML: charts inline as SVG (sharp in print) or as base64 PNG images.",
+    ["svg", "png"],
+    "svg",
+    "HTML: charts inline as SVG (sharp in print) or as base64 PNG images.",
 )
 @opt.by(
     help="A 'by area' table per section: local-authority, area or an area type of the "
     "lookup. Default: [report] by in pcp.toml (none if unset)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS, case_sensitive=False),
-    default="auto",
-    show_default=True,
+@opt.output_format(
+    FORMATS,
     help="auto: from the -o suffix (.html, .md, .json, .parquet, .xlsx), else a table on a "
     "terminal and markdown in a pipe.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Write to this file (atomically) instead of stdout.",
-)
+@opt.output_file(help="Write to this file (atomically) instead of stdout.")
 @common_options
 def report(
     app: App,
@@ -199,13 +188,8 @@ def _resolve_format(fmt: str, output: Path | None) -> str:
     if fmt != "auto":
         return fmt
     if output is not None:
-        found = SUFFIXES.get(output.suffix.lower())
-        if found is None:
-            raise UsageError(
-                f"cannot tell the report format from '{output.name}'",
-                hint="name the file .html, .md, .json, .parquet or .xlsx, or give --format",
-            )
-        return found
+        hint = "name the file .html, .md, .json, .parquet or .xlsx, or give --format"
+        return format_named(output, SUFFIXES, "report", hint)
     return "table" if sys.stdout.isatty() else "markdown"
 
 

@@ -9,11 +9,10 @@ from pcp_cli.analysis.spc import SpcMethod, SpcOutcome
 from pcp_cli.app.spc import SpcRequest, run_spc
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
-from pcp_cli.cli.output import TableView, emit, fmt_number, fmt_value
-from pcp_cli.cli.xmr_options import spc_options, xmr_options
+from pcp_cli.cli.output import RAG_STYLES, TableView, emit, fmt_number, fmt_value
+from pcp_cli.cli.xmr_options import XmrChoices, xmr_options
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.periods import parse_month
-from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic
 
 # MDC colours (methods.md §1.6): improvement blue, concern orange, neutral purple.
 POINT_STYLES = {
@@ -33,20 +32,18 @@ POINT_STYLES = {
 @opt.forces()
 @click.option("--from", "from_month", metavar="YYYY-MM", help="First month (default: all data).")
 @opt.to(help="Last month (default: the latest).")
-@click.option(
+@opt.choice(
     "--method",
-    type=click.Choice(["xmr", "iquanta"]),
-    default="xmr",
-    show_default=True,
-    help="xmr: NHS Making Data Count XmR chart; iquanta: recent 6 vs previous 12 months.",
+    ["xmr", "iquanta"],
+    "xmr",
+    "xmr: NHS Making Data Count XmR chart; iquanta: recent 6 vs previous 12 months.",
 )
 @xmr_options()
-@click.option(
+@opt.choice(
     "--lines",
-    type=click.Choice(["monthly", "mean-level"]),
-    default="monthly",
-    show_default=True,
-    help="iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
+    ["monthly", "mean-level"],
+    "monthly",
+    "iquanta: lines at ±1.96 SD of the baseline months, or ±1.96 SD/√6 (mean-level).",
 )
 @opt.alpha(help="iquanta: significance level of the Poisson comparison of the two windows.")
 @opt.by(
@@ -62,14 +59,7 @@ def spc(
     from_month: str | None,
     to_month: str | None,
     method: SpcMethod,
-    preset: str,
-    screen: bool | None,
-    two_in_three: TwoInThreeLogic | None,
-    run_length: str,
-    trend_ties: TrendTies,
-    baseline: int | None,
-    rebase_months: tuple[str, ...],
-    target: float | None,
+    xmr: XmrChoices,
     lines: str,
     alpha: float,
     by: str | None,
@@ -97,11 +87,9 @@ def spc(
     end = parse_month(to_month) if to_month else None
     if start is not None and end is not None and end < start:
         raise UsageError(f"--to {to_month} is before --from {from_month}")
-    options = spc_options(
-        preset, screen, two_in_three, int(run_length), trend_ties, baseline,
-        tuple(parse_month(m) for m in rebase_months), target,
-        lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha,
-    )  # fmt: skip
+    options = xmr.spc_options(
+        lines="mean-level" if lines == "mean-level" else "monthly", alpha=alpha
+    )
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
         engine = app.engine(reader)
@@ -196,9 +184,6 @@ def _xmr_view(frame: pl.DataFrame) -> TableView:
     )
 
 
-_RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
-
-
 def _iquanta_view(frame: pl.DataFrame) -> TableView:
     multi_force, multi_kpi = _several(frame)
     headers = [
@@ -238,8 +223,8 @@ def _iquanta_view(frame: pl.DataFrame) -> TableView:
                 poisson,
             ]
         )
-        if last and r["rag"] in _RAG_STYLE:
-            cell_styles[(i, offset + 6)] = _RAG_STYLE[r["rag"]]
+        if last and r["rag"] in RAG_STYLES:
+            cell_styles[(i, offset + 6)] = RAG_STYLES[r["rag"]]
     first = frame.row(0, named=True)
     title = (
         f"SPC (iQuanta-style): {first['label']}, {first['force_name']}"

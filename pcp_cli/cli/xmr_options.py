@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 import click
 
 from pcp_cli.analysis.spc import SpcOptions
+from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
-from pcp_cli.periods import Month
+from pcp_cli.periods import parse_month
 from pcp_cli.stats.spc import TrendTies, TwoInThreeLogic, XmrOptions
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # (screen moving ranges, 2-in-3 logic) per preset; explicit options override.
 PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
@@ -22,42 +21,47 @@ PRESETS: dict[str, tuple[bool, TwoInThreeLogic]] = {
 }
 
 
-def spc_options(
-    preset: str,
-    screen: bool | None,
-    two_in_three: TwoInThreeLogic | None,
-    run_length: int,
-    trend_ties: TrendTies,
-    baseline: int | None,
-    rebase: tuple[Month, ...],
-    target: float | None,
-    **more: Any,
-) -> SpcOptions:
-    """The chart options from the XmR options: the preset, then what is given explicitly."""
-    screen_default, logic_default = PRESETS[preset]
-    chart = XmrOptions(
-        screen_outliers=screen_default if screen is None else screen,
-        fix_after_n_points=baseline,
-        trend_length=int(run_length),
-        shift_length=int(run_length),
-        two_in_three=logic_default if two_in_three is None else two_in_three,
-        trend_ties=trend_ties,
-        target=target,
-    )
-    return SpcOptions(chart, rebase, **more)
+@dataclass(frozen=True)
+class XmrChoices:
+    """The XmR options as given (None: the preset decides); fields named as the options'."""
+
+    preset: str
+    screen: bool | None
+    two_in_three: TwoInThreeLogic | None
+    run_length: str
+    trend_ties: TrendTies
+    baseline: int | None
+    rebase_months: tuple[str, ...]
+    target: float | None
+
+    def spc_options(self, **more: Any) -> SpcOptions:
+        """The chart options: the preset, then what is given explicitly (``more``: the
+        command's own, e.g. the iQuanta lines)."""
+        screen_default, logic_default = PRESETS[self.preset]
+        runs = int(self.run_length)
+        chart = XmrOptions(
+            screen_outliers=screen_default if self.screen is None else self.screen,
+            fix_after_n_points=self.baseline,
+            trend_length=runs,
+            shift_length=runs,
+            two_in_three=logic_default if self.two_in_three is None else self.two_in_three,
+            trend_ties=self.trend_ties,
+            target=self.target,
+        )
+        return SpcOptions(chart, tuple(parse_month(m) for m in self.rebase_months), **more)
 
 
-def xmr_options(scope: str = "") -> Callable[[F], F]:
+def xmr_options(scope: str = "") -> opt.Decorator:
     """--preset, --screen, --two-in-three, --run-length, --trend-ties, --baseline, --rebase,
-    --target; ``scope`` prefixes the help (e.g. "spc: ") where a command has other kinds."""
-    options = [
-        click.option(
-            "--preset",
-            type=click.Choice(list(PRESETS)),
-            default="pcp",
-            show_default=True,
-            help=f"{scope}pcp: screened, MDC 2023 2-in-3; mdc-excel: not screened (MDC Excel "
-            "parity); nhsr: NHSRplotthedots v0.2.2 (screened, older 2-in-3).",
+    --target, handed to the command as one ``xmr`` (:class:`XmrChoices`); ``scope`` prefixes
+    the help (e.g. "spc: ") where a command has other kinds."""
+    return opt.bundled(
+        XmrChoices,
+        "xmr",
+        opt.choice(
+            "--preset", list(PRESETS), "pcp", f"{scope}pcp: screened, MDC 2023 2-in-3; "
+            "mdc-excel: not screened (MDC Excel parity); nhsr: NHSRplotthedots v0.2.2 "
+            "(screened, older 2-in-3).",
         ),
         click.option(
             "--screen/--no-screen",
@@ -72,20 +76,14 @@ def xmr_options(scope: str = "") -> Callable[[F], F]:
             help=f"{scope}2-in-3 rule: mdc2023 (points beyond the limits count; default) or "
             "nhsr (older).",
         ),
-        click.option(
-            "--run-length",
-            type=click.Choice(["6", "7"]),
-            default="7",
-            show_default=True,
-            help=f"{scope}points in a trend or a shift (run on one side of the mean).",
+        opt.choice(
+            "--run-length", ["6", "7"], "7",
+            f"{scope}points in a trend or a shift (run on one side of the mean).",
         ),
-        click.option(
-            "--trend-ties",
-            type=click.Choice(["break", "ignore"]),
-            default="break",
-            show_default=True,
-            help=f"{scope}a repeated value breaks a trend (NHSRplotthedots) or is ignored "
-            "(MDC guidance).",
+        opt.choice(
+            "--trend-ties", ["break", "ignore"], "break",
+            f"{scope}a repeated value breaks a trend (NHSRplotthedots) or is ignored (MDC "
+            "guidance).",
         ),
         click.option(
             "--baseline",
@@ -109,11 +107,4 @@ def xmr_options(scope: str = "") -> Callable[[F], F]:
             help=f"{scope}target value: the MDC assurance (consistent pass / fail / "
             "inconsistent) and a target line on charts.",
         ),
-    ]
-
-    def apply(func: F) -> F:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return apply
+    )  # fmt: skip
