@@ -3,6 +3,7 @@ and every file that is not clean handed over to them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pcp_cli.ingest import pipeline, readers, streaming
 from tests.conftest import (
     STREET_HEADER,
     logical,
+    real,
     run_pcp,
     snapshot,
     street_row,
@@ -205,26 +207,208 @@ def test_a_large_file_is_counted_first_and_written_after_with_the_same_store(
     monkeypatch.setattr(pipeline, "BATCH_FILES", 1)
     monkeypatch.setattr(streaming, "_LARGE_BYTES", 0)
     two_pass: list[str] = []
-    sinks: list[str] = []
-    real_write, real_sink = streaming._write_and_count, streaming._sink
+    by_file: list[str] = []
+    by_part: list[tuple[str, str, str]] = []
+    real_two, real_by_file, real_by_part = (
+        streaming._count_then_write,
+        streaming._sink_by_file,
+        streaming._sink_by_part,
+    )
 
-    def counted(*args: Any, large: bool) -> Any:
-        if large:
-            two_pass.extend(args[3])
-        return real_write(*args, large=large)
+    def counted(sources: Any, *args: Any) -> Any:
+        two_pass.extend(s.name for s in sources)
+        return real_two(sources, *args)
 
-    def sink(rows: Any, staged: Any, written: Any) -> Any:
-        sinks.extend(staged)
-        return real_sink(rows, staged, written)
+    def sink_by_file(rows: Any, staged: Any, written: Any) -> Any:
+        by_file.extend(staged)
+        return real_by_file(rows, staged, written)
 
-    monkeypatch.setattr(streaming, "_write_and_count", counted)
-    monkeypatch.setattr(streaming, "_sink", sink)
+    def sink_by_part(rows: Any, staged: Any, written: Any) -> Any:
+        by_part.extend(staged)
+        return real_by_part(rows, staged, written)
+
+    monkeypatch.setattr(streaming, "_count_then_write", counted)
+    monkeypatch.setattr(streaming, "_sink_by_file", sink_by_file)
+    monkeypatch.setattr(streaming, "_sink_by_part", sink_by_part)
     streamed_names = _count_streamed(monkeypatch)
     large = tmp_path / "large"
     assert run_pcp(["ingest", "--store", str(large), *map(str, files)]).exit_code == 0
-    assert sorted(streamed_names) == sorted(map(str, files[:5]))
+    # The file of two months streams too (split by month); the one with a blank-looking
+    # value is found by the first pass and never written.
+    assert sorted(streamed_names) == sorted(map(str, files[:6]))
     assert sorted(two_pass) == sorted(map(str, files))
-    # The file with a blank-looking value is found by the first pass: never written (the
-    # two-month one is written, then refused, as in one pass).
-    assert sorted(sinks) == sorted(map(str, files[:6]))
+    assert sorted(by_file) == sorted(map(str, files[:5]))
+    two_months = str(files[5])
+    assert sorted(by_part) == [
+        (two_months, "leicestershire", "2018-09"),
+        (two_months, "leicestershire", "2018-10"),
+    ]
     assert logical(large) == logical(eager)
+
+
+def _months_and_forces(path: Path, *, interleaved: bool = False) -> Path:
+    """One CSV of several files pasted together: two forces, three months across a year's
+    end, counts differing by force and month; ``interleaved`` mixes the rows up."""
+    rows = []
+    for m, month in enumerate(("2018-11", "2018-12", "2019-01")):
+        for f, force in enumerate(("Leicestershire Police", "Essex Police")):
+            for kind, n in (
+                ("Burglary", 1 + m + 2 * f),
+                ("Anti-social behaviour", 2),
+                ("Drugs", m),
+            ):
+                rows += [
+                    street_row(
+                        month, kind, crime_id=f"{month}-{force[:5]}-{kind[:4]}-{i}", force=force
+                    )
+                    for i in range(n)
+                ]
+    if interleaved:
+        rows = rows[::2] + rows[1::2]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
+    return path
+
+
+def _stream_and_eager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[Path]
+) -> tuple[Path, Path, list[str]]:
+    """The files ingested the eager way and, as large files, the streaming way."""
+    with monkeypatch.context() as eager_only:
+        eager_only.setattr(pipeline, "stream_batch", lambda *args, **kwargs: None)
+        eager = tmp_path / "eager"
+        assert run_pcp(["ingest", "--store", str(eager), *map(str, files)]).exit_code == 0
+    monkeypatch.setattr(streaming, "_LARGE_BYTES", 0)
+    streamed_names = _count_streamed(monkeypatch)
+    streamed = tmp_path / "streamed"
+    result = run_pcp(["ingest", "--store", str(streamed), *map(str, files)])
+    assert result.exit_code == 0, result.stderr
+    return streamed, eager, streamed_names
+
+
+@pytest.mark.parametrize("parts_per_pass", [24, 4, 1])
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_a_large_file_of_several_months_and_forces_streams_to_the_eager_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts_per_pass: int, interleaved: bool
+) -> None:
+    """Six force-months in one file are written by force and month (in one pass, in two
+    passes of 4 and 2, or one pass each), rows in the file's order, and the store is the
+    eager way's to the byte of every row: partitions, rows, sources, aggregates."""
+    path = _months_and_forces(tmp_path / "in" / "year.csv", interleaved=interleaved)
+    monkeypatch.setattr(streaming, "_PARTS_PER_PASS", parts_per_pass)
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
+    assert streamed_names == [str(path)]
+    store = logical(streamed)
+    assert store == logical(eager)
+    street = store["street"]
+    assert isinstance(street, dict)
+    assert sorted(street) == [
+        f"{force}/{month}"
+        for force in ("essex", "leicestershire")
+        for month in ("2018-11", "2018-12", "2019-01")
+    ]
+    assert street["essex/2019-01"][0] == 5 + 2 + 2 and street["leicestershire/2018-11"][0] == 3
+    manifest = json.loads((streamed / "manifest.json").read_text())
+    (source,) = manifest["sources"].values()
+    assert source["rows"] == 3 + 5 + 5 + 7 + 7 + 9 and source["forces"] == [
+        "essex",
+        "leicestershire",
+    ]
+    # Rows within a partition keep the file's order, as the eager way's do.
+    for key in street:
+        force, month = key.split("/")
+        part = f"data/street/force={force}/month={month}"
+        assert pl.read_parquet(next((streamed / part).glob("*.parquet"))).equals(
+            pl.read_parquet(next((eager / part).glob("*.parquet")))
+        )
+    assert not (streamed / ".staging").exists()
+
+
+def test_two_spellings_of_one_force_in_a_large_file_add_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every 'Falls within' spelling is counted before it is looked up: two spellings of
+    Leicestershire make one partition and one set of counts, as the eager way gives."""
+    rows = [street_row("2018-11", "Drugs", crime_id=f"a{i}") for i in range(3)]
+    rows += [
+        street_row("2018-11", "Drugs", crime_id=f"b{i}", force="leicestershire") for i in range(2)
+    ]
+    rows += [street_row("2018-12", "Burglary", force="Essex Police")]
+    path = tmp_path / "in" / "spellings.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
+    assert streamed_names == [str(path)]
+    store = logical(streamed)
+    assert store == logical(eager)
+    street_agg = store["street/agg"]
+    assert isinstance(street_agg, list)
+    assert [r for r in street_agg if r[0] == "leicestershire"] == [
+        ("leicestershire", "2018-11", 1, "Drugs", "Under investigation", 5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        (
+            street_row("2019-01", "Drugs", force="Nowhere Police"),
+            "line 6, column 'Falls within': unknown force 'Nowhere Police'",
+        ),
+        (street_row("2019-13", "Drugs"), "line 6, column 'Month': not a month"),
+        (
+            street_row("2019-01", "Drugs").replace("52.63", "nan"),
+            "line 6, column 'Latitude': not a finite number",
+        ),
+    ],
+)
+def test_a_bad_row_late_in_a_large_file_of_several_months_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_row: str, message: str
+) -> None:
+    """An unknown force, a month that is not one or a coordinate that is not a number,
+    after rows of other months: nothing is written, and the eager way names the line."""
+    rows = [street_row(m, "Burglary", crime_id=f"c{i}") for i, m in enumerate(["2018-11"] * 2)]
+    rows += [street_row("2018-12", "Burglary", crime_id=f"d{i}") for i in range(2)]
+    path = tmp_path / "year.csv"
+    path.write_text("\n".join([STREET_HEADER, *rows, bad_row]) + "\n")
+    monkeypatch.setattr(streaming, "_LARGE_BYTES", 0)
+    sinks: list[object] = []
+    real_sink = streaming._sink
+
+    def sink(*args: Any, **kwargs: Any) -> Any:
+        sinks.append(args[1])
+        return real_sink(*args, **kwargs)
+
+    monkeypatch.setattr(streaming, "_sink", sink)
+    store = tmp_path / "store"
+    result = run_pcp(["ingest", "--store", str(store), str(path)])
+    assert result.exit_code == 4
+    assert message in result.stderr
+    assert sinks == []  # refused by the counting pass, before anything is written
+    assert snapshot(store) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_real_street_files_pasted_into_one_stream_to_the_eager_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """data.police.uk's street files of eight forces over a quarter (24 files, 275,367
+    rows), pasted into one CSV as an analyst would, stream by force and month (in passes
+    of 10) to the store the eager way gives."""
+    files = sorted(real("policeuk-street-msg-2018q3").glob("*/*-street.csv"))
+    assert len(files) == 24
+    pasted = tmp_path / "in" / "quarter.csv"
+    pasted.parent.mkdir()
+    with pasted.open("wb") as out:
+        for n, file in enumerate(files):
+            lines = file.read_bytes().splitlines(keepends=True)
+            out.writelines(lines if n == 0 else lines[1:])
+    monkeypatch.setattr(streaming, "_PARTS_PER_PASS", 10)
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [pasted])
+    assert streamed_names == [str(pasted)]
+    store = logical(streamed)
+    assert store == logical(eager)
+    street = store["street"]
+    assert isinstance(street, dict) and len(street) == 24
+    assert sum(part[0] for part in street.values()) == 275_367

@@ -486,9 +486,13 @@ def _stream_groups(
         groups.setdefault((first_line(entry[2]), entry[1].item.options), []).append(entry)
     left = []
     for (_, options), group in groups.items():
-        staged = {p.item.name: tx.staging_file(f"{i}-0.parquet") for i, p, _ in group}
+        index_of = {p.item.name: i for i, p, _ in group}
+
+        def stage(name: str, n: int, index_of: dict[str, int] = index_of) -> Path:
+            return tx.staging_file(f"{index_of[name]}-{n}.parquet")
+
         try:
-            streamed = stream_batch([t[2] for t in group], forces, options, staged)
+            streamed = stream_batch([t[2] for t in group], forces, options, stage)
         except OSError as exc:
             raise _staging_error(exc, tx) from None
         if streamed is None:
@@ -506,8 +510,10 @@ def _stage_streamed(
     for f in files:
         prepared = prepared_by_name[f.name]
         prepared.kind = kind
-        key = partition_key(spec, f.force, f.month)
-        prepared.staged.append(_StagedPart(key, f.path, f.rows, f.agg, file_sha256(f.path)))
+        for part in f.parts:
+            key = partition_key(spec, part.force, part.month)
+            sha = file_sha256(part.path)
+            prepared.staged.append(_StagedPart(key, part.path, part.rows, part.agg, sha))
         prepared.result = _file_result(prepared, kind, f.rows, 0)
 
 

@@ -21,7 +21,7 @@ import csv
 import io
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +52,10 @@ _HEAD_ROWS_BYTES = 8192  # the rows whose forces are looked up before the query
 _CSV_CHUNK_BYTES = 4 << 20
 _LARGE_BYTES = 64 << 20  # a batch this large is counted first and written after
 _ONE_LARGE_AT_A_TIME = threading.Lock()  # two workers with a large file each: twice the peak
+# A large file of several force-months is written this many at a time (each pass over the
+# whole CSV), in row groups this small: about 4 MiB a partition open in a pass.
+_PARTS_PER_PASS = 24
+_PART_ROW_GROUP_ROWS = 8192
 
 # polars reads a CSV in chunks of 32 MiB and fetches several ahead of the parser: a bare
 # scan of a 461 MB extract peaked at about 390 MiB, most of it raw text. Chunks of 4 MiB
@@ -62,15 +66,31 @@ os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(_CSV_CHUNK_BYTES))
 
 
 @dataclass(frozen=True)
-class StreamedFile:
-    """One extract written whole to one staged partition file."""
+class StreamedPart:
+    """One force-month of an extract, written to one staged partition file."""
 
-    name: str
-    path: Path
     force: str
     month: str
+    path: Path
     rows: int
     agg: pl.DataFrame  # counts by force, month, span and dimensions; owns its memory
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    """One extract's rows, written by force and month (a data.police.uk file: one part)."""
+
+    name: str
+    parts: tuple[StreamedPart, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(part.rows for part in self.parts)
+
+
+# Where the n-th force-month partition of a file is staged: stage(file name, n).
+Stage = Callable[[str, int], Path]
+_PartKey = tuple[str, str, str]  # file, force, month
 
 
 def counts_by_file(rows: FrameT, keys: list[str]) -> FrameT:
@@ -87,31 +107,30 @@ def stream_batch(
     sources: Sequence[FilePeek],
     forces: ForceRegistry,
     options: ReadOptions,
-    staged: Mapping[str, Path],
+    stage: Stage,
 ) -> tuple[str, list[StreamedFile]] | None:
-    """Write each clean file of the batch to ``staged[name]``; None when any is not clean.
+    """Write each clean file of the batch to its staged partition files; None when any
+    file is not clean (nothing is then left staged).
 
     An I/O error while writing (disk full, permissions) is raised as OSError: falling back
     would only meet it again.
     """
     if not available() or not sources:
         return None
-    # A relative path from the provider would be taken as under the sink's base path.
-    staged = {name: path.absolute() for name, path in staged.items()}
     kind = batch_kind(sources, options)
-    mapping = None if kind is None else _forces_in_heads(sources, forces)
-    if kind is None or mapping is None:
+    if kind is None:
         return None
-    typed = _typed_rows(sources, kind, mapping)
-    if typed is None:
-        return None
-    plan, rows = typed
-    keys = ["force", "month", "span", *DATASETS[kind].dimensions]
+
+    def absolute(name: str, n: int) -> Path:
+        # A relative path from the provider would be taken as under the sink's base path.
+        return stage(name, n).absolute()
+
     written: list[Path] = []
+    large = sum(s.size for s in sources) > _LARGE_BYTES
     try:
-        large = sum(s.size for s in sources) > _LARGE_BYTES
         with _ONE_LARGE_AT_A_TIME if large else contextlib.nullcontext():
-            counts, lows = _write_and_count(rows, plan, keys, staged, written, large=large)
+            way = _count_then_write if large else _write_and_count
+            files = way(sources, kind, forces, absolute, written)
     except (pl.exceptions.PolarsError, OSError, AttributeError, TypeError) as exc:
         # AttributeError, TypeError: a polars whose partitioned sink changed shape (it is
         # marked unstable); the eager way still works, and the tests notice the change.
@@ -120,18 +139,18 @@ def stream_batch(
         if isinstance(error, OSError) and error.errno is not None:
             raise error from None
         return None  # a bad value or an unknown force: the eager way names it
-    files = _per_file(counts, keys, staged, written)
-    if files is None or _not_clean(lows):
+    if files is None:
         _remove(written)
         return None
     return kind, files
 
 
 def _typed_rows(
-    sources: Sequence[FilePeek], kind: str, mapping: Mapping[str, str]
+    sources: Sequence[FilePeek], kind: str, mapping: Mapping[str, str] | None
 ) -> tuple[PoliceUkColumns, pl.LazyFrame] | None:
-    """The batch's rows typed and mapped as the one-pass reader does; None when the header
-    repeats or lacks a column, or a row may be cut short (the eager way tells)."""
+    """The batch's rows typed and mapped as the one-pass reader does (``mapping`` None:
+    "force" is the 'Falls within' spelling, to be mapped once all are known); None when
+    the header repeats or lacks a column, or a row may be cut short (the eager way tells)."""
     scan = scan_extracts([s.name for s in sources], FILE)
     try:
         header = scan.collect_schema().names()
@@ -143,39 +162,81 @@ def _typed_rows(
     plan = police_uk_columns(stripped, DATASETS[kind], (FILE,), strict=True)
     if plan is None or rows_may_be_short(sources, len(header) - 1):
         return None
+    force = pl.col(plan.falls_within) if mapping is None else _force_of(plan.falls_within, mapping)
     rows = scan.rename(dict(zip(header, stripped, strict=True))).select(
         *plan.exprs,
-        _force_of(plan.falls_within, mapping).alias("force"),
+        force.alias("force"),
         pl.lit(1, dtype=pl.Int32).alias("span"),
         FILE,
     )
     return plan, rows
 
 
-def _sink(rows: pl.LazyFrame, staged: Mapping[str, Path], written: list[Path]) -> pl.LazyFrame:
-    """Each file's rows to its own staged Parquet file (``written`` lists what was made)."""
+def _sink(
+    rows: pl.LazyFrame,
+    key: Mapping[str, pl.Expr],
+    path_of: Callable[[tuple[Any, ...]], Path],
+    base: Path,
+    written: list[Path],
+    **options: Any,
+) -> pl.LazyFrame:
+    """The rows of each ``key`` to their own staged Parquet file, ``path_of(key values)``.
+
+    ``written`` lists what was made: a key's rows go whole to one file however large,
+    or a second file (``.extra``) shows that polars split them.
+    """
 
     def path_for(args: Any) -> Path:
-        name = str(args.partition_keys.item())
-        path = staged[name] if args.index_in_partition == 0 else Path(f"{staged[name]}.extra")
+        path = path_of(args.partition_keys.row(0))
+        if args.index_in_partition:
+            path = Path(f"{path}.extra")
         written.append(path)
         return path
 
     result: pl.LazyFrame = rows.sink_parquet(
         pl.PartitionBy(
-            str(next(iter(staged.values())).parent),
-            key=FILE,
+            str(base),
+            key=dict(key),
             include_key=False,
             file_path_provider=path_for,
-            approximate_bytes_per_file=1 << 62,  # one file per extract, however large
+            approximate_bytes_per_file=1 << 62,  # one file per key, however large
         ),
         compression="zstd",
         compression_level=1,
         statistics=False,
         sync_on_close="data",  # on the worker, so the commit's fsync finds nothing to do
         lazy=True,
+        **options,
     )
     return result
+
+
+def _sink_by_file(
+    rows: pl.LazyFrame, staged: Mapping[str, Path], written: list[Path]
+) -> pl.LazyFrame:
+    """Each file's rows (one force-month each) to its own staged file."""
+    base = next(iter(staged.values())).parent
+    return _sink(rows, {FILE: pl.col(FILE)}, lambda key: staged[key[0]], base, written)
+
+
+def _sink_by_part(
+    rows: pl.LazyFrame, staged: Mapping[_PartKey, Path], written: list[Path]
+) -> pl.LazyFrame:
+    """Each force-month of each file to its own staged file; force and month stay columns.
+
+    Every partition open at once holds a row group of rows until the end: small row
+    groups keep that to about 4 MiB a partition (polars' default is 32 times as large).
+    """
+    key = {FILE: pl.col(FILE), "_pcp_force": pl.col("force"), "_pcp_month": pl.col("month")}
+    base = next(iter(staged.values())).parent
+    return _sink(
+        rows,
+        key,
+        lambda values: staged[(str(values[0]), str(values[1]), str(values[2]))],
+        base,
+        written,
+        row_group_size=_PART_ROW_GROUP_ROWS,
+    )
 
 
 def _lows(rows: FrameT, plan: PoliceUkColumns) -> FrameT:
@@ -191,34 +252,137 @@ def _not_clean(lows: pl.DataFrame) -> bool:
     return implausible or any(blank_looking_low(low) for low in lows.drop(_IMPLAUSIBLE).row(0))
 
 
-def _write_and_count(
-    rows: pl.LazyFrame,
-    plan: PoliceUkColumns,
-    keys: list[str],
-    staged: Mapping[str, Path],
-    written: list[Path],
-    *,
-    large: bool,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Write, count and check the rows: in one pass over the CSV (both cores busy), or for a
-    ``large`` batch, count and check first, then write (if clean), each a pass.
+def _keys(kind: str) -> list[str]:
+    return ["force", "month", "span", *DATASETS[kind].dimensions]
 
-    In one pass the scan feeds three consumers, and when the writer falls behind, polars
-    holds the rows it has not written yet: a 461 MB extract peaked anywhere from 330 to
-    580 MiB. Two passes stay near 300 MiB, for about half as much time again, and only
-    for files of more than 64 MiB (the archive's largest, the Met's, are about 20 MB).
+
+def _write_and_count(
+    sources: Sequence[FilePeek], kind: str, forces: ForceRegistry, stage: Stage, written: list[Path]
+) -> list[StreamedFile] | None:
+    """Write, count and check a batch of files of one force-month each in one pass over
+    the CSV (both cores busy). The forces are those of the files' first rows: a file of
+    several forces or months is refused after writing (the eager way splits it).
+
+    The scan feeds three consumers, and when the writer falls behind, polars holds the
+    rows it has not written yet: a 461 MB extract peaked anywhere from 330 to 580 MiB.
+    That is why a large batch takes :func:`_count_then_write` instead.
     """
-    if not large:
-        _, counts, lows = pl.collect_all(
-            [_sink(rows, staged, written), counts_by_file(rows, keys), _lows(rows, plan)]
-        )
-        return counts, lows
-    counts, lows = pl.collect_all(
-        [counts_by_file(rows, keys), _lows(rows, plan)], engine="streaming"
+    mapping = _forces_in_heads(sources, forces)
+    typed = None if mapping is None else _typed_rows(sources, kind, mapping)
+    if typed is None:
+        return None
+    plan, rows = typed
+    keys = _keys(kind)
+    staged = {s.name: stage(s.name, 0) for s in sources}
+    _, counts, lows = pl.collect_all(
+        [_sink_by_file(rows, staged, written), counts_by_file(rows, keys), _lows(rows, plan)]
     )
-    if not _not_clean(lows):
-        _sink(rows, staged, written).collect()
-    return counts, lows
+    if _not_clean(lows):
+        return None
+    return _per_file(counts, keys, staged, written)
+
+
+def _count_then_write(
+    sources: Sequence[FilePeek], kind: str, forces: ForceRegistry, stage: Stage, written: list[Path]
+) -> list[StreamedFile] | None:
+    """A large batch (in practice one large file): count and check it in one pass, then,
+    if clean, write it in another, by file, or by force and month when a file holds
+    several (a year of street files pasted into one CSV, several forces' files).
+
+    Two passes stay near 300 MiB for a 461 MB file of one force-month (one pass: 330 to
+    580 MiB). The first pass counts by the 'Falls within' spelling as it is, so every
+    spelling in the file is known (and looked up) before anything is written.
+    """
+    typed = _typed_rows(sources, kind, None)
+    if typed is None:
+        return None
+    plan, spelled = typed
+    keys = _keys(kind)
+    counts, lows = pl.collect_all(
+        [counts_by_file(spelled, keys), _lows(spelled, plan)], engine="streaming"
+    )
+    if _not_clean(lows):
+        return None
+    mapped = _counts_by_force(counts, forces)
+    if mapped is None or set(mapped[0][FILE]) != {s.name for s in sources}:
+        return None  # an unknown force or month, or a file without rows: the eager way
+    counts, mapping = mapped
+    typed = _typed_rows(sources, kind, mapping)
+    if typed is None:
+        return None
+    rows = typed[1]
+    parts = sorted(set(counts.select(FILE, "force", "month").iter_rows()))
+    if len(parts) == len(sources):  # one force-month a file: the data.police.uk layout
+        staged = {s.name: stage(s.name, 0) for s in sources}
+        _sink_by_file(rows, staged, written).collect()
+        return _per_file(counts, keys, staged, written)
+    return _write_parts(rows, counts, keys, parts, stage, written)
+
+
+def _counts_by_force(
+    counts: pl.DataFrame, forces: ForceRegistry
+) -> tuple[pl.DataFrame, dict[str, str]] | None:
+    """Counts by 'Falls within' spelling made counts by force (two spellings of one force
+    add up), and the spellings' forces; None for a blank or unknown force or a month that
+    is not one (the eager way names the line)."""
+    mapping = force_mapping(counts.get_column("force").unique().to_list(), forces)
+    if mapping is None or not all(map(is_month, counts.get_column("month").unique())):
+        return None
+    keys = [c for c in counts.columns if c != "n"]
+    by_force = (
+        counts.with_columns(pl.col("force").replace_strict(mapping, return_dtype=pl.String))
+        .group_by(keys)
+        .agg(pl.col("n").sum())
+    )
+    return by_force, mapping
+
+
+def _write_parts(
+    rows: pl.LazyFrame,
+    counts: pl.DataFrame,
+    keys: list[str],
+    parts: list[_PartKey],
+    stage: Stage,
+    written: list[Path],
+) -> list[StreamedFile] | None:
+    """Write each force-month of each file to its own staged file, at most
+    ``_PARTS_PER_PASS`` of them per pass over the CSV, so memory does not grow with the
+    number of months or forces (a year of one force: one pass; a national year of 516
+    force-months: 22, each as long as the first)."""
+    staged: dict[_PartKey, Path] = {}
+    for name in dict.fromkeys(name for name, _, _ in parts):
+        mine = [p for p in parts if p[0] == name]
+        staged.update((part, stage(name, n)) for n, part in enumerate(mine))
+    for start in range(0, len(parts), _PARTS_PER_PASS):
+        group = parts[start : start + _PARTS_PER_PASS]
+        chosen = rows if len(group) == len(parts) else rows.filter(_one_of(group))
+        _sink_by_part(chosen, {part: staged[part] for part in group}, written).collect()
+    if sorted(map(str, written)) != sorted(str(p) for p in staged.values()):
+        return None  # a part split over several files (not seen: polars' doing)
+    aggs = _owned(counts.sort(keys)).partition_by([FILE, "force", "month"], as_dict=True)
+    by_file: dict[str, list[StreamedPart]] = {}
+    for name, force, month in parts:
+        agg = aggs[(name, force, month)].drop(FILE)
+        part = StreamedPart(force, month, staged[(name, force, month)], int(agg["n"].sum()), agg)
+        by_file.setdefault(name, []).append(part)
+    return [StreamedFile(name, tuple(found)) for name, found in by_file.items()]
+
+
+def _one_of(parts: Sequence[_PartKey]) -> pl.Expr:
+    """The rows of these force-months (of these files)."""
+    months: dict[tuple[str, str], list[str]] = {}
+    for name, force, month in parts:
+        months.setdefault((name, force), []).append(month)
+    return pl.any_horizontal(
+        (pl.col(FILE) == name) & (pl.col("force") == force) & pl.col("month").is_in(chosen)
+        for (name, force), chosen in months.items()
+    )
+
+
+def _owned(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of a few hundred counts out of the query's buffers (polars strings are
+    views: a kept slice would keep the buffers alive)."""
+    return pl.DataFrame(frame.to_dict(as_series=False), schema=frame.schema)
 
 
 def _force_of(column: str, mapping: Mapping[str, str]) -> pl.Expr:
@@ -254,16 +418,13 @@ def _per_file(
     )
     if per_file.height != len(staged):
         return None
-    # The few hundred counts are copied out of the query's buffers once, then split.
-    counts = counts.sort(keys)
-    owned = pl.DataFrame(counts.to_dict(as_series=False), schema=counts.schema)
-    aggs = owned.partition_by(FILE, as_dict=True, include_key=False)
+    aggs = _owned(counts.sort(keys)).partition_by(FILE, as_dict=True, include_key=False)
     out = []
     for name, forces, months, force, month, rows in per_file.iter_rows():
         if forces != 1 or months != 1 or force is None or not is_month(month):
             return None  # several forces or months in one file: split the eager way
-        path = staged[name]
-        out.append(StreamedFile(name, path, force, month, int(rows), aggs[(name,)]))
+        part = StreamedPart(force, month, staged[name], int(rows), aggs[(name,)])
+        out.append(StreamedFile(name, (part,)))
     return out
 
 
