@@ -91,6 +91,7 @@ class StreamedFile:
 # Where the n-th force-month partition of a file is staged: stage(file name, n).
 Stage = Callable[[str, int], Path]
 _PartKey = tuple[str, str, str]  # file, force, month
+_FALLS_WITHIN = "falls_within"  # the stored column of the force's spelling
 
 
 def counts_by_file(rows: FrameT, keys: list[str]) -> FrameT:
@@ -146,11 +147,11 @@ def stream_batch(
 
 
 def _typed_rows(
-    sources: Sequence[FilePeek], kind: str, mapping: Mapping[str, str] | None
+    sources: Sequence[FilePeek], kind: str
 ) -> tuple[PoliceUkColumns, pl.LazyFrame] | None:
-    """The batch's rows typed and mapped as the one-pass reader does (``mapping`` None:
-    "force" is the 'Falls within' spelling, to be mapped once all are known); None when
-    the header repeats or lacks a column, or a row may be cut short (the eager way tells)."""
+    """The batch's rows typed as the one-pass reader does, without their force (see
+    :func:`_with_force`); None when the header repeats or lacks a column, or a row may be
+    cut short (the eager way tells)."""
     scan = scan_extracts([s.name for s in sources], FILE)
     try:
         header = scan.collect_schema().names()
@@ -162,14 +163,18 @@ def _typed_rows(
     plan = police_uk_columns(stripped, DATASETS[kind], (FILE,), strict=True)
     if plan is None or rows_may_be_short(sources, len(header) - 1):
         return None
-    force = pl.col(plan.falls_within) if mapping is None else _force_of(plan.falls_within, mapping)
-    rows = scan.rename(dict(zip(header, stripped, strict=True))).select(
-        *plan.exprs,
-        force.alias("force"),
-        pl.lit(1, dtype=pl.Int32).alias("span"),
-        FILE,
-    )
+    rows = scan.rename(dict(zip(header, stripped, strict=True))).select(*plan.exprs, FILE)
     return plan, rows
+
+
+def _with_force(rows: pl.LazyFrame, mapping: Mapping[str, str] | None) -> pl.LazyFrame:
+    """The rows with their force and span, in the columns' stored order; ``mapping`` None:
+    the force is the 'Falls within' spelling, to be looked up once all are known."""
+    spelling = pl.col(_FALLS_WITHIN)
+    force = spelling if mapping is None else _force_of(spelling, mapping)
+    return rows.select(
+        pl.exclude(FILE), force.alias("force"), pl.lit(1, dtype=pl.Int32).alias("span"), FILE
+    )
 
 
 def _sink(
@@ -268,10 +273,10 @@ def _write_and_count(
     That is why a large batch takes :func:`_count_then_write` instead.
     """
     mapping = _forces_in_heads(sources, forces)
-    typed = None if mapping is None else _typed_rows(sources, kind, mapping)
+    typed = None if mapping is None else _typed_rows(sources, kind)
     if typed is None:
         return None
-    plan, rows = typed
+    plan, rows = typed[0], _with_force(typed[1], mapping)
     keys = _keys(kind)
     staged = {s.name: stage(s.name, 0) for s in sources}
     _, counts, lows = pl.collect_all(
@@ -293,10 +298,10 @@ def _count_then_write(
     580 MiB). The first pass counts by the 'Falls within' spelling as it is, so every
     spelling in the file is known (and looked up) before anything is written.
     """
-    typed = _typed_rows(sources, kind, None)
+    typed = _typed_rows(sources, kind)
     if typed is None:
         return None
-    plan, spelled = typed
+    plan, spelled = typed[0], _with_force(typed[1], None)
     keys = _keys(kind)
     counts, lows = pl.collect_all(
         [counts_by_file(spelled, keys), _lows(spelled, plan)], engine="streaming"
@@ -307,10 +312,7 @@ def _count_then_write(
     if mapped is None or set(mapped[0][FILE]) != {s.name for s in sources}:
         return None  # an unknown force or month, or a file without rows: the eager way
     counts, mapping = mapped
-    typed = _typed_rows(sources, kind, mapping)
-    if typed is None:
-        return None
-    rows = typed[1]
+    rows = _with_force(typed[1], mapping)
     parts = sorted(set(counts.select(FILE, "force", "month").iter_rows()))
     if len(parts) == len(sources):  # one force-month a file: the data.police.uk layout
         staged = {s.name: stage(s.name, 0) for s in sources}
@@ -385,7 +387,7 @@ def _owned(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(frame.to_dict(as_series=False), schema=frame.schema)
 
 
-def _force_of(column: str, mapping: Mapping[str, str]) -> pl.Expr:
+def _force_of(spelling: pl.Expr, mapping: Mapping[str, str]) -> pl.Expr:
     """Each row's force id; null for a spelling not in ``mapping`` (so ``_per_file`` finds
     two "forces" in the file and the batch goes the eager way, which names it).
 
@@ -393,8 +395,8 @@ def _force_of(column: str, mapping: Mapping[str, str]) -> pl.Expr:
     466 MB extract in memory (about 900 MiB at the peak instead of about 490).
     """
     value: Any = None
-    for spelling, force in mapping.items():
-        step = pl.col(column) == spelling
+    for name, force in mapping.items():
+        step = spelling == name
         value = pl.when(step) if value is None else value.when(step)
         value = value.then(pl.lit(force, dtype=pl.String))
     if value is None:
