@@ -324,6 +324,23 @@ def test_a_large_file_of_several_months_and_forces_streams_to_the_eager_store(
     assert not (streamed / ".staging").exists()
 
 
+def test_a_file_of_more_force_months_than_the_passes_allow_goes_the_eager_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each pass reads the whole file: past the last pass allowed the eager way is quicker,
+    and gives the same store."""
+    path = _months_and_forces(tmp_path / "in" / "year.csv")
+    monkeypatch.setattr(streaming, "_PARTS_PER_PASS", 2)
+    monkeypatch.setattr(streaming, "_MAX_PASSES", 2)  # 4 of the 6 force-months
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
+    assert streamed_names == []
+    assert logical(streamed) == logical(eager)
+    monkeypatch.setattr(streaming, "_MAX_PASSES", 3)
+    assert run_pcp(["ingest", "--store", str(tmp_path / "three"), str(path)]).exit_code == 0
+    assert streamed_names == [str(path)]
+    assert logical(tmp_path / "three") == logical(eager)
+
+
 def test_two_spellings_of_one_force_in_a_large_file_add_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,6 +56,9 @@ _ONE_LARGE_AT_A_TIME = threading.Lock()  # two workers with a large file each: t
 # whole CSV), in row groups this small: about 4 MiB a partition open in a pass.
 _PARTS_PER_PASS = 24
 _PART_ROW_GROUP_ROWS = 8192
+# Beyond this many passes (1,536 force-months: three national years in one file, or a file
+# that is not what it claims) the eager way is quicker, and names what is wrong.
+_MAX_PASSES = 64
 
 # polars reads a CSV in chunks of 32 MiB and fetches several ahead of the parser: a bare
 # scan of a 461 MB extract peaked at about 390 MiB, most of it raw text. Chunks of 4 MiB
@@ -314,6 +317,8 @@ def _count_then_write(
     counts, mapping = mapped
     rows = _with_force(typed[1], mapping)
     parts = sorted(set(counts.select(FILE, "force", "month").iter_rows()))
+    if len(parts) > _PARTS_PER_PASS * _MAX_PASSES:
+        return None
     if len(parts) == len(sources):  # one force-month a file: the data.police.uk layout
         staged = {s.name: stage(s.name, 0) for s in sources}
         _sink_by_file(rows, staged, written).collect()
