@@ -76,13 +76,14 @@ def test_streaming_gives_the_store_the_eager_ways_give(
     assert (
         run_pcp(["ingest", "--store", str(tmp_path / "streamed"), *map(str, files)]).exit_code == 0
     )
-    # The clean files went the streaming way; the two-month and blank-value files did not.
-    assert sorted(streamed_names) == sorted(map(str, files[:5]))
+    # The clean files went the streaming way (the two-month one split by month); the file
+    # with blank-looking values did not.
+    assert sorted(streamed_names) == sorted(map(str, files[:6]))
 
     monkeypatch.setattr(pipeline, "BATCH_FILES", 64)
     together = tmp_path / "together"  # one batch: the unclean files send it the eager way
     assert run_pcp(["ingest", "--store", str(together), *map(str, files)]).exit_code == 0
-    assert len(streamed_names) == 5
+    assert len(streamed_names) == 6
     monkeypatch.setattr(pipeline, "stream_batch", lambda *args, **kwargs: None)
     assert run_pcp(["ingest", "--store", str(tmp_path / "eager"), *map(str, files)]).exit_code == 0
     monkeypatch.setattr(pipeline, "fast_batch", lambda *args, **kwargs: None)
@@ -271,14 +272,16 @@ def _months_and_forces(path: Path, *, interleaved: bool = False) -> Path:
 
 
 def _stream_and_eager(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[Path]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[Path], *, large: bool = True
 ) -> tuple[Path, Path, list[str]]:
-    """The files ingested the eager way and, as large files, the streaming way."""
+    """The files ingested the eager way and the streaming way (as large files, counted
+    before they are written, unless not ``large``)."""
     with monkeypatch.context() as eager_only:
         eager_only.setattr(pipeline, "stream_batch", lambda *args, **kwargs: None)
         eager = tmp_path / "eager"
         assert run_pcp(["ingest", "--store", str(eager), *map(str, files)]).exit_code == 0
-    monkeypatch.setattr(streaming, "_LARGE_BYTES", 0)
+    if large:
+        monkeypatch.setattr(streaming, "_LARGE_BYTES", 0)
     streamed_names = _count_streamed(monkeypatch)
     streamed = tmp_path / "streamed"
     result = run_pcp(["ingest", "--store", str(streamed), *map(str, files)])
@@ -321,6 +324,48 @@ def test_a_large_file_of_several_months_and_forces_streams_to_the_eager_store(
         assert pl.read_parquet(next((streamed / part).glob("*.parquet"))).equals(
             pl.read_parquet(next((eager / part).glob("*.parquet")))
         )
+    assert not (streamed / ".staging").exists()
+
+
+def test_a_small_file_of_several_forces_is_written_again_by_force_and_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file under the large size is written in one pass as one partition; when it holds
+    several force-months (here a second force well after the first rows, whose spelling
+    the one pass does not know), it is counted and written again by force and month, next
+    to a clean file of the same batch, with nothing left of the first write."""
+    rows = [street_row("2018-11", "Drugs", crime_id=f"a{i}") for i in range(200)]
+    rows += [
+        street_row("2018-12", "Burglary", force="Essex Police", crime_id=f"b{i}") for i in range(3)
+    ]
+    mixed = tmp_path / "in" / "two-forces.csv"
+    mixed.parent.mkdir()
+    mixed.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
+    assert mixed.stat().st_size > 2 * streaming._HEAD_ROWS_BYTES
+    clean = write_street(
+        tmp_path / "in" / "2018-10-essex-street.csv", "2018-10", {"Drugs": 2}, force="Essex Police"
+    )
+    one_pass: list[int] = []
+    real_one_pass = streaming._write_and_count
+
+    def counted(sources: Any, *args: Any) -> Any:
+        one_pass.append(len(sources))
+        return real_one_pass(sources, *args)
+
+    monkeypatch.setattr(streaming, "_write_and_count", counted)
+    files = [clean, mixed]
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, files, large=False)
+    assert one_pass == [2]  # one batch, one pass first
+    assert sorted(streamed_names) == sorted(map(str, files))
+    store = logical(streamed)
+    assert store == logical(eager)
+    street = store["street"]
+    assert isinstance(street, dict)
+    assert {k: v[0] for k, v in street.items()} == {
+        "essex/2018-10": 2,
+        "essex/2018-12": 3,
+        "leicestershire/2018-11": 200,
+    }
     assert not (streamed / ".staging").exists()
 
 

@@ -1,15 +1,16 @@
-"""Clean data.police.uk files parsed, checked and written by one streaming polars query.
+"""Clean data.police.uk files parsed, checked and written by streaming polars queries.
 
 The query reads a batch of files, casts and maps them as the one-pass reader does
 (:func:`pcp_cli.ingest.readers.police_uk_columns`) and writes each file's rows to its own
 staged partition file, while the same scan yields the per-file counts (the aggregates)
 and each text column's smallest value (the blank-text check). Nothing is held in memory
 but the query's buffers, and both cores stay busy, as in a bare ``scan_csv →
-sink_parquet``.
+sink_parquet``. A large file is counted and checked first, then written, by force and
+month when it holds several (a year of street files pasted into one CSV).
 
 It only ever declines: whenever a file might not be clean (an unknown force, a value
-that is not a number, blank-looking text, a file holding several force-months, or a
-polars without partitioned sinks) its staged files are removed and the batch goes the
+that is not a number, blank-looking text, a small file holding several force-months, or
+a polars without partitioned sinks) its staged files are removed and the batch goes the
 eager way, which gives the same rows or names the problem.
 """
 
@@ -269,7 +270,8 @@ def _write_and_count(
 ) -> list[StreamedFile] | None:
     """Write, count and check a batch of files of one force-month each in one pass over
     the CSV (both cores busy). The forces are those of the files' first rows: a file of
-    several forces or months is refused after writing (the eager way splits it).
+    several forces or months is found after writing, and written again by force and month
+    (:func:`_count_then_write`).
 
     The scan feeds three consumers, and when the writer falls behind, polars holds the
     rows it has not written yet: a 461 MB extract peaked anywhere from 330 to 580 MiB.
@@ -287,7 +289,16 @@ def _write_and_count(
     )
     if _not_clean(lows):
         return None
-    return _per_file(counts, keys, staged, written)
+    files = _per_file(counts, keys, staged, written)
+    if files is None and counts.select(pl.struct(FILE, "force", "month").n_unique()).item() > len(
+        sources
+    ):
+        # A file of several forces or months (or of a force its first rows do not name):
+        # written again by force and month, each spelling looked up first.
+        _remove(written)
+        written.clear()
+        return _count_then_write(sources, kind, forces, stage, written)
+    return files
 
 
 def _count_then_write(
