@@ -15,7 +15,8 @@ import polars as pl
 from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.headlines import ranked_headlines
 from pcp_cli.app.report import ReportRequest, make_report
-from pcp_cli.app.report_model import DEFAULT_SPC_MONTHS, Report
+from pcp_cli.app.report_model import Report
+from pcp_cli.app.spc import DEFAULT_SPC_MONTHS
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import (
