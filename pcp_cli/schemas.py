@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: the report's by_area and home_office_monthly parts (9 columns added)
 MONTH_FORMAT = "%Y-%m"
 
 
