@@ -32,6 +32,7 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.app.areas import BY_AREA_COLUMNS
 from pcp_cli.app.headlines import direction, ranked_headlines
 from pcp_cli.app.report_model import KpiLine, LocalAreas, Report
 from pcp_cli.app.target import TargetStatus
@@ -41,6 +42,9 @@ from pcp_cli.report.area_layout import home_office_wide
 from pcp_cli.report.layout import recording_words
 
 _KPI_COMPARE = [c for c in COMPARE_COLUMNS if c not in ("force", "force_name", "rag", "rag_test")]
+
+# The by-area columns of `pcp compare --by` that only by_area rows fill (types as there).
+_AREA_ONLY = ("area", "area_type", "population", "per_1000", "rank_per_1000", "areas_ranked")
 
 SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "part": pl.String,
@@ -135,18 +139,12 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "last_month": pl.String,
     "files": pl.Int32,
     # by_area and home_office_monthly: added at the end, so every earlier column keeps its place
-    "area": pl.String,
-    "area_type": pl.String,
-    "population": pl.Int64,
-    "per_1000": pl.Float64,
-    "rank_per_1000": pl.Int32,
-    "areas_ranked": pl.Int32,
+    **{column: BY_AREA_COLUMNS[column] for column in _AREA_ONLY},
     "ho_code": pl.String,
     "category": pl.String,
     "total": pl.Int64,
 }
 
-_AREA_ONLY = ("area", "area_type", "population", "per_1000", "rank_per_1000", "areas_ranked")
 
 
 def to_frame(report: Report) -> pl.DataFrame:
