@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: the report's by_area and home_office_monthly parts (9 columns added)
 MONTH_FORMAT = "%Y-%m"
 
 
@@ -363,6 +363,14 @@ SCHEMAS: dict[str, tuple[Field, ...]] = {
 }
 
 COMMANDS = (*SCHEMAS, "report")
+
+# The report's fields that no other command shares by name: the by-area columns (as compare
+# --by describes them) and the Home Office table's.
+_REPORT_ONLY = {f.name: f.description for f in _COMPARE_BY_AREA if f not in _COMPARE} | {
+    "ho_code": "home_office_monthly: Home Office offence code",
+    "category": "home_office_monthly: label of the KPI that counts the code (empty: none)",
+    "total": "home_office_monthly: the code's recorded crimes over the 12 months",
+}
 _MONTH_NAMES = frozenset(
     n for fields in SCHEMAS.values() for f in fields if f.type == "date" for n in [f.name]
 )
@@ -377,7 +385,8 @@ def _report_fields() -> tuple[Field, ...]:
     out = []
     for name, dtype in SCHEMA.items():
         common = _COMMON.get(name)
-        desc = common[1] if common else f"{name.replace('_', ' ')} (see docs/report.md)"
+        fallback = _REPORT_ONLY.get(name, f"{name.replace('_', ' ')} (see docs/report.md)")
+        desc = common[1] if common else fallback
         if isinstance(dtype, pl.List):
             out.append(Field(name, "array", desc, "number"))
         elif name in _MONTH_NAMES and dtype == pl.String:

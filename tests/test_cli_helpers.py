@@ -106,12 +106,12 @@ def test_parse_checks_words_once_in_order_any_case() -> None:
 def test_xmr_presets_fill_what_is_not_given() -> None:
     given = XmrChoices("mdc-excel", None, None, "6", "ignore", 12, ("2020-04",), 100.0)
     options = given.spc_options(alpha=0.01)
-    assert (options.screen, options.two_in_three) == (False, "mdc2023")  # the preset's
-    assert (options.run_length, options.trend_ties, options.baseline) == (6, "ignore", 12)
+    chart = options.chart
+    assert (chart.screen_outliers, chart.two_in_three) == (False, "mdc2023")  # the preset's
+    assert (chart.trend_length, chart.shift_length) == (6, 6)
+    assert (chart.trend_ties, chart.fix_after_n_points) == ("ignore", 12)
     assert options.rebase == (parse_month("2020-04"),)
-    assert (options.target, options.alpha) == (100.0, 0.01)
-    explicit = XmrChoices("nhsr", False, "mdc2023", "7", "break", None, (), None)
-    assert (explicit.spc_options().screen, explicit.spc_options().two_in_three) == (
-        False,
-        "mdc2023",
-    )
+    assert (chart.target, options.alpha) == (100.0, 0.01)
+    explicit = XmrChoices("nhsr", False, "mdc2023", "7", "break", None, (), None).spc_options()
+    assert (explicit.chart.screen_outliers, explicit.chart.two_in_three) == (False, "mdc2023")
+    assert explicit.chart.trend_length == 7

@@ -450,7 +450,8 @@ def test_html_is_self_contained(outputs: dict[str, Any]) -> None:
 
 def test_html_charts_inline(sample_store: Path, tmp_path: Path) -> None:
     """A charts.py chart as an inline <svg> (ids prefixed, no namespaces) or a data: PNG."""
-    from pcp_cli.app.report_model import KpiLine, SpcStatus, Trend
+    from pcp_cli.app.report_model import KpiLine, Trend
+    from pcp_cli.app.spc import SpcStatus
     from pcp_cli.kpis import load_catalogue
     from pcp_cli.report.layout import ChartBlock as Figure
     from pcp_cli.report.svg import mini_trend, render_figure

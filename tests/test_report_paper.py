@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from pcp_cli.app.headlines import direction, headline, importance, ranked_headlines
-from pcp_cli.app.report_model import KpiLine, SpcStatus
+from pcp_cli.app.report_model import KpiLine
+from pcp_cli.app.spc import SpcStatus
 from pcp_cli.kpis import load_catalogue
 from tests.conftest import REPO, run_pcp
 

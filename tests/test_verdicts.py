@@ -19,6 +19,8 @@ import pytest
 from scipy import stats as sps
 
 from pcp_cli.app.compare import CompareRequest, run_comparison
+from pcp_cli.app.context import Context
+from pcp_cli.config import resolve_settings
 from pcp_cli.engine import Engine
 from pcp_cli.forces import ForceRegistry, load_forces
 from pcp_cli.kpis import load_catalogue
@@ -219,10 +221,11 @@ def _significant(
     forces = [f.id for f in registry.territorial]
     adjusted = poisson = total = 0
     with Store(store).reading() as reader:
-        engine = Engine(reader, catalogue)
+        settings = resolve_settings(store=store, cwd=store, environ={})
+        context = Context(Engine(reader, catalogue), registry, settings)
         for period, vs in periods:
             request = CompareRequest([catalogue.kpis["knife-crime"]], period, vs)
-            frame = run_comparison(engine, registry, forces, request).frame
+            frame = run_comparison(context, forces, request).frame
             adjusted += frame.filter(pl.col("p_value") < 0.05).height
             poisson += frame.filter(pl.col("p_value_poisson") < 0.05).height
             total += frame.height

@@ -31,6 +31,7 @@ from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.significance import CountHistory
 from pcp_cli.analysis.spc import SpcMethod, SpcOptions, SpcOutcome, drop_short_first_runs, run
 from pcp_cli.app.compare import CompareRequest, run_comparison
+from pcp_cli.app.context import Context
 from pcp_cli.app.report_model import LocalAreas, Report
 from pcp_cli.app.spc import with_event_restarts
 from pcp_cli.app.window import Window
@@ -79,8 +80,7 @@ class AreaOutcome:
 
 
 def compare_by_area(
-    engine: Engine,
-    registry: ForceRegistry,
+    context: Context,
     forces: Sequence[str],
     request: CompareRequest,
     by: str = LOCAL_AUTHORITY,
@@ -88,7 +88,8 @@ def compare_by_area(
     """``pcp compare --by``: the force's comparison (window, KPIs with data), then one row
     per area and KPI; KPIs whose data have no location are left out with a warning (a
     single such KPI is an error)."""
-    force_outcome = run_comparison(engine, registry, forces, request)
+    force_outcome = run_comparison(context, forces, request)
+    engine, registry = context.engine, context.registry
     window = force_outcome.window
     plan = ComparePlan(
         [], list(forces), window.period, window.baseline, request.allow_partial, request.alpha

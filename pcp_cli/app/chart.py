@@ -6,7 +6,6 @@ table for one KPI (:func:`pcp_cli.app.rank.run_rank`), so the chart and the tabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,13 +13,12 @@ import polars as pl
 
 from pcp_cli.analysis.spc import SpcOptions
 from pcp_cli.analysis.trend import YearTrend, year_on_year
-from pcp_cli.app.context import PeerContext
+from pcp_cli.app.context import Context
 from pcp_cli.app.rank import RankRequest, run_rank
 from pcp_cli.app.window import anchor_month, month_range
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.events import KnownEvent
-from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, parse_period
 
@@ -39,7 +37,6 @@ class ChartRequest:
     to_month: str | None = None
     spc: SpcOptions | None = None
     rank: RankRequest | None = None
-    events: Sequence[KnownEvent] = ()
 
 
 @dataclass
@@ -52,10 +49,11 @@ class ChartFigures:
     frame: pl.DataFrame | None = None
     summary: str | None = None
     restarts: tuple[Month, ...] = ()  # SPC: limits restarted at declared events (not --rebase)
+    events: tuple[KnownEvent, ...] = ()  # SPC: pcp.toml's [[event]]s, marked on the chart
     warnings: list[str] = field(default_factory=list)
 
 
-def chart_figures(context: PeerContext, request: ChartRequest) -> ChartFigures:
+def chart_figures(context: Context, request: ChartRequest) -> ChartFigures:
     """The figures ``request`` charts (see :class:`ChartFigures`)."""
     engine, kpi, force = context.engine, request.kpi, request.force
     if request.rank is not None:
@@ -68,7 +66,7 @@ def chart_figures(context: PeerContext, request: ChartRequest) -> ChartFigures:
             warnings=outcome.warnings,
         )
     if request.spc is not None:
-        return _spc(engine, context.registry, request, request.spc)
+        return _spc(engine, context, request, request.spc)
     latest = _latest(engine, kpi, force, request.to_month)
     return ChartFigures("trend", trend=year_on_year(engine, kpi, force, latest))
 
@@ -83,9 +81,7 @@ def _latest(engine: Engine, kpi: Kpi, force: str, to_month: str | None) -> Month
     return latest
 
 
-def _spc(
-    engine: Engine, registry: ForceRegistry, request: ChartRequest, spc: SpcOptions
-) -> ChartFigures:
+def _spc(engine: Engine, context: Context, request: ChartRequest, spc: SpcOptions) -> ChartFigures:
     from pcp_cli.analysis.spc import run
 
     kpi, force, to_month = request.kpi, request.force, request.to_month
@@ -98,14 +94,19 @@ def _spc(
     from pcp_cli.app.spc import with_event_restarts
 
     points, options = with_event_restarts(
-        engine, engine.points(kpi, force, start, end), spc, request.events
+        engine, engine.points(kpi, force, start, end), spc, context.settings.events
     )
-    outcome = run(points, "xmr", options, registry.name(force))
+    outcome = run(points, "xmr", options, context.registry.name(force))
     restarts = tuple(m for m in options.rebase if m not in spc.rebase)
     warnings = [
         line if line.startswith(kpi.id) else f"{kpi.id} ({force}): {line}"
         for line in (*points.notes, *outcome.warnings)
     ]
     return ChartFigures(
-        "spc", frame=outcome.frame, summary=outcome.summary, restarts=restarts, warnings=warnings
+        "spc",
+        frame=outcome.frame,
+        summary=outcome.summary,
+        restarts=restarts,
+        events=tuple(context.settings.events),
+        warnings=warnings,
     )

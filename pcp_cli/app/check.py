@@ -29,6 +29,7 @@ from pcp_cli.analysis.peers.groups import Comparator, resolve_comparator
 from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.analysis.peers.ranking import measure_of
 from pcp_cli.app.areas import check_by_area
+from pcp_cli.app.context import Context
 from pcp_cli.app.position import msg_positions
 from pcp_cli.app.spc import spc_status
 from pcp_cli.app.window import Window, kpi_windows
@@ -269,15 +270,10 @@ class CheckOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def run_check(
-    engine: Engine,
-    registry: ForceRegistry,
-    populations: PopulationTable,
-    settings: Settings,
-    forces: Sequence[str],
-    request: CheckRequest,
-) -> CheckOutcome:
+def run_check(context: Context, forces: Sequence[str], request: CheckRequest) -> CheckOutcome:
     """Check every force (see the module docstring); NoDataError when a force has no data."""
+    engine, registry, settings = context.engine, context.registry, context.settings
+    populations = context.populations
     frames: list[pl.DataFrame] = []
     labels: list[str] = []
     warnings: list[str] = []

@@ -9,10 +9,10 @@ import polars as pl
 
 from pcp_cli.analysis.compare import ComparePlan, compare
 from pcp_cli.analysis.significance import POISSON_FALLBACK
+from pcp_cli.app.context import Context
 from pcp_cli.app.window import Window, resolve_window
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
-from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Catalogue, Kpi
 
 
@@ -38,11 +38,12 @@ class CompareOutcome:
 
 
 def run_comparison(
-    engine: Engine, registry: ForceRegistry, forces: Sequence[str], request: CompareRequest
+    context: Context, forces: Sequence[str], request: CompareRequest
 ) -> CompareOutcome:
     """Compare every KPI with data for every force; a KPI a force has no data for is left
     out for that force only, with a warning naming it (a KPI asked for alone that no force
     has data for is an error)."""
+    engine, registry = context.engine, context.registry
     warnings: list[str] = []
     engine.preload(request.kpis, list(forces))
     selected, left_out = _with_data(engine, request.kpis, forces, warnings)

@@ -17,7 +17,8 @@ import math
 from statistics import NormalDist
 from typing import Literal
 
-from pcp_cli.app.report_model import KpiLine, SpcStatus
+from pcp_cli.app.report_model import KpiLine
+from pcp_cli.app.spc import SpcStatus
 from pcp_cli.text import change, number, p_value, percent_change
 from pcp_cli.text import value as value_text
 

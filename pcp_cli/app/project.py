@@ -11,9 +11,8 @@ from pcp_cli.analysis.projection import (
     parse_target,
     project_kpi,
 )
+from pcp_cli.app.context import Context
 from pcp_cli.app.window import anchor_month, month_range
-from pcp_cli.engine import Engine
-from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, Period, parse_month, parse_period
 from pcp_cli.stats.projection import TargetDirection
@@ -47,10 +46,9 @@ def check_request(request: ProjectRequest) -> tuple[Month | None, Month | None]:
     return month_range(request.from_month, request.to_month)
 
 
-def run_projection(
-    engine: Engine, registry: ForceRegistry, force: str, request: ProjectRequest
-) -> ProjectOutcome:
+def run_projection(context: Context, force: str, request: ProjectRequest) -> ProjectOutcome:
     """Project the KPI's trend for ``force`` to ``request.by`` and rate it (seed 001)."""
+    engine, registry = context.engine, context.registry
     start, end = check_request(request)
     # Relative --current/--baseline periods end at --to, or at the KPI's latest month.
     latest = anchor_month(engine, [request.kpi], [force], request.to_month)

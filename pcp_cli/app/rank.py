@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pcp_cli.analysis.peers.groups import Comparator, resolve_comparator
 from pcp_cli.analysis.peers.ranking import RankPlan
 from pcp_cli.analysis.peers.tables import RankResult, rank
-from pcp_cli.app.context import PeerContext
+from pcp_cli.app.context import Context
 from pcp_cli.app.window import Window, anchor_month, resolve_window
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.kpis import Kpi
@@ -39,7 +39,7 @@ class RankOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_rank(context: PeerContext, force: str, request: RankRequest) -> RankOutcome:
+def run_rank(context: Context, force: str, request: RankRequest) -> RankOutcome:
     """Rank ``force`` in the group ``request.group_spec`` names (MSG by default)."""
     engine, registry = context.engine, context.registry
     home = registry.forces[force]

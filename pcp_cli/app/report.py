@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.areas import report_areas
+from pcp_cli.app.context import Context
 from pcp_cli.app.report_build import build_report
 from pcp_cli.app.report_model import Report, ReportPlan
 from pcp_cli.app.window import resolve_window
-from pcp_cli.config import Settings
-from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError
-from pcp_cli.forces import ForceRegistry
 from pcp_cli.periods import Period
 
 
@@ -32,14 +29,9 @@ class ReportRequest:
     by: str | None = None  # by-area tables: --by, else [report] by in pcp.toml, else none
 
 
-def make_report(
-    engine: Engine,
-    registry: ForceRegistry,
-    populations: PopulationTable,
-    settings: Settings,
-    request: ReportRequest,
-) -> Report:
+def make_report(context: Context, request: ReportRequest) -> Report:
     """The report of one force (NoDataError when no KPI has data for it)."""
+    engine, registry, settings = context.engine, context.registry, context.settings
     force = request.force
     window = resolve_window(
         engine,
@@ -66,7 +58,7 @@ def make_report(
     built = build_report(
         engine,
         registry,
-        populations,
+        context.populations,
         plan,
         forces_path=settings.forces_path,
         store_path=settings.store_path,

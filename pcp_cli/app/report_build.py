@@ -32,12 +32,11 @@ from pcp_cli.analysis.peers.tables import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.breakdown import Breakdown, BreakdownRequest, breakdown, report_period
 from pcp_cli.app.headlines import headline
-from pcp_cli.app.position import msg_positions
+from pcp_cli.app.position import PeerPosition, msg_positions
 from pcp_cli.app.recording import RecordingShare, recording_share
 from pcp_cli.app.report_model import (
     CrimeSummary,
     KpiLine,
-    PeerPosition,
     Provenance,
     Report,
     ReportPlan,

@@ -15,20 +15,16 @@ import polars as pl
 
 from pcp_cli.analysis.data_quality import DataQuality
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
-
-# The SPC status is the application layer's (one rule for every command); re-exported.
 from pcp_cli.app.breakdown import Breakdown
 from pcp_cli.app.position import PeerPosition
 from pcp_cli.app.recording import RecordingShare
-from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SPC_MIN_POINTS, SpcStatus
+from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SpcStatus
 from pcp_cli.app.target import TargetStatus
 from pcp_cli.app.ytd import YearToDate
 from pcp_cli.events import KnownEvent
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Period
 from pcp_cli.recording import RecordingAudits
-
-__all__ = ["DEFAULT_SPC_MONTHS", "SPC_MIN_POINTS", "PeerPosition", "SpcStatus"]
 
 QUARTERLY_TABLE_KPIS = (
     "calls-999",

@@ -33,10 +33,10 @@ from pcp_cli.analysis.spc import (
     run,
     xmr,
 )
+from pcp_cli.app.context import Context
 from pcp_cli.engine import Engine, KpiPoints
 from pcp_cli.errors import NoDataError, PcpError
 from pcp_cli.events import KnownEvent
-from pcp_cli.forces import ForceRegistry
 from pcp_cli.kpis import Kpi
 from pcp_cli.periods import Month, Period, month_name, month_text, parse_month
 
@@ -369,11 +369,11 @@ class SpcRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_spc(
-    engine: Engine, registry: ForceRegistry, events: Sequence[KnownEvent], request: SpcRequest
-) -> SpcRun:
+def run_spc(context: Context, request: SpcRequest) -> SpcRun:
     """One chart per KPI and force (or area); with a single KPI and force, no data raises
-    :class:`NoDataError`, otherwise that chart is left out with a warning."""
+    :class:`NoDataError`, otherwise that chart is left out with a warning (the known events
+    of pcp.toml mark the charts and may restart their limits)."""
+    engine, registry, events = context.engine, context.registry, context.settings.events
     found = SpcRun()
     single = len(request.kpis) == 1 and len(request.forces) == 1
     for force in request.forces:

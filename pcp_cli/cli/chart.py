@@ -13,7 +13,6 @@ from typing import Literal
 import click
 
 from pcp_cli.app.chart import ChartFigures, ChartRequest, chart_figures
-from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest
 from pcp_cli.charts import (
     Chart,
@@ -155,11 +154,8 @@ def chart(
                 f"a chart shows one force; {len(forces)} were given",
                 hint="give one --force (one chart per force)",
             )
-        request = ChartRequest(
-            kpi, forces[0], period, from_month, to_month, spc, rank, app.settings.events
-        )
-        context = PeerContext(app.engine(reader), app.forces, app.settings.groups)
-        figures = chart_figures(context, request)
+        request = ChartRequest(kpi, forces[0], period, from_month, to_month, spc, rank)
+        figures = chart_figures(app.context(reader), request)
     for message in figures.warnings:
         warn(message)
     if not app.quiet and figures.summary:
@@ -219,7 +215,7 @@ def _draw(app: App, request: ChartRequest, figures: ChartFigures, style: RankSty
         assert request.spc is not None
         from pcp_cli.charts import ChartEvent
 
-        events = [ChartEvent(e.month, e.label, e.restart_limits) for e in request.events]
+        events = [ChartEvent(e.month, e.label, e.restart_limits) for e in figures.events]
         return spc_chart_from_frame(
             figures.frame,
             rebase_months=request.spc.rebase,

@@ -14,7 +14,6 @@ from pcp_cli.analysis.check import (
     parse_fail_on,
     summary_text,
 )
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.check import CheckRequest, run_check
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
@@ -98,15 +97,12 @@ def check(
     wanted = parse_checks(checks)
     kpis = app.catalogue.select(question.kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces(question.force_names, reader)
         request = CheckRequest(
             kpis, question.period, question.vs, question.to_month, rules, wanted, recent,
             group_spec, alpha, by,
         )  # fmt: skip
-        outcome = run_check(
-            engine, app.forces, PopulationTable.from_reader(reader), app.settings, forces, request
-        )
+        outcome = run_check(app.context(reader), forces, request)
     for message in outcome.notes:
         app.info(message)
     for message in outcome.warnings:

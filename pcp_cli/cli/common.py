@@ -20,6 +20,7 @@ from pcp_cli.kpis import Catalogue, load_catalogue
 from pcp_cli.store import Store, StoreReader
 
 if TYPE_CHECKING:
+    from pcp_cli.app.context import Context
     from pcp_cli.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,6 +76,13 @@ class App:
         engine = Engine(reader, self.catalogue)
         self._engines.append(engine)
         return engine
+
+    def context(self, reader: StoreReader) -> Context:
+        """What the app functions answer from: an engine over ``reader`` (see
+        :meth:`engine`), the forces and the settings."""
+        from pcp_cli.app.context import Context
+
+        return Context(self.engine(reader), self.forces, self.settings)
 
     def warn(self, message: str) -> None:
         """A warning on stderr, once per command."""

@@ -67,7 +67,7 @@ def compare(
         return
     with app.store.reading(wait=app.wait) as reader:
         forces = app.resolve_forces(question.force_names, reader)
-        outcome = run_comparison(app.engine(reader), app.forces, forces, request)
+        outcome = run_comparison(app.context(reader), forces, request)
     app.info(f"compared {outcome.window.period.label} with {outcome.window.baseline.label}")
     for message in outcome.warnings:
         warn(message)
@@ -81,7 +81,7 @@ def _compare_by_area(
 
     with app.store.reading(wait=app.wait) as reader:
         forces = app.resolve_forces(force_names, reader)
-        outcome = compare_by_area(app.engine(reader), app.forces, forces, request, by)
+        outcome = compare_by_area(app.context(reader), forces, request, by)
     window = outcome.window
     app.info(f"compared {window.period.label} with {window.baseline.label} by {by}")
     if outcome.lookup is not None and not app.quiet:

@@ -119,7 +119,7 @@ def project(
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("pcp project takes one force", hint="give a single --force")
-        outcome = run_projection(app.engine(reader), app.forces, forces[0], request)
+        outcome = run_projection(app.context(reader), forces[0], request)
     _emit(app, outcome, out)
 
 

@@ -8,7 +8,6 @@ import polars as pl
 from pcp_cli import text
 from pcp_cli.analysis.peers.statistics import OK
 from pcp_cli.analysis.peers.tables import RankResult
-from pcp_cli.app.context import PeerContext
 from pcp_cli.app.rank import RankRequest, run_rank
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
@@ -70,8 +69,7 @@ def rank(
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("rank compares one force with its group: give one --force")
-        context = PeerContext(app.engine(reader), app.forces, app.settings.groups)
-        outcome = run_rank(context, forces[0], request)
+        outcome = run_rank(app.context(reader), forces[0], request)
     app.info(f"ranking {forces[0]} in {outcome.comparator.label} for {outcome.window.period.label}")
     for message in outcome.warnings:
         warn(message)

@@ -12,10 +12,10 @@ from typing import Literal
 import click
 import polars as pl
 
-from pcp_cli.analysis.peers.population import PopulationTable
 from pcp_cli.app.headlines import ranked_headlines
 from pcp_cli.app.report import ReportRequest, make_report
-from pcp_cli.app.report_model import DEFAULT_SPC_MONTHS, Report
+from pcp_cli.app.report_model import Report
+from pcp_cli.app.spc import DEFAULT_SPC_MONTHS
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, common_options, note, warn
 from pcp_cli.cli.output import (
@@ -150,13 +150,7 @@ def report(
             forces[0], period, vs, to_month, group_spec, alpha, spc_months,
             generation_time(os.environ), by,
         )  # fmt: skip
-        built = make_report(
-            app.engine(reader),
-            app.forces,
-            PopulationTable.from_reader(reader),
-            app.settings,
-            request,
-        )
+        built = make_report(app.context(reader), request)
     app.info(
         f"reported {built.force} for {built.plan.period.label} against {built.plan.baseline.label}"
     )

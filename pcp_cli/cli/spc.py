@@ -92,10 +92,9 @@ def spc(
     )
     kpis = app.catalogue.select(kpi_spec)
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces(force_names, reader)
         request = SpcRequest(kpis, forces, (start, end), method, options, by)
-        found = run_spc(engine, app.forces, app.settings.events, request)
+        found = run_spc(app.context(reader), request)
     for line in found.warnings:
         warn(line)
     _say(app, found.outcomes)

@@ -126,13 +126,21 @@ def _cell(r: dict[str, object]) -> Cell:
     return Cell(text, tone, title=verdict or "")
 
 
-def _home_office(frame: pl.DataFrame) -> tuple[Block, ...]:
+def home_office_wide(frame: pl.DataFrame) -> tuple[list[int], pl.DataFrame]:
+    """The months held and the table's rows: ho_code, category, a column per month (named
+    by its month index, zero where none recorded) and ``total``, named codes first by
+    category. The paper's table and the report's ``home_office_monthly`` rows both read it."""
     starts = sorted(int(s) for s in frame["start"].unique().to_list())
     wide = frame.pivot("start", index=["ho_code", "category"], values="n").fill_null(0)
     totals = wide.select(pl.sum_horizontal([str(s) for s in starts]).alias("total"))
     wide = wide.with_columns(totals["total"]).sort(
         pl.col("category").is_null(), "category", "ho_code"
     )
+    return starts, wide
+
+
+def _home_office(frame: pl.DataFrame) -> tuple[Block, ...]:
+    starts, wide = home_office_wide(frame)
     headers = ("HO code", "Category", *(_short_month(s) for s in starts), "Total")
     rows = []
     for r in wide.iter_rows(named=True):

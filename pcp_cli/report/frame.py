@@ -11,9 +11,16 @@ One row per item; the ``part`` column says which part of the report it belongs t
   ``period_end``: the month; ``value``; ``source``; ``status``: part or total), as
   ``pcp table`` gives them;
 * ``crime_summary``: the rolling-12-month recorded crime table (rank's per-KPI columns);
+* ``by_area`` (with ``--by`` or ``[report] by``): the by-area tables, one row per section,
+  KPI and area, with the columns of ``pcp compare --by`` (``area``, ``area_type``, every
+  compare column, ``population``, ``per_1000``, ``rank_per_1000``, ``areas_ranked``);
+* ``home_office_monthly`` (when the store holds the force's crime records): one row per
+  Home Office code and month of the last 12 (``ho_code``, ``category``, ``period_start`` =
+  ``period_end``: the month; ``value``: crimes recorded; ``total``: the code's 12 months);
 * ``data_quality``: one row per month (or run of months) that looks incomplete or is missing;
 * ``provenance``: ``key``/``text`` pairs (generation time, pcp version, KPI file and its
-  SHA-256, ...) and one row per dataset of the store (``dataset``, ``forces``, months, files).
+  SHA-256, the areas lookup used, ...) and one row per dataset of the store (``dataset``,
+  ``forces``, months, files).
 
 Columns that do not apply to a part are null. Full precision throughout.
 """
@@ -25,14 +32,19 @@ from typing import Any
 import polars as pl
 
 from pcp_cli.analysis.compare import COLUMNS as COMPARE_COLUMNS
+from pcp_cli.app.areas import BY_AREA_COLUMNS
 from pcp_cli.app.headlines import direction, ranked_headlines
-from pcp_cli.app.report_model import KpiLine, Report
+from pcp_cli.app.report_model import KpiLine, LocalAreas, Report
 from pcp_cli.app.target import TargetStatus
 from pcp_cli.app.ytd import YearToDate
 from pcp_cli.periods import month_text
+from pcp_cli.report.area_layout import home_office_wide
 from pcp_cli.report.layout import recording_words
 
 _KPI_COMPARE = [c for c in COMPARE_COLUMNS if c not in ("force", "force_name", "rag", "rag_test")]
+
+# The by-area columns of `pcp compare --by` that only by_area rows fill (types as there).
+_AREA_ONLY = ("area", "area_type", "population", "per_1000", "rank_per_1000", "areas_ranked")
 
 SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "part": pl.String,
@@ -126,7 +138,13 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "first_month": pl.String,
     "last_month": pl.String,
     "files": pl.Int32,
+    # by_area and home_office_monthly: added at the end, so every earlier column keeps its place
+    **{column: BY_AREA_COLUMNS[column] for column in _AREA_ONLY},
+    "ho_code": pl.String,
+    "category": pl.String,
+    "total": pl.Int64,
 }
+
 
 
 def to_frame(report: Report) -> pl.DataFrame:
@@ -148,6 +166,10 @@ def to_frame(report: Report) -> pl.DataFrame:
             rows.append(_crime_row(report, r))
     if report.recording is not None:
         rows.append(_recording_row(report))
+    if report.local is not None:
+        rows += _by_area_rows(report, report.local)
+        if report.local.ho_monthly is not None:
+            rows += _home_office_rows(report, report.local.ho_monthly)
     plan = report.plan
     for flag in report.quality.flags:
         rows.append(
@@ -185,6 +207,8 @@ def to_frame(report: Report) -> pl.DataFrame:
     ]
     rows += [{**head, "key": k, "text": v} for k, v in pairs]
     rows += [{**head, "key": "warning", "text": w} for w in report.warnings]
+    if report.local is not None:
+        rows += [{**head, "key": k, "text": v} for k, v in _area_provenance(report.local)]
     for use in prov.store_contents:
         rows.append(
             {
@@ -199,6 +223,59 @@ def to_frame(report: Report) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def _by_area_rows(report: Report, local: LocalAreas) -> list[dict[str, Any]]:
+    """part = "by_area": the rows the paper's by-area tables are drawn from, as they are (the
+    rows of `pcp compare --by`), with the KPI's section number and item as on its kpi row."""
+    lines = {line.kpi.id: line for line in report.lines}
+    rows = []
+    for _, table in local.tables:
+        for r in table.iter_rows(named=True):
+            line = lines[r["kpi"]]
+            rows.append(
+                {
+                    "part": "by_area",
+                    "force": r["force"],
+                    "force_name": r["force_name"],
+                    "section_number": line.section_number,
+                    "item": line.number,
+                    **{c: r[c] for c in _KPI_COMPARE},
+                    "monthly": r["monthly"] or [],
+                    "baseline_monthly": r["baseline_monthly"] or [],
+                    "survey_rag": r["rag"],
+                    "survey_rag_test": r["rag_test"],
+                    **{c: r[c] for c in _AREA_ONLY},
+                }
+            )
+    return rows
+
+
+def _home_office_rows(report: Report, monthly: pl.DataFrame) -> list[dict[str, Any]]:
+    """part = "home_office_monthly": the paper's Home Office table, one row per cell (code
+    and month, zero where none was recorded), in the table's order."""
+    starts, wide = home_office_wide(monthly)
+    head = {"part": "home_office_monthly", "force": report.force,
+            "force_name": report.force_name}  # fmt: skip
+    return [
+        {**head, "ho_code": r["ho_code"], "category": r["category"],
+         "period": month_text(start), "period_start": month_text(start),
+         "period_end": month_text(start), "value": float(r[str(start)]), "total": r["total"]}
+        for r in wide.iter_rows(named=True)
+        for start in starts
+    ]  # fmt: skip
+
+
+def _area_provenance(local: LocalAreas) -> list[tuple[str, str]]:
+    """Which areas the by-area rows are of and which lookup they came from (the paper
+    names it), and what could not be broken down."""
+    pairs = []
+    if local.by is not None:
+        pairs += [("areas_by", local.by), ("areas_type", local.area_type)]
+    if local.lookup is not None:
+        keys = (("path", ""), ("sha256", "_sha256"), ("ingested_at", "_ingested_at"))
+        pairs += [(f"areas_lookup{tail}", str(local.lookup.get(k, ""))) for k, tail in keys]
+    return pairs + [("areas_note", note) for note in local.notes]
 
 
 def _breakdown_rows(report: Report, line: KpiLine) -> list[dict[str, Any]]:
