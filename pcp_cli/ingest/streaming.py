@@ -290,9 +290,8 @@ def _write_and_count(
     if _not_clean(lows):
         return None
     files = _per_file(counts, keys, staged, written)
-    if files is None and counts.select(pl.struct(FILE, "force", "month").n_unique()).item() > len(
-        sources
-    ):
+    parts = counts.select(pl.struct(FILE, "force", "month").n_unique()).item()
+    if files is None and parts > len(sources):
         # A file of several forces or months (or of a force its first rows do not name):
         # written again by force and month, each spelling looked up first.
         _remove(written)
@@ -304,9 +303,10 @@ def _write_and_count(
 def _count_then_write(
     sources: Sequence[FilePeek], kind: str, forces: ForceRegistry, stage: Stage, written: list[Path]
 ) -> list[StreamedFile] | None:
-    """A large batch (in practice one large file): count and check it in one pass, then,
-    if clean, write it in another, by file, or by force and month when a file holds
-    several (a year of street files pasted into one CSV, several forces' files).
+    """A large batch (in practice one large file), or one found to hold a file of several
+    force-months: count and check it in one pass, then, if clean, write it, by file, or by
+    force and month when a file holds several (a year of street files pasted into one
+    CSV, several forces' files).
 
     Two passes stay near 300 MiB for a 461 MB file of one force-month (one pass: 330 to
     580 MiB). The first pass counts by the 'Falls within' spelling as it is, so every
