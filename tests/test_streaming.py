@@ -386,6 +386,35 @@ def test_a_file_of_more_force_months_than_the_passes_allow_goes_the_eager_way(
     assert logical(tmp_path / "three") == logical(eager)
 
 
+def test_a_force_month_the_count_did_not_see_sends_the_file_the_eager_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of a force-month the counting pass did not see (the file changed between the
+    passes) are written to a file of their own, found, and everything staged is removed:
+    the eager way then reads the file (and here gives the same store)."""
+    path = _months_and_forces(tmp_path / "in" / "year.csv")
+    real_counts = streaming._counts_by_force
+
+    def forgetful(counts: pl.DataFrame, forces: Any) -> Any:
+        mapped = real_counts(counts, forces)
+        assert mapped is not None
+        return mapped[0].filter(pl.col("month") != "2018-12"), mapped[1]
+
+    monkeypatch.setattr(streaming, "_counts_by_force", forgetful)
+    removed: list[Path] = []
+    real_remove = streaming._remove
+
+    def remove(paths: list[Path]) -> None:
+        removed.extend(paths)
+        real_remove(paths)
+
+    monkeypatch.setattr(streaming, "_remove", remove)
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
+    assert streamed_names == []
+    assert len(removed) == 6 and sum(p.name.startswith("unexpected-") for p in removed) == 2
+    assert logical(streamed) == logical(eager)
+
+
 def test_two_spellings_of_one_force_in_a_large_file_add_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

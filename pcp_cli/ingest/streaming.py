@@ -234,18 +234,18 @@ def _sink_by_part(
     """Each force-month of each file to its own staged file; force and month stay columns.
 
     Every partition open at once holds a row group of rows until the end: small row
-    groups keep that to about 4 MiB a partition (polars' default is 32 times as large).
+    groups keep that to a few MiB a partition. A force-month the counting pass did not
+    see (the file changed in between) goes to a file of its own, which the caller finds
+    among those written and refuses.
     """
     key = {FILE: pl.col(FILE), "_pcp_force": pl.col("force"), "_pcp_month": pl.col("month")}
     base = next(iter(staged.values())).parent
-    return _sink(
-        rows,
-        key,
-        lambda values: staged[(str(values[0]), str(values[1]), str(values[2]))],
-        base,
-        written,
-        row_group_size=_PART_ROW_GROUP_ROWS,
-    )
+
+    def path_of(values: tuple[Any, ...]) -> Path:
+        part = (str(values[0]), str(values[1]), str(values[2]))
+        return staged.get(part) or base / f"unexpected-{len(written)}-{id(staged)}.parquet"
+
+    return _sink(rows, key, path_of, base, written, row_group_size=_PART_ROW_GROUP_ROWS)
 
 
 def _lows(rows: FrameT, plan: PoliceUkColumns) -> FrameT:
@@ -376,7 +376,7 @@ def _write_parts(
         chosen = rows if len(group) == len(parts) else rows.filter(_one_of(group))
         _sink_by_part(chosen, {part: staged[part] for part in group}, written).collect()
     if sorted(map(str, written)) != sorted(str(p) for p in staged.values()):
-        return None  # a part split over several files (not seen: polars' doing)
+        return None  # a part split over several files, or one not counted: the eager way
     aggs = _owned(counts.sort(keys)).partition_by([FILE, "force", "month"], as_dict=True)
     by_file: dict[str, list[StreamedPart]] = {}
     for name, force, month in parts:
