@@ -14,9 +14,15 @@ from typing import Any
 import polars as pl
 import pytest
 
-from pcp_cli.areas import NO_LOCATION, NOT_IN_LOOKUP
+from pcp_cli.areas import NO_LOCATION
 from tests.conftest import run_pcp
-from tests.test_by_area import THREE_AREAS, md_table, records_store, with_lookup
+from tests.test_by_area import (
+    THREE_AREAS,
+    domestic_by_area,
+    md_table,
+    records_store,
+    with_lookup,
+)
 from tests.test_local_areas import FORCE, PERIOD, Q2, street
 
 __all__ = ["records_store", "street", "with_lookup"]  # module-scoped fixtures, reused here
@@ -101,15 +107,8 @@ def test_by_area_rows_equal_the_paper_and_compare_by(
             checked += 1
     assert checked >= 3 * len(labels)
 
-    def counted(months: tuple[str, ...]) -> Counter[str]:
-        return Counter(
-            (mapping.get(r.lsoa_code, NOT_IN_LOOKUP) if r.lsoa_code else NO_LOCATION)
-            for r in records
-            if r.month in months and r.domestic
-        )
-
-    now = counted(("2021-04", "2021-05", "2021-06"))
-    before = counted(("2020-04", "2020-05", "2020-06"))
+    now = domestic_by_area(records, mapping, ("2021-04", "2021-05", "2021-06"))
+    before = domestic_by_area(records, mapping, ("2020-04", "2020-05", "2020-06"))
     domestic = {r["area"]: r for r in areas if r["kpi"] == "domestic-abuse"}
     assert set(domestic) == set(now) | set(before)
     for area, row in domestic.items():
