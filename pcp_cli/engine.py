@@ -7,7 +7,7 @@ the same whether the store holds one force or forty-three.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -183,9 +183,7 @@ class Engine:
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
         # Filter values never present in the data (a misspelt crime type counts zero).
         self.warnings: list[str] = []
-        # Warnings are collected here and printed by the CLI (nothing in the engine prints);
-        # a caller that wants them as they come may set a callback.
-        self.on_warning: Callable[[str], None] | None = None
+        # Warnings are collected here and printed by the CLI (nothing in the engine prints).
         self._present: dict[tuple[str, str], list[str]] = {}
         self._checked: set[tuple[str, str]] = set()
 
@@ -388,8 +386,6 @@ class Engine:
                 f"{shown}, so the filter {effect}{hint} (check {self.catalogue.path})"
             )
             self.warnings.append(message)
-            if self.on_warning is not None:
-                self.on_warning(message)
 
     def base_kpis(self, kpi: Kpi) -> list[Kpi]:
         """The count KPIs a (possibly derived) KPI is computed from."""

@@ -43,6 +43,25 @@ def value(amount: float | None, unit: str) -> str:
     return number(amount, 2)
 
 
+def level(amount: float | None, unit: str) -> str:
+    """A level worked out rather than counted (a projection, its interval, a target), shown
+    as the KPI's values are: percentages to one decimal, anything else whole."""
+    if amount is None or not math.isfinite(amount):
+        return value(amount, unit)
+    return value(round(amount, 1) if unit == "%" else float(round(amount)), unit)
+
+
+def probability(chance: float | None) -> str:
+    """'12.3%'; a chance that is not nil or certain never prints as 0.0% or 100.0%."""
+    if chance is None or not math.isfinite(chance):
+        return NO_VALUE
+    if 0 < chance < 0.0005:
+        return "< 0.1%"
+    if 0.9995 < chance < 1:
+        return "> 99.9%"
+    return f"{chance:.1%}"
+
+
 def percent_change(pct: float | None, decimals: int = 1) -> str:
     """+8.4% / −0.04%; '–' for none."""
     return NO_VALUE if pct is None else number(pct, decimals, signed=True) + "%"

@@ -241,7 +241,7 @@ def test_target_on_the_wrong_scale_is_warned(v6: Path) -> None:
     # V6's months are 98..125: 1,300 a year is a 12-month total, not a month's value.
     row, err = project(v6, "--target", "1300", "--by", "2019-01")
     assert row["projects_achievement"] is True  # met trivially: hence the warning
-    assert "the target 1,300.0 is 10.4× the largest monthly value fitted (125.0)" in err
+    assert "the target 1,300 is 10.4× the largest monthly value fitted (125)" in err
     assert "give --rolling-12" in err
     # A plausible monthly target says nothing about scale.
     _, quiet = project(v6, "--target", "95", "--by", "2019-01")
@@ -251,5 +251,5 @@ def test_target_on_the_wrong_scale_is_warned(v6: Path) -> None:
 def test_month_sized_target_with_rolling_12_is_warned(tmp_path: Path) -> None:
     store = store_with(tmp_path, [100 + i for i in range(24)])
     _, err = project(store, "--rolling-12", "--target", "110", "--by", "2020-06")
-    assert "the target 110.0 is 0.09× the smallest 12-month total fitted (1,266.0)" in err
+    assert "the target 110 is 0.09× the smallest 12-month total fitted (1,266)" in err
     assert "leave out --rolling-12" in err

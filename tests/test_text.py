@@ -72,3 +72,18 @@ def test_rank_table_prints_the_interval_with_the_rates_decimals(sample_store) ->
 def test_the_cli_formatters_are_the_text_module() -> None:
     assert fmt_number is text.number and fmt_value is text.value and sparkline is text.sparkline
     assert sparkline([1.0, 2.0, float("nan"), 3.0]) == "▁▅ █"
+
+
+def test_level_and_probability() -> None:
+    """A projected level is shown as the KPI's values are; a chance never prints as nil or
+    certain unless it is (the project summary once said 'P(target met) = 0.0%' for 2e-14)."""
+    from pcp_cli.text import level, probability
+
+    assert (level(8988.9, "crimes"), level(87.3, "crimes"), level(99.5, "")) == (
+        "8,989", "87", "100",
+    )  # fmt: skip
+    assert (level(61.04, "%"), level(None, "%"), level(-0.4, "")) == ("61.0%", "–", "0")
+    assert [probability(p) for p in (2.3e-14, 0.0004, 0.0005, 0.905, 0.9996, 1.0, 0.0)] == [
+        "< 0.1%", "< 0.1%", "0.1%", "90.5%", "> 99.9%", "100.0%", "0.0%",
+    ]  # fmt: skip
+    assert probability(None) == "–"

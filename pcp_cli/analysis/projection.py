@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.columns import KPI_IDENTITY, Schema, fields_of, identity
 from pcp_cli.analysis.compare import count_history
 from pcp_cli.analysis.significance import (
@@ -344,8 +345,8 @@ def project_kpi(
         f"{kpi.id}, {force_name}: {METHOD} of {fit.n} {series} "
         f"({month_text(start)}..{month_text(end)}): slope {fit.slope:+.4g} a month; "
         f"{month_text(plan.by)}: {_fmt(proj.value)} ({proj.confidence:.0%} prediction interval "
-        f"{_fmt(proj.pred_lower)} to {_fmt(proj.pred_upper)}), P(target met) = "
-        f"{probability:.1%}; {rag}: {reason}"
+        f"{_fmt(proj.pred_lower)} to {_fmt(proj.pred_upper)}), chance of meeting the target "
+        f"{text.probability(probability)}; {rag}: {reason}"
     )
     return ProjectOutcome(frame, summary, tuple(warnings))
 
@@ -422,7 +423,8 @@ def _rag_reason(
     )
     if change is not None and change.p_value is not None:
         test_text = (
-            f"{change.verdict} against {baseline.label}, {change.test} p = {change.p_value:.3g}"
+            f"{change.verdict} against {baseline.label}, {change.test} "
+            f"{text.p_value(change.p_value, change.alpha)}"
         )
     elif change is not None:
         test_text = f"{change.verdict} against {baseline.label}"
@@ -496,4 +498,4 @@ def _series_name(kpi: Kpi, plan: ProjectPlan) -> str:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.1f}"
+    return text.level(value, "")

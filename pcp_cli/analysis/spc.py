@@ -18,6 +18,7 @@ from typing import Literal
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.columns import KPI_IDENTITY, MONTH_POINT, Schema, identity
 from pcp_cli.analysis.significance import DEFAULT_ALPHA, count_change
 from pcp_cli.engine import KpiPoints
@@ -135,9 +136,7 @@ def _unit_word(span: int, n: int = 2) -> str:
 
 
 def _fmt(value: float) -> str:
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+    return text.value(value, "")
 
 
 def _header(points: KpiPoints, force_name: str) -> dict[str, object]:
@@ -466,7 +465,8 @@ def iquanta(points: KpiPoints, options: SpcOptions, force_name: str) -> SpcOutco
     )
     if change is not None and change.p_value is not None:
         summary += (
-            f"; Poisson {change.test} of the monthly rates p = {change.p_value:.4g}: "
+            f"; Poisson {change.test} of the monthly rates "
+            f"{text.p_value(change.p_value, change.alpha)}: "
             f"{change.verdict}"
         )
     elif not counts:

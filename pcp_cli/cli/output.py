@@ -33,7 +33,6 @@ from pcp_cli.errors import EXIT_BROKEN_PIPE, StoreError, UsageError
 if TYPE_CHECKING:
     from rich.table import Table as RichTable
 
-SPARK = "▁▂▃▄▅▆▇█"
 
 # pcp's own symbols, spelled in ASCII in CSV so Excel without a BOM shows them right.
 _ASCII_MAP = {

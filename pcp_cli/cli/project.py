@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.projection import ProjectOutcome
 from pcp_cli.app.project import ProjectRequest, check_request, run_projection
 from pcp_cli.app.target import project_target
@@ -173,7 +174,10 @@ def _view(frame: pl.DataFrame) -> TableView:
     rows = [
         ["Method", f"{r['method']}, {r['series']}"],
         ["Fitting window", f"{r['fit_from']}..{r['fit_to']} ({r['points']} points)"],
-        ["Slope (per month)", f"{fmt_number(r['slope'], 3, signed=True)} (p {r['p_slope']:.3g})"],
+        [
+            "Slope (per month)",
+            f"{fmt_number(r['slope'], 3, signed=True)} ({text.p_value(r['p_slope'], prefix='p ')})",
+        ],
         ["R²", _num(r["r_squared"], 3)],
         [
             "Target",
@@ -185,13 +189,17 @@ def _view(frame: pl.DataFrame) -> TableView:
             f"{r['confidence']:.0%} prediction interval",
             f"{_num(r['pi_lower'])} to {_num(r['pi_upper'])}{pct}",
         ],
-        ["Probability of meeting the target", f"{r['probability']:.1%}"],
+        ["Probability of meeting the target", text.probability(r["probability"])],
         ["Trend reaches the target", r["reaches_target"] or "–"],
         [
             "Against the baseline",
             f"{r['current_period']} vs {r['baseline_period']}: "
             + (r["change_verdict"] or "not tested")
-            + (f" ({r['change_test']} p {p_change:.3g})" if p_change is not None else ""),
+            + (
+                f" ({r['change_test']} {text.p_value(p_change, r['alpha'] or 0.05, prefix='p ')})"
+                if p_change is not None
+                else ""
+            ),
         ],
         ["RAG", r["rag"]],
         ["Why", r["rag_reason"]],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.spc import SpcMethod, SpcOutcome
 from pcp_cli.app.spc import SpcRequest, run_spc
 from pcp_cli.cli import options as opt
@@ -207,7 +208,10 @@ def _iquanta_view(frame: pl.DataFrame) -> TableView:
         )
         poisson = ""
         if last and r["poisson_p"] is not None:
-            poisson = f"{r['poisson_verdict']} (p {r['poisson_p']:.3g}, {r['poisson_test']})"
+            poisson = (
+                f"{r['poisson_verdict']} ({text.p_value(r['poisson_p'], prefix='p ')}, "
+                f"{r['poisson_test']})"
+            )
         rows.append(
             [
                 *([_where(r)] if multi_force else []),

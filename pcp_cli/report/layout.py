@@ -31,6 +31,7 @@ from pcp_cli.app.window import year_to_date
 from pcp_cli.errors import PcpError
 from pcp_cli.events import KnownEvent
 from pcp_cli.periods import Period, month_name, parse_month
+from pcp_cli.text import level as level_text
 from pcp_cli.text import number, sparkline
 from pcp_cli.text import value as value_text
 
@@ -426,15 +427,15 @@ def _target_row(line: KpiLine) -> tuple[Cell, ...]:
     rag = str(row["rag"])
     way = "at most" if row["target_direction"] == "at-most" else "at least"
     over = "over the 12 months to" if target.rolling else "in"
-    level = f"{way} {_level(row['target'], unit)} {over} {month_name(target.by)}"
+    level = f"{way} {level_text(row['target'], unit)} {over} {month_name(target.by)}"
     if rag == "AMBER":
         rag_words = _TARGET_WORDS["AMBER-on-course" if row["projects_achievement"] else
                                   "AMBER-improving"]  # fmt: skip
     else:
         rag_words = _TARGET_WORDS[rag]
     projected = (
-        f"{_level(row['projection'], unit)} ({_level(row['pi_lower'], unit)} to "
-        f"{_level(row['pi_upper'], unit)})"
+        f"{level_text(row['projection'], unit)} ({level_text(row['pi_lower'], unit)} to "
+        f"{level_text(row['pi_upper'], unit)})"
     )
     return (
         Cell(line.number),
@@ -453,10 +454,6 @@ def _chance(probability: float) -> str:
     if probability > 0.995:
         return "over 99%"
     return f"{probability:.0%}"
-
-
-def _level(value: float, unit: str) -> str:
-    return value_text(round(value, 1) if unit == "%" else round(value), unit)
 
 
 def _table_key(report: Report) -> str:

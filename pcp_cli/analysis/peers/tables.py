@@ -15,6 +15,7 @@ from typing import Literal
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.columns import Schema, fields_of
 from pcp_cli.analysis.peers.completeness import (
     Completeness,
@@ -567,9 +568,7 @@ def _national_note(ranker: Ranker, result: KpiRanking) -> str:
 
 
 def _fmt(value: float | None, decimals: int = 3) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:,.{decimals}f}".replace("-", "−")
+    return text.number(value, decimals) if value is None or math.isfinite(value) else "–"
 
 
 def _mean_text(mean_method: MeanMethod) -> str:
