@@ -36,8 +36,13 @@ def test_check_looks_at_each_kpi_to_its_own_latest_month(newer_street_store: Pat
     )  # fmt: skip
     assert result.exit_code in (0, 10), result.stderr
     found = pl.read_csv(io.BytesIO(result.stdout_bytes))
-    periods = dict(found.select("kpi", "period").unique().iter_rows())
+    compared = found.filter(pl.col("check") == "compare")
+    periods = dict(compared.select("kpi", "period").iter_rows())
     assert periods == {"all-crime": "12m to 2019-04", "calls-999": "12m to 2019-03"}
+    # The SPC rows name the latest --recent (3) months each KPI's status reads.
+    spc = found.filter(pl.col("check") == "spc")
+    read = dict(spc.select("kpi", "period").iter_rows())
+    assert read == {"all-crime": "2019-02..2019-04", "calls-999": "Q4 2018/19"}
     crime_spc = found.filter((pl.col("kpi") == "all-crime") & (pl.col("check") == "spc"))
     assert "latest point 2019-04" in crime_spc["reference_label"][0]
     assert crime_spc["value"][0] == 4200  # the rows of the new file

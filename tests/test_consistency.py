@@ -164,3 +164,24 @@ def test_check_spc_names_the_months_it_reads_and_the_report_agrees(
     of_period = _report(sample_store, label)
     assert label != "Q4 2018/19"
     assert _differences(by_kpi, of_period, "status", "spc_status") == []
+
+
+def test_spc_command_draws_the_reports_chart(sample_store: Path) -> None:
+    """`pcp spc` over the months the report charts (its ``spc_window``) is the report's chart:
+    the same mean and limits at the period's end, and the same months flagged special cause
+    in the period. (`pcp spc` words each point with MDC's icons; the panel's six status
+    words are the report's and check's, docs/charts-and-checks.md.)"""
+    report = _report(sample_store, "Q2 2018/19")
+    charted = {k: r for k, r in report.items() if r["spc_status"] != "not charted"}
+    assert len(charted) >= 25
+    for kpi, line in charted.items():
+        first, last = str(line["spc_window"]).split("..")
+        points = _json(sample_store, "spc", "--force", "leicestershire", "--kpi", kpi,
+                       "--from", first, "--to", last)  # fmt: skip
+        ok = [p for p in points if p["status"] == "ok"]
+        end = ok[-1]
+        assert (end["mean"], end["lpl"], end["upl"]) == pytest.approx(
+            (line["spc_mean"], line["spc_lower_limit"], line["spc_upper_limit"]), rel=1e-12
+        ), kpi
+        flagged = [p["period"] for p in ok if p["special_cause"] and p["period"] >= "2018-07"]
+        assert " ".join(flagged) == (line["spc_flagged"] or ""), kpi

@@ -17,6 +17,7 @@ import math
 from statistics import NormalDist
 from typing import Literal
 
+from pcp_cli.analysis.judgement import judge_change
 from pcp_cli.app.report_model import KpiLine
 from pcp_cli.app.spc import SpcStatus
 from pcp_cli.text import change, number, p_value, percent_change
@@ -68,10 +69,8 @@ def direction(line: KpiLine) -> Direction:
     """
     if line.kpi.polarity == "neutral":
         return "neutral"
-    change = line.change
-    if line.significant and change:
-        lower_better = line.kpi.polarity == "lower-is-better"
-        return "better" if (change < 0) == lower_better else "worse"
+    if line.significant and line.change:
+        return judge_change(line.change, line.kpi.polarity)
     if line.spc.signal:
         return _SPC_DIRECTION.get(line.spc.point_type or "", "neutral")
     return "neutral"

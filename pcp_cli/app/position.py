@@ -21,7 +21,7 @@ from pcp_cli.periods import Period
 
 
 @dataclass(frozen=True)
-class PeerPosition:
+class GroupPosition:
     """The force's place in its comparator group (from :class:`analysis.peers.ranking.Ranker`)."""
 
     group: str
@@ -46,7 +46,7 @@ class PeerPosition:
 class MsgPositions:
     """The positions found, by KPI id, and for the other KPIs why not (one line each)."""
 
-    found: dict[str, PeerPosition]
+    found: dict[str, GroupPosition]
     reasons: dict[str, str]
 
 
@@ -71,7 +71,7 @@ def msg_positions(
         for dataset, body in engine.reader.manifest.datasets.items()
         for key in body.get("partitions", {})
     }
-    found: dict[str, PeerPosition] = {}
+    found: dict[str, GroupPosition] = {}
     reasons: dict[str, str] = {}
     for kpi in kpis:
         position = _position(ranker, kpi, held, force, period, comparator)
@@ -89,7 +89,7 @@ def _position(
     force: str,
     period: Period,
     comparator: Comparator,
-) -> PeerPosition | str:
+) -> GroupPosition | str:
     """The position of one KPI, or the reason there is none."""
     if measure_of(kpi)[0] == "count":
         return "compared as counts (population = false in the KPI file): not ranked"
@@ -118,12 +118,12 @@ def _position(
     return _placed(result, kpi, force, comparator)
 
 
-def _placed(result: KpiRanking, kpi: Kpi, force: str, comparator: Comparator) -> PeerPosition:
+def _placed(result: KpiRanking, kpi: Kpi, force: str, comparator: Comparator) -> GroupPosition:
     placed = result.group.placed[force]
     summary = result.group.summary
     national = result.national.placed.get(force)
     home_quality = result.quality.get(force)
-    return PeerPosition(
+    return GroupPosition(
         group=comparator.short,
         dataset=result.dataset,
         measure=measure_label(result.measure, kpi),

@@ -32,7 +32,7 @@ from pcp_cli.analysis.peers.tables import KPI_COLUMNS, RankResult, rank
 from pcp_cli.analysis.trend import year_on_year
 from pcp_cli.app.breakdown import Breakdown, BreakdownRequest, breakdown, report_period
 from pcp_cli.app.headlines import headline
-from pcp_cli.app.position import PeerPosition, msg_positions
+from pcp_cli.app.position import GroupPosition, msg_positions
 from pcp_cli.app.recording import RecordingShare, recording_share
 from pcp_cli.app.report_model import (
     CrimeSummary,
@@ -181,7 +181,7 @@ def _line(
     kpi: Kpi,
     section_number: int,
     number: str,
-    peer: PeerPosition | None,
+    peer: GroupPosition | None,
     peer_note: str,
 ) -> KpiLine:
     row, notes = compare_row(engine, registry, kpi, plan.force, plan.period, plan.baseline, plan)

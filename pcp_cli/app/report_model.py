@@ -16,7 +16,7 @@ import polars as pl
 from pcp_cli.analysis.data_quality import DataQuality
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
 from pcp_cli.app.breakdown import Breakdown
-from pcp_cli.app.position import PeerPosition
+from pcp_cli.app.position import GroupPosition
 from pcp_cli.app.recording import RecordingShare
 from pcp_cli.app.spc import DEFAULT_SPC_MONTHS, SpcStatus
 from pcp_cli.app.target import TargetStatus
@@ -106,7 +106,7 @@ class KpiLine:
     number: str
     row: dict[str, Any]
     spc: SpcStatus
-    peer: PeerPosition | None = None
+    peer: GroupPosition | None = None
     peer_note: str = ""
     trend: Trend | None = None
     headline: str | None = None

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pcp_cli.analysis.judgement import judge_change
 from pcp_cli.analysis.peers.statistics import OK
 from pcp_cli.app.headlines import (
     FRONT_PAGE_HEADLINES,
@@ -620,9 +621,7 @@ def _crime(report: Report) -> tuple[Block, ...]:
     for r in crime.frame.iter_rows(named=True):
         unit = r["unit"]
         change = r["change"]
-        tone = ""
-        if change and r["polarity"] != "neutral":
-            tone = "good" if (change < 0) == (r["polarity"] == "lower-is-better") else "bad"
+        tone = {"better": "good", "worse": "bad"}.get(judge_change(change, r["polarity"]), "")
         muted = r["status"] != OK
         rows.append(
             (
