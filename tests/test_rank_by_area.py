@@ -171,8 +171,9 @@ def test_rank_by_refusals(
     assert code == 2 and "no area type 'ward'" in err
     code, err = run(lookup_store, "--by", "area", "--group", "national")
     assert code == 2 and "--group does not apply with --by" in err
-    code, err = run(lookup_store, "--by", "area", "--kpi", "stop-search-arrest-rate")
-    assert code in (2, 3), err
+    code, err = run(lookup_store, "--by", "area", "--kpi", "positive-outcome-rate")
+    assert code == 2 and "positive-outcome-rate is a ratio KPI" in err
+    assert len(err.strip().splitlines()) == 1
 
     # A lookup without populations.
     store = tmp_path / "store"

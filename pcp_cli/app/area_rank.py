@@ -143,7 +143,7 @@ def _row(r: dict[str, object], stats: GroupStatistics) -> dict[str, object]:
         out.update(
             ci_lower=place.lower, ci_upper=place.upper, ci_method=place.ci_method,
             funnel=place.funnel, funnel_overdispersed=place.funnel_overdispersed,
-            status=RANKED, note="",
+            status=RANKED, note=None,
         )  # fmt: skip
         return out
     if r["area"] in (NO_LOCATION, NOT_IN_LOOKUP):
