@@ -183,3 +183,27 @@ def test_rank_by_refusals(
     code, err = run(store, "--by", "area")
     assert code == 5, err
     assert "gives no area a population" in err and "pcp ingest --kind areas" in err
+
+
+def test_an_area_without_a_population_is_listed_unranked(
+    street: tuple[Path, list], tmp_path: Path
+) -> None:
+    """North's one LSOA has no population: North is listed with its count, not ranked, and
+    the force rate is City Centre's and South's together."""
+    base, _ = street
+    store = tmp_path / "store"
+    assert run_pcp(["ingest", "--store", str(store), str(base / "data")]).exit_code == 0
+    people = {code: ("" if area == "North" else "2000") for code, area in THREE_AREAS.items()}
+    lookup = write_lookup(tmp_path / "npa.csv", THREE_AREAS, population=people)
+    result = run_pcp(["ingest", "--store", str(store), "--kind", "areas", str(lookup)])
+    assert result.exit_code == 0, result.stderr
+    frame = rank_by(store, "all-crime")
+    north = frame.filter(pl.col("area") == "North").row(0, named=True)
+    assert north["status"] == "no population" and north["rank_per_1000"] is None
+    assert north["count"] > 0 and north["population"] is None
+    ranked = frame.filter(pl.col("status") == "ranked")
+    assert sorted(ranked["area"].to_list()) == ["City Centre", "South"]
+    assert set(ranked["areas_ranked"].to_list()) == {2}
+    rate = ranked["count"].sum() / ranked["population"].sum() * 1000
+    assert frame["force_rate"].to_list() == pytest.approx([rate] * frame.height, rel=1e-12)
+    assert frame["rank_per_1000"].to_list()[:2] == [1, 2]  # best first, unranked after
