@@ -52,6 +52,8 @@ def rank(
     95% CI, MSG and national rank, z, RAG against the control lines and funnel position.
     With several KPIs (--kpi all, a section, a,b): a row per KPI for the force, as in the
     panel papers: latest and previous period, change, ranks and positive outcome rate.
+    With --by area (or an area type of the lookup): the force's areas per 1,000 residents,
+    each with its 95% CI and funnel position against the force rate.
 
     \b
     Examples:

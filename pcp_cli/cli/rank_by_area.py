@@ -113,6 +113,6 @@ def _caption(frame: pl.DataFrame) -> str:
         "Rate: per 1,000 residents; rank 1 = best by the KPI's polarity. 95% CI: exact Poisson "
         "below 10, Byar's from 10. Funnel: the rate against the force rate (95% and 99.8% "
         "limits); OD: allowing for the areas' over-dispersion. An area within 95% is not "
-        "shown to differ from the force, whatever its rank. Dim rows are not ranked."
+        "shown to differ from the force, whatever its rank. Rank –: not ranked."
     )
     return "\n".join(lines)
