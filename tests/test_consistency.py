@@ -137,3 +137,30 @@ def test_survey_rag_words_follow_alpha(tmp_path: Path) -> None:
         assert result.exit_code == 10, result.stderr  # RED fails by default
         (finding,) = json.loads(result.stdout)
         assert finding["status"] == "RED" and words in finding["detail"], finding["detail"]
+
+
+@pytest.mark.parametrize("period", ["12m", "FYTD"])
+def test_check_spc_names_the_months_it_reads_and_the_report_agrees(
+    sample_store: Path, period: str
+) -> None:
+    """check reads the latest --recent (3) months of a longer period and says which in its
+    ``period`` column; the report of those months gives the same status for every KPI, and
+    check's detail starts with the report's words."""
+    spc = _check(sample_store, period, "spc")
+    read = {r["period"] for r in spc.values() if r["status"] != "not charted"}
+    assert read == {"Q4 2018/19"}  # the samples end in March 2019
+    report = _report(sample_store, "Q4 2018/19")
+    charted = {k: r for k, r in spc.items() if r["status"] != "not charted"}
+    assert len(charted) >= 25
+    assert _differences(charted, report, "status", "spc_status") == []
+    for kpi, row in charted.items():
+        words = str(report[kpi]["spc_detail"])
+        assert str(row["detail"]).startswith(words[:1].upper() + words[1:]), kpi
+    # Read over the whole period, check gives the report's status for that period.
+    whole = _json(sample_store, "check", "--force", "leicestershire", "--period", period,
+                  "--all", "--check", "spc", "--recent", "24")  # fmt: skip
+    by_kpi = {r["kpi"]: r for r in whole}
+    label = next(r["period"] for r in whole if r["status"] != "not charted")
+    of_period = _report(sample_store, label)
+    assert label != "Q4 2018/19"
+    assert _differences(by_kpi, of_period, "status", "spc_status") == []

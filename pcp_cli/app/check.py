@@ -82,12 +82,15 @@ class _CheckRun(FindingCollector):
             "spc",
             found.status,
             rules,
+            # The months the status reads (the latest --recent of the period): the report's
+            # status for that period is this one, word for word.
+            period=(found.read or plan.period).label,
             value=latest["value"],
             measure=f"{unit or 'count'} per {word}" if unit != "%" else "%",
             reference=latest["mean"],
             reference_label=f"SPC mean (limits {_num(latest['lpl'], unit)} to "
             f"{_num(latest['upl'], unit)}); latest point {latest['period']}",
-            detail=_spc_detail(rows, concern, word, unit),
+            detail=_spc_detail(found.detail, rows, concern, word, unit),
             source=found.source,
         )
 
@@ -152,14 +155,19 @@ def _points_in(ok: pl.DataFrame, period: Period) -> int:
 
 
 def _spc_detail(
-    rows: list[dict[str, Any]], concern: list[dict[str, Any]], word: str, unit: str
+    status_words: str,
+    rows: list[dict[str, Any]],
+    concern: list[dict[str, Any]],
+    word: str,
+    unit: str,
 ) -> str:
-    """What the latest points show, in words: outside the limits, or within them."""
+    """The status in the report's words, then what the latest points show against the
+    limits (outside them, or within) and any special cause of concern."""
     above = [r for r in rows if r["value"] > r["upl"]]
     below = [r for r in rows if r["value"] < r["lpl"]]
     latest = rows[-1]
     last_n = f"the last {len(rows)} {word}s" if len(rows) > 1 else f"the latest {word}"
-    parts: list[str] = []
+    parts: list[str] = [status_words[:1].upper() + status_words[1:]] if status_words else []
     if above or below:
         for side, found, limit in (
             ("above the upper limit", above, "upl"),
@@ -174,7 +182,7 @@ def _spc_detail(
         parts[-1] += ", " + " and ".join(kinds)
     else:
         parts.append(
-            f"{last_n.capitalize()} within the limits "
+            f"{last_n} within the limits "
             f"{_num(latest['lpl'], unit)} to {_num(latest['upl'], unit)}"
         )
     if concern:

@@ -77,6 +77,7 @@ class SpcStatus:
     note: str = ""
     restarted: tuple[Month, ...] = ()  # declared events' months the limits restart at
     event: str = ""  # the declared event that explains the signal: 'First lockdown (Mar 2020)'
+    read: Period | None = None  # the months the status reads: the period, or its latest --recent
 
 
 def spc_status(
@@ -116,7 +117,9 @@ def spc_status(
     status = read_spc(outcome.frame, looked_at, points.dataset)
     if not status.window:
         return SpcStatus("not charted", note=f"no points with data to {month_text(end)}")
-    return replace(status, restarted=applied, event=_explaining(status, looked_at, events))
+    return replace(
+        status, restarted=applied, event=_explaining(status, looked_at, events), read=looked_at
+    )
 
 
 EVENT_REACH = 2
