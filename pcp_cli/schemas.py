@@ -346,10 +346,38 @@ _COMPARE_BY_AREA = (
     ),
 )
 
+# pcp rank --by: the force's areas per 1,000 residents (compare --by's figures and rank),
+# each rate's interval and its funnel positions against the force rate, as pcp rank's.
+_RANK_BY_AREA = (
+    *_AREA,
+    *_fields(
+        "area_type force force_name kpi label unit polarity period period_start period_end "
+        "complete count population per_1000 ci_lower ci_upper ci_method rank_per_1000 "
+        "areas_ranked force_rate funnel funnel_overdispersed status note",
+        area_type=("string", "the lookup's area type (or local-authority)"),
+        count=("integer", "the area's count in the period (as compare --by's value)"),
+        population=("integer", "residents of the area (the lookup's populations)"),
+        per_1000=("number", "count per 1,000 residents (as compare --by's per_1000)"),
+        ci_lower=("number", "lower limit of the 95% interval of per_1000"),
+        ci_upper=("number", "upper limit of the 95% interval of per_1000"),
+        ci_method=("string", "method of the interval: Exact below 10, Byars from 10"),
+        rank_per_1000=("integer", "rank of per_1000 among the force's areas (1 = best), "
+                       "as compare --by's"),
+        areas_ranked=("integer", "areas ranked"),
+        force_rate=("number", "the ranked areas' pooled rate per 1,000: the funnel's centre"),
+        funnel=("string", "position on the funnel around force_rate (95%, 99.8% limits)"),
+        funnel_overdispersed=("string", "funnel position allowing for the areas' "
+                              "over-dispersion (random effects)"),
+        status=("string", "ranked, no population, or not an area (a catch-all row)"),
+        note=("string", "why the area is not ranked"),
+    ),
+)  # fmt: skip
+
 SCHEMAS: dict[str, tuple[Field, ...]] = {
     "compare": _COMPARE,
     "compare-by-area": _COMPARE_BY_AREA,
     "rank": _RANK,
+    "rank-by-area": _RANK_BY_AREA,
     "spc": _SPC,
     "spc-by-area": (*_AREA, *_SPC),
     "project": _PROJECT,

@@ -171,6 +171,33 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+@pytest.fixture(scope="session")
+def sample_store_with_areas(sample_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample store and a lookup of Leicestershire's sample LSOAs to their districts,
+    each LSOA with a made-up population (for ``--by area`` with ranks per 1,000)."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("samples-areas")
+    store = base / "store"
+    shutil.copytree(sample_store, store)
+    files = sorted((sample_store.parent / "data").rglob("*-leicestershire-street.csv"))
+    lsoas = (
+        pl.concat([pl.read_csv(f, columns=["LSOA code", "LSOA name"]) for f in files])
+        .drop_nulls()
+        .unique()
+        .sort("LSOA code")
+    )
+    lines = ["lsoa_code,area,population"] + [
+        f"{code},{name.rsplit(' ', 1)[0]},{1400 + 37 * i}"
+        for i, (code, name) in enumerate(lsoas.iter_rows())
+    ]
+    lookup = base / "districts.csv"
+    lookup.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_pcp(["ingest", "--store", str(store), "--kind", "areas", str(lookup)])
+    assert result.exit_code == 0, result.stderr
+    return store
+
+
 def snapshot(store: Path) -> dict[str, bytes]:
     """Every file of the store (lock files aside) and its bytes."""
     return {

@@ -45,12 +45,15 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "compare-by-area": [
         ["compare", "--kpi", "all", "--period", PERIOD, *LEICS, "--by", "local-authority"]
     ],
+    "rank-by-area": [["rank", "--kpi", "Crime", "--period", PERIOD, *LEICS, "--by", "area"]],
     "spc-by-area": [["spc", "--kpi", "burglary", *LEICS, "--by", "local-authority"]],
     "check-by-area": [
         ["check", "--kpi", "Crime", "--period", PERIOD, "--all", *LEICS, "--by", "local-authority"]
     ],
 }
 CASES = [(name, args) for name, runs in INVOCATIONS.items() for args in runs]
+# Invocations that need the sample store with a lookup of areas with populations.
+WITH_AREAS = {"rank-by-area"}
 PARQUET_TYPES = {
     "string": pl.String,
     "integer": pl.Int64,
@@ -72,8 +75,10 @@ def test_every_command_with_rows_has_a_schema() -> None:
 
 @pytest.mark.parametrize(("name", "args"), CASES, ids=[" ".join(a[:3]) for _, a in CASES])
 def test_csv_header_is_the_schema_and_parquet_types_match(
-    sample_store: Path, tmp_path: Path, name: str, args: list[str]
+    request: pytest.FixtureRequest, tmp_path: Path, name: str, args: list[str]
 ) -> None:
+    fixture = "sample_store_with_areas" if name in WITH_AREAS else "sample_store"
+    sample_store: Path = request.getfixturevalue(fixture)
     schema = json.loads(run_pcp(["schema", name]).stdout)
     names = [f["name"] for f in schema["fields"]]
     assert schema["version"] == SCHEMA_VERSION

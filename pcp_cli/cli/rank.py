@@ -26,6 +26,10 @@ from pcp_cli.text import interval
 @opt.vs(help="Baseline for the per-KPI table's 'previous' column: last-year, previous or a period.")
 @opt.exclude_incomplete("Leave forces whose data look incomplete in the period out of the ranks.")
 @opt.to(help="Anchor relative periods (Q3, FYTD, 12m) at this month instead of the latest.")
+@opt.by(
+    help="Rank the force's local areas per 1,000 residents instead: area (the store's lookup, "
+    "with populations) or an area type of the lookup."
+)
 @output_options
 @common_options
 def rank(
@@ -39,6 +43,7 @@ def rank(
     vs: str,
     exclude_incomplete: bool,
     to_month: str | None,
+    by: str | None,
     out: OutputOptions,
 ) -> None:
     """Rank a force in its Most Similar Group (MSG) and nationally, per 1,000 population.
@@ -47,6 +52,8 @@ def rank(
     95% CI, MSG and national rank, z, RAG against the control lines and funnel position.
     With several KPIs (--kpi all, a section, a,b): a row per KPI for the force, as in the
     panel papers: latest and previous period, change, ranks and positive outcome rate.
+    With --by area (or an area type of the lookup): the force's areas per 1,000 residents,
+    each with its 95% CI and funnel position against the force rate.
 
     \b
     Examples:
@@ -54,7 +61,13 @@ def rank(
       pcp rank --kpi all --period 12m --force leicestershire
       pcp rank --kpi burglary --period 2017/18 --group national --format csv
       pcp rank --kpi all-crime --period 12m --group sussex,kent,essex --weighted
+      pcp rank --kpi asb-incidents --period Q2 --force leicestershire --by area
     """
+    if by is not None:
+        from pcp_cli.cli.rank_by_area import rank_areas
+
+        rank_areas(app, kpi_spec, period, vs, to_month, force_name, by, out)
+        return
     request = RankRequest(
         app.catalogue.select(kpi_spec),
         period,
