@@ -389,3 +389,32 @@ def test_completion_of_by_values(tmp_path: Path) -> None:
     assert complete(f"compare --store {store} --by ") == ["local-authority", "area", "npa"]
     assert complete(f"spc --store {store} --by n") == ["npa"]
     assert complete("report --by loc") == ["local-authority"]  # no store: still completes
+
+
+def test_areas_rank_as_pcp_rank_ranks_forces() -> None:
+    """One ranking rule: rank 1 is best by polarity, a neutral KPI's lowest rate first (as
+    stats.peer.rank_by_polarity ranks forces), equal rates share a rank; catch-alls and
+    areas without a population are not ranked."""
+    from pcp_cli.app.areas import with_rank_per_1000
+    from pcp_cli.areas import NO_LOCATION
+    from pcp_cli.kpis import load_catalogue
+    from tests.conftest import REPO
+
+    catalogue = load_catalogue(REPO / "config" / "kpis.toml")
+    frame = pl.DataFrame(
+        {
+            "area": ["A", "B", "C", "D", NO_LOCATION],
+            "value": [30, 10, 20, 20, 5],
+            "population": [1000, 1000, 2000, None, None],
+        }
+    )
+    expected = {  # per 1,000: A 30, B 10, C 10, D none
+        "lower-is-better": [3, 1, 1, None, None],
+        "neutral": [3, 1, 1, None, None],
+        "higher-is-better": [1, 2, 2, None, None],
+    }
+    kpis = {k.polarity: k for k in catalogue.kpis.values() if k.kind == "count"}
+    for polarity, ranks in expected.items():
+        ranked = with_rank_per_1000(frame, kpis[polarity])
+        assert ranked["rank_per_1000"].to_list() == ranks, polarity
+        assert ranked["areas_ranked"].to_list() == [3, 3, 3, None, None]

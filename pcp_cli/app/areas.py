@@ -8,8 +8,9 @@ the very function that makes the force's own compare rows
 Rank within the force (``rank_per_1000``): where the lookup gives every LSOA of an area a
 population, a count KPI's value per 1,000 residents, ranked among the force's areas
 (competition ranks, rank 1 = best by the KPI's polarity: the fewest crimes per 1,000 for
-a lower-is-better KPI; for a neutral KPI rank 1 is the highest rate). The catch-all rows
-("(no location)", "(not in the lookup)") and areas without a population are not ranked.
+a lower-is-better KPI; for a neutral KPI the lowest rate, as ``pcp rank`` ranks forces).
+The catch-all rows ("(no location)", "(not in the lookup)") and areas without a
+population are not ranked.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from pcp_cli.kpis import Catalogue, Kpi
 from pcp_cli.periods import Month, Period
 from pcp_cli.recordrules import DATASET as RECORDS
 from pcp_cli.recordrules import monthly_by_ho_code
+from pcp_cli.stats.peer import rank_by_polarity
 
 PER = 1000.0  # residents: the rate per 1,000 population
 
@@ -201,15 +203,16 @@ def with_rank_per_1000(frame: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
         rankable = pl.lit(False)
     rate = pl.when(rankable).then(pl.col("value") / pl.col("population") * PER)
     frame = frame.with_columns(rate.alias("per_1000"))
-    descending = kpi.polarity != "lower-is-better"
-    rank = (
-        pl.when(rankable)
-        .then(pl.col("per_1000").rank("min", descending=descending))
-        .cast(pl.Int32)
-        .alias("rank_per_1000")
-    )
-    ranked = frame.with_columns(rank)
-    count = ranked["rank_per_1000"].is_not_null().sum()
+    # pcp rank's rule for forces, ties and direction alike (rank 1 best by polarity; a
+    # neutral KPI's lowest rate first).
+    rates: list[float | None] = frame["per_1000"].to_list()
+    ranked_at = [i for i, r in enumerate(rates) if r is not None]
+    ranks: list[int | None] = [None] * len(rates)
+    placed = rank_by_polarity([float(r) for r in rates if r is not None], kpi.polarity)
+    for i, place in zip(ranked_at, placed, strict=True):
+        ranks[i] = place
+    ranked = frame.with_columns(pl.Series("rank_per_1000", ranks, dtype=pl.Int32))
+    count = len(ranked_at)
     return ranked.with_columns(
         pl.when(pl.col("rank_per_1000").is_not_null())
         .then(pl.lit(count, dtype=pl.Int32))
