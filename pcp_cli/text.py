@@ -67,13 +67,20 @@ def percent_change(pct: float | None, decimals: int = 1) -> str:
     return NO_VALUE if pct is None else number(pct, decimals, signed=True) + "%"
 
 
-def change(amount: float | None, unit: str) -> str:
+MONTHLY_AVERAGE = "monthly average"
+"""A compare row's ``change_basis`` when periods of unequal length are set side by side."""
+
+
+def change(amount: float | None, unit: str, basis: str | None = None) -> str:
     """A change in a KPI value: percentage points for percentages ('+1.2 pts'), whole
-    numbers whole, else 2 dp, always signed."""
+    numbers whole, else 2 dp, always signed; a difference of monthly averages (periods of
+    unequal length) is '−24 a month' (whole unless under 10)."""
     if amount is None:
         return NO_VALUE
     if unit == "%":
         return number(amount, 1, signed=True) + " pts"
+    if basis == MONTHLY_AVERAGE:
+        return number(amount, 0 if abs(amount) >= 10 else 1, signed=True) + " a month"
     return number(amount, 0 if float(amount).is_integer() else 2, signed=True)
 
 

@@ -87,3 +87,14 @@ def test_level_and_probability() -> None:
         "< 0.1%", "< 0.1%", "0.1%", "90.5%", "> 99.9%", "100.0%", "0.0%",
     ]  # fmt: skip
     assert probability(None) == "–"
+
+
+def test_change_of_monthly_averages_reads_the_same_everywhere() -> None:
+    """compare and the report print a change of monthly averages alike (they once printed
+    '−24 a month' and '−23.67')."""
+    from pcp_cli.text import MONTHLY_AVERAGE, change
+
+    assert change(-23.67, "crimes", MONTHLY_AVERAGE) == "−24 a month"
+    assert change(4.25, "crimes", MONTHLY_AVERAGE) == "+4.2 a month"
+    assert change(-23.67, "crimes") == "−23.67"
+    assert change(1.25, "%", MONTHLY_AVERAGE) == "+1.2 pts"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.columns import FORCE_KPI, force_kpi
 from pcp_cli.analysis.significance import (
     DEFAULT_ALPHA,
@@ -26,7 +27,7 @@ HISTORY_MONTHS = 36
 """The months of a KPI's history (to the end of the current period) its dispersion is from."""
 
 CHANGE_ON_TOTALS = "total"
-CHANGE_ON_MONTHLY_AVERAGE = "monthly average"
+CHANGE_ON_MONTHLY_AVERAGE = text.MONTHLY_AVERAGE
 
 COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     **FORCE_KPI,

@@ -127,6 +127,7 @@ class KpiLine:
     ci_upper = _RowFigure()
     respondents = _RowFigure("n")
     verdict = _RowText()
+    change_basis = _RowText()  # "monthly average" when the periods differ in length
     test = _RowText()
     rag = _RowText()  # surveys: the seed-001 RAG (analysis.significance.proportion_rag)
     period = _RowText()

@@ -7,6 +7,7 @@ from typing import Any
 import click
 import polars as pl
 
+from pcp_cli import text
 from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.cli import options as opt
@@ -152,7 +153,7 @@ def _row_cells(
         *([r["area"]] if by_area else []),
         _shown(r["value"], r["denominator"], unit),
         _shown(r["baseline_value"], r["baseline_denominator"], unit),
-        _change_text(r["change"], unit, r["change_basis"]),
+        text.change(r["change"], unit, r["change_basis"]),
         (fmt_number(pct, 1, signed=True) + "%") if pct is not None else "–",
         _significance_text(r),
         _trend(r),
@@ -232,16 +233,6 @@ def _significance_text(r: dict[str, object]) -> str:
     if isinstance(rag, str) and rag != "NONE":
         text = f"{rag}: {text}"
     return text
-
-
-def _change_text(change: float | None, unit: str, basis: str | None) -> str:
-    if unit == "%":
-        return fmt_number(change, 1, signed=True) + " pts"
-    if basis == "monthly average" and change is not None:
-        # A difference of monthly averages: whole numbers unless it is small.
-        return fmt_number(change, 0 if abs(change) >= 10 else 1, signed=True) + " a month"
-    whole = change is None or float(change).is_integer()
-    return fmt_number(change, 0 if whole else 2, signed=True)
 
 
 def _shown(value: float | None, denominator: float | None, unit: str) -> str:

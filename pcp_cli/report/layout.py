@@ -288,7 +288,7 @@ def _figure_cells(line: KpiLine, label: Cell) -> tuple[Cell, ...]:
         label,
         Cell(value_text(line.value, unit)),
         Cell(value_text(line.baseline_value, unit)),
-        Cell(change_text(line.change, unit), tone),
+        Cell(change_text(line.change, unit, line.change_basis), tone),
         Cell(pct_text(line.pct_change), tone),
         ytd_cell(line),
     )
