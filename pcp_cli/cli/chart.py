@@ -233,16 +233,11 @@ def _no_view(frame: object) -> TableView:  # pragma: no cover - machine formats 
 
 
 def _check_kind_options(kind: str) -> None:
-    ctx = click.get_current_context()
     for kinds, names in ONLY_FOR.items():
         if kind in kinds.split(","):
             continue
-        for name in names:
-            source = ctx.get_parameter_source(name)
-            if source is not None and source != click.core.ParameterSource.DEFAULT:
-                option = next(p for p in ctx.command.params if p.name == name)
-                flag = option.opts[0] if option.opts else name
-                raise UsageError(
-                    f"{flag} does not apply to a {kind} chart",
-                    hint=f"it is an option of: {kinds.replace(',', ', ')} charts",
-                )
+        for flag in opt.given(names):
+            raise UsageError(
+                f"{flag} does not apply to a {kind} chart",
+                hint=f"it is an option of: {kinds.replace(',', ', ')} charts",
+            )

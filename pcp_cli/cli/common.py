@@ -21,6 +21,7 @@ from pcp_cli.store import Store, StoreReader
 
 if TYPE_CHECKING:
     from pcp_cli.app.context import Context
+    from pcp_cli.areas import Lookup
     from pcp_cli.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +41,13 @@ def note(message: str) -> None:
     from pcp_cli.cli.main import emit
 
     emit("note", message)
+
+
+def note_lookup(app: App, lookup: Lookup | None) -> None:
+    """Say which areas lookup a --by answer used."""
+    if lookup is not None and not app.quiet:
+        source = lookup.source
+        note(f"areas from the lookup {source['path']} (ingested {source['ingested_at']})")
 
 
 @dataclass

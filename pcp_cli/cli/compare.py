@@ -11,7 +11,14 @@ from pcp_cli import text
 from pcp_cli.analysis.judgement import judge_change, judge_verdict
 from pcp_cli.app.compare import CompareRequest, run_comparison
 from pcp_cli.cli import options as opt
-from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
+from pcp_cli.cli.common import (
+    App,
+    OutputOptions,
+    common_options,
+    note_lookup,
+    output_options,
+    warn,
+)
 from pcp_cli.cli.output import RAG_STYLES, TableView, emit, fmt_number, fmt_value, sparkline
 from pcp_cli.text import p_value
 
@@ -85,9 +92,7 @@ def _compare_by_area(
         outcome = compare_by_area(app.context(reader), forces, request, by)
     window = outcome.window
     app.info(f"compared {window.period.label} with {window.baseline.label} by {by}")
-    if outcome.lookup is not None and not app.quiet:
-        source = outcome.lookup.source
-        note(f"areas from the lookup {source['path']} (ingested {source['ingested_at']})")
+    note_lookup(app, outcome.lookup)
     for message in outcome.warnings:
         warn(message)
     emit(outcome.frame, out, _view, schema="compare-by-area")

@@ -223,3 +223,16 @@ def by(help: str = BY_HELP, **extra: Any) -> Decorator:
         "--by", "by", default=None, metavar="AREAS", help=help, shell_complete=complete_areas,
         **extra,
     )  # fmt: skip
+
+
+def given(names: Sequence[str]) -> list[str]:
+    """The flags (``--group``) of the options among ``names`` that the user gave, not left
+    at their defaults: for refusing options that do not apply to what was asked."""
+    ctx = click.get_current_context()
+    found: list[str] = []
+    for name in names:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source != click.core.ParameterSource.DEFAULT:
+            option = next(p for p in ctx.command.params if p.name == name)
+            found.append(option.opts[0] if option.opts else name)
+    return found

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import click
 import polars as pl
 
 from pcp_cli import text
 from pcp_cli.app.area_rank import RANKED, rank_by_area
 from pcp_cli.app.compare import CompareRequest
-from pcp_cli.cli.common import App, OutputOptions, note, warn
+from pcp_cli.cli import options as opt
+from pcp_cli.cli.common import App, OutputOptions, note_lookup, warn
 from pcp_cli.cli.output import Row, TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
 
@@ -36,9 +36,7 @@ def rank_areas(
             raise UsageError("rank --by ranks the areas of one force: give one --force")
         outcome = rank_by_area(app.context(reader), forces[0], request, by)
     app.info(f"ranking the areas of {forces[0]} by {by} for {outcome.window.period.label}")
-    if outcome.lookup is not None and not app.quiet:
-        source = outcome.lookup.source
-        note(f"areas from the lookup {source['path']} (ingested {source['ingested_at']})")
+    note_lookup(app, outcome.lookup)
     for message in outcome.warnings:
         warn(message)
     emit(outcome.frame, out, _view, schema="rank-by-area")
@@ -46,16 +44,11 @@ def rank_areas(
 
 def _refuse_group_options() -> None:
     """--group and its kin choose peer forces; with --by the force itself is the reference."""
-    ctx = click.get_current_context()
-    for name in FORCE_GROUP_OPTIONS:
-        source = ctx.get_parameter_source(name)
-        if source is not None and source != click.core.ParameterSource.DEFAULT:
-            option = next(p for p in ctx.command.params if p.name == name)
-            flag = option.opts[0] if option.opts else name
-            raise UsageError(
-                f"{flag} does not apply with --by: the areas are ranked against their force",
-                hint="leave it out, or rank forces without --by",
-            )
+    for flag in opt.given(FORCE_GROUP_OPTIONS):
+        raise UsageError(
+            f"{flag} does not apply with --by: the areas are ranked against their force",
+            hint="leave it out, or rank forces without --by",
+        )
 
 
 def _view(frame: pl.DataFrame) -> TableView:
