@@ -15,6 +15,8 @@ from typing import Literal
 
 import polars as pl
 
+from pcp_cli.app.context import Context
+from pcp_cli.app.window import resolve_window
 from pcp_cli.engine import Engine
 from pcp_cli.errors import NoDataError, UsageError
 from pcp_cli.kpis import Kpi
@@ -74,6 +76,27 @@ class Breakdown:
 def report_period(period: Period) -> Period:
     """The months of the report's breakdown tables: the 12 to the end of its period."""
     return parse_period(REPORT_MONTHS, latest=period.end)
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """``pcp table``: one KPI for one force over ``period`` as given (``Q2``, ``12m``),
+    anchored at ``to_month`` or the latest month the KPI and its parts hold."""
+
+    kpi: Kpi
+    force: str
+    period: str
+    to_month: str | None = None
+
+
+def run_table(context: Context, request: TableRequest) -> Breakdown:
+    """The window (:func:`pcp_cli.app.window.resolve_window`), then :func:`breakdown`."""
+    engine = context.engine
+    parts = [engine.catalogue.kpis[k] for k in request.kpi.breakdown]
+    window = resolve_window(
+        engine, [request.kpi, *parts], [request.force], request.period, to_month=request.to_month
+    )
+    return breakdown(engine, BreakdownRequest(request.kpi, request.force, window.period))
 
 
 def breakdown(engine: Engine, request: BreakdownRequest) -> Breakdown:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
-from pcp_cli.app.breakdown import Breakdown, BreakdownRequest, breakdown
-from pcp_cli.app.window import resolve_window
+from pcp_cli.app.breakdown import Breakdown, TableRequest, run_table
 from pcp_cli.cli import options as opt
 from pcp_cli.cli.common import App, OutputOptions, common_options, output_options
 from pcp_cli.cli.output import TableView, emit
@@ -58,14 +57,12 @@ def table(
     kpi = kpis[0]
     with app.store.reading(wait=app.wait) as reader:
         force = app.resolve_forces((force_name,) if force_name else (), reader)[0]
-        engine = app.engine(reader)
-        parts = [app.catalogue.kpis[k] for k in kpi.breakdown]
-        window = resolve_window(engine, [kpi, *parts], [force], period, to_month=to_month)
-        result = breakdown(engine, BreakdownRequest(kpi, force, window.period))
-    app.info(f"{kpi.id} by {by}, {window.period.label}")
+        result = run_table(app.context(reader), TableRequest(kpi, force, period, to_month))
+    app.info(f"{kpi.id} by {by}, {result.period.label}")
     if not result.has_data:
-        app.warn(f"the store holds none of {', '.join(kpi.breakdown)} in {window.period.label}")
-    emit(_frame(result, app.forces.name(force)), out, _view)
+        app.warn(f"the store holds none of {', '.join(kpi.breakdown)} in {result.period.label}")
+    force_name = app.forces.name(force)
+    emit(_frame(result, force_name), out, lambda _: _view(result, force_name))
 
 
 def _frame(result: Breakdown, force_name: str) -> pl.DataFrame:
@@ -93,19 +90,17 @@ def _frame(result: Breakdown, force_name: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def _view(frame: pl.DataFrame) -> TableView:
-    months = list(dict.fromkeys(frame["month"].to_list()))
-    first = frame.row(0, named=True) if frame.height else {}
-    rows = []
-    for kpi in dict.fromkeys(frame["kpi"].to_list()):
-        cells = frame.filter(pl.col("kpi") == kpi)
-        values = cells["value"].to_list()
-        total = None if any(v is None for v in values) else sum(values)
-        label = "Total" if cells["role"][0] == "total" else cells["label"][0]
-        rows.append([label, *(number(v) for v in values), number(total)])
-    headers = ["", *(_short(m) for m in months), "Total"]
-    parent = frame.filter(pl.col("role") == "total")["label"].to_list()[:1] or [""]
-    title = f"{first.get('force_name', '')}: {parent[0]} by month, {first.get('period', '')}"
+def _view(result: Breakdown, force_name: str) -> TableView:
+    rows = [
+        [
+            "Total" if row.role == "total" else row.kpi.label,
+            *(number(v) for v in row.values),
+            number(row.total),
+        ]
+        for row in result.rows
+    ]
+    headers = ["", *(_short(month_text(m)) for m in result.months), "Total"]
+    title = f"{force_name}: {result.kpi.label} by month, {result.period.label}"
     return TableView(
         title,
         headers,
