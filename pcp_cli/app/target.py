@@ -19,10 +19,11 @@ from pcp_cli.analysis.projection import (
     project_kpi,
 )
 from pcp_cli.analysis.significance import DEFAULT_ALPHA
+from pcp_cli.app.context import Context
 from pcp_cli.engine import Engine
-from pcp_cli.errors import PcpError
+from pcp_cli.errors import PcpError, UsageError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import Month, month_name, parse_period
+from pcp_cli.periods import Month, month_name, parse_month, parse_period
 from pcp_cli.targets import KpiTarget
 
 
@@ -54,6 +55,21 @@ def project_target(
     """``kpi``'s projection to its target (the KPI must have one); errors as `pcp project`."""
     assert kpi.target is not None
     return project_kpi(engine, kpi, force, force_name, target_plan(kpi.target, end, alpha))
+
+
+def run_file_target(
+    context: Context, kpi: Kpi, force: str, to_month: str | None, alpha: float = DEFAULT_ALPHA
+) -> ProjectOutcome:
+    """``pcp project`` without --target/--by: the projection to the KPI file's target
+    (the report's), fitted to ``to_month`` or the latest month held."""
+    if kpi.target is None:
+        raise UsageError(
+            f"{kpi.id} has no target in {context.engine.catalogue.path}",
+            hint='give --target and --by, or add target = { value = ..., by = "YYYY-MM" } '
+            f"to [kpi.{kpi.id}]",
+        )
+    end = parse_month(to_month) if to_month else None
+    return project_target(context.engine, kpi, force, context.registry.name(force), end, alpha)
 
 
 @dataclass(frozen=True)

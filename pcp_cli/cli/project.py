@@ -8,7 +8,7 @@ import polars as pl
 from pcp_cli import text
 from pcp_cli.analysis.projection import ProjectOutcome
 from pcp_cli.app.project import ProjectRequest, check_request, run_projection
-from pcp_cli.app.target import project_target
+from pcp_cli.app.target import run_file_target
 from pcp_cli.cli import options as opt
 from pcp_cli.cli import params
 from pcp_cli.cli.common import App, OutputOptions, common_options, note, output_options, warn
@@ -16,7 +16,6 @@ from pcp_cli.cli.completion import complete_kpis
 from pcp_cli.cli.output import RAG_STYLES, TableView, emit, fmt_number
 from pcp_cli.errors import UsageError
 from pcp_cli.kpis import Kpi
-from pcp_cli.periods import parse_month
 from pcp_cli.stats.projection import TargetDirection
 
 
@@ -147,19 +146,11 @@ def _file_target(
         given, missing = ("--target", "--by") if target_text is not None else ("--by", "--target")
         raise UsageError(f"{given} needs {missing}", hint="give both, or neither to use the "
                          "KPI file's target")  # fmt: skip
-    if kpi.target is None:
-        raise UsageError(
-            f"{kpi.id} has no target in {app.catalogue.path}",
-            hint='give --target and --by, or add target = { value = ..., by = "YYYY-MM" } '
-            f"to [kpi.{kpi.id}]",
-        )
-    end = parse_month(to_month) if to_month else None
     with app.store.reading(wait=app.wait) as reader:
-        engine = app.engine(reader)
         forces = app.resolve_forces((force_name,) if force_name else (), reader)
         if len(forces) != 1:
             raise UsageError("pcp project takes one force", hint="give a single --force")
-        outcome = project_target(engine, kpi, forces[0], app.forces.name(forces[0]), end, alpha)
+        outcome = run_file_target(app.context(reader), kpi, forces[0], to_month, alpha)
     _emit(app, outcome, out)
 
 
