@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -72,21 +73,28 @@ def test_the_no_fcntl_switch_is_in_force() -> None:
         import fcntl  # noqa: F401
 
 
-def _run_without_fcntl(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """A fresh interpreter where fcntl cannot be imported, as on Windows."""
-    prelude = "import sys\nimport portalocker\nsys.modules['fcntl'] = None\n"
+def _fresh_python(
+    code: str, cwd: Path, args: Sequence[str] = (), timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter with no PCP_ settings and no colour."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PCP_")}
     env.update({"PYTHONPATH": str(REPO), "NO_COLOR": "1"})
     return subprocess.run(
-        [sys.executable, "-c", prelude + code],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
+
+
+def _run_without_fcntl(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter where fcntl cannot be imported, as on Windows."""
+    prelude = "import sys\nimport portalocker\nsys.modules['fcntl'] = None\n"
+    return _fresh_python(prelude + code, cwd)
 
 
 def test_ingest_and_queries_run_without_fcntl(tmp_path: Path) -> None:
@@ -255,19 +263,8 @@ NO_MATPLOTLIB = "import sys\nsys.modules['matplotlib'] = None\n"
 
 
 def _run_without_matplotlib(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PCP_")}
-    env.update({"PYTHONPATH": str(REPO), "NO_COLOR": "1"})
     code = NO_MATPLOTLIB + "from pcp_cli.cli.main import main\nmain(sys.argv[1:])\n"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    return _fresh_python(code, cwd, args, timeout=300)
 
 
 def test_png_chart_without_matplotlib_is_one_clear_line(tmp_path: Path) -> None:

@@ -289,6 +289,17 @@ def _stream_and_eager(
     return streamed, eager, streamed_names
 
 
+def _streamed_as_eager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path
+) -> dict[str, object]:
+    """``path`` streamed (as a large file) gives the eager way's store; that store."""
+    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
+    assert streamed_names == [str(path)]
+    store = logical(streamed)
+    assert store == logical(eager)
+    return store
+
+
 @pytest.mark.parametrize("parts_per_pass", [24, 4, 1])
 @pytest.mark.parametrize("interleaved", [False, True])
 def test_a_large_file_of_several_months_and_forces_streams_to_the_eager_store(
@@ -299,10 +310,8 @@ def test_a_large_file_of_several_months_and_forces_streams_to_the_eager_store(
     eager way's to the byte of every row: partitions, rows, sources, aggregates."""
     path = _months_and_forces(tmp_path / "in" / "year.csv", interleaved=interleaved)
     monkeypatch.setattr(streaming, "_PARTS_PER_PASS", parts_per_pass)
-    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
-    assert streamed_names == [str(path)]
-    store = logical(streamed)
-    assert store == logical(eager)
+    store = _streamed_as_eager(tmp_path, monkeypatch, path)
+    streamed, eager = tmp_path / "streamed", tmp_path / "eager"
     street = store["street"]
     assert isinstance(street, dict)
     assert sorted(street) == [
@@ -428,10 +437,7 @@ def test_two_spellings_of_one_force_in_a_large_file_add_up(
     path = tmp_path / "in" / "spellings.csv"
     path.parent.mkdir()
     path.write_text("\n".join([STREET_HEADER, *rows]) + "\n")
-    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [path])
-    assert streamed_names == [str(path)]
-    store = logical(streamed)
-    assert store == logical(eager)
+    store = _streamed_as_eager(tmp_path, monkeypatch, path)
     street_agg = store["street/agg"]
     assert isinstance(street_agg, list)
     assert [r for r in street_agg if r[0] == "leicestershire"] == [
@@ -496,10 +502,7 @@ def test_real_street_files_pasted_into_one_stream_to_the_eager_store(
             lines = file.read_bytes().splitlines(keepends=True)
             out.writelines(lines if n == 0 else lines[1:])
     monkeypatch.setattr(streaming, "_PARTS_PER_PASS", 10)
-    streamed, eager, streamed_names = _stream_and_eager(tmp_path, monkeypatch, [pasted])
-    assert streamed_names == [str(pasted)]
-    store = logical(streamed)
-    assert store == logical(eager)
+    store = _streamed_as_eager(tmp_path, monkeypatch, pasted)
     street = store["street"]
     assert isinstance(street, dict) and len(street) == 24
     assert sum(part[0] for part in street.values()) == 275_367
